@@ -1,0 +1,7 @@
+"""The use cases, each a Kedro namespace with its own parameters and catalog folder."""
+
+# Namespaces whose raw source is one entity table (the synthetic sources, or a
+# real table with the same columns in `conf/prod`).
+TABULAR_NAMESPACES: tuple[str, ...] = ("seller_risk", "customer_churn")
+
+ALL_NAMESPACES: tuple[str, ...] = TABULAR_NAMESPACES

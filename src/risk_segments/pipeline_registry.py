@@ -1,0 +1,14 @@
+"""Project pipelines: the names users type after `kedro run --pipeline=`."""
+
+from __future__ import annotations
+
+from kedro.pipeline import Pipeline
+
+from risk_segments.pipelines import data_processing
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Register the project's pipelines; `__default__` trains and reports."""
+    pipelines = {"data_processing": data_processing.create_pipeline()}
+    pipelines["__default__"] = pipelines["data_processing"]
+    return pipelines

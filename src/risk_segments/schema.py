@@ -1,0 +1,169 @@
+"""The model-input contract: pandera schemas and feature lists built from parameters."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidInputError(ValueError):
+    """A table did not meet its schema; the message names every column and rule broken."""
+
+
+def categorical_features(schema: dict[str, Any]) -> list[str]:
+    """Categorical feature names, in parameter order."""
+    return list(schema["categorical"])
+
+
+def raw_numeric_features(schema: dict[str, Any]) -> list[str]:
+    """Numeric feature names that a raw table must provide, in parameter order."""
+    return list(schema["numeric"])
+
+
+def derived_features(derived: dict[str, Any] | None) -> list[str]:
+    """Names of the features the data_processing nodes derive (history deltas)."""
+    history = (derived or {}).get("history") or {}
+    names = []
+    for lag in history.get("lags_months", []):
+        names += [f"{col}_delta_{lag}m" for col in history.get("delta_columns", [])]
+        names += [f"{col}_logchange_{lag}m" for col in history.get("log_delta_columns", [])]
+    return names
+
+
+def numeric_features(schema: dict[str, Any], derived: dict[str, Any] | None) -> list[str]:
+    """All numeric model features: raw ones then derived ones."""
+    return raw_numeric_features(schema) + derived_features(derived)
+
+
+def model_features(schema: dict[str, Any], derived: dict[str, Any] | None) -> list[str]:
+    """Every model feature: categorical then numeric."""
+    return categorical_features(schema) + numeric_features(schema, derived)
+
+
+def _range_checks(bounds: list | None) -> list[pa.Check]:
+    low, high = (list(bounds) + [None, None])[:2] if bounds else (None, None)
+    checks = [
+        pa.Check(lambda s: ~np.isinf(s), name="finite (no inf)"),
+    ]
+    if low is not None:
+        checks.append(pa.Check.ge(low, name=f">= {low}"))
+    if high is not None:
+        checks.append(pa.Check.le(high, name=f"<= {high}"))
+    return checks
+
+
+def build_raw_schema(
+    schema: dict[str, Any], *, require_label: bool = False, check_categories: bool = True
+) -> pa.DataFrameSchema:
+    """Pandera schema for a raw table: ids, date, typed features in range, optional label."""
+    id_col, date_col, label_col = (
+        schema["id_column"],
+        schema["date_column"],
+        schema["label_column"],
+    )
+    columns: dict[str, pa.Column] = {
+        id_col: pa.Column(str, nullable=False, coerce=True),
+        date_col: pa.Column("datetime64[ns]", nullable=False, coerce=True),
+    }
+    for name, levels in schema["categorical"].items():
+        checks = [
+            pa.Check(
+                lambda s: s.map(lambda v: isinstance(v, str)), name="text values"
+            )
+        ]
+        if check_categories:
+            checks.append(pa.Check.isin(list(levels), name=f"one of {list(levels)}"))
+        columns[name] = pa.Column(None, nullable=True, checks=checks)
+    for name, bounds in schema["numeric"].items():
+        columns[name] = pa.Column(
+            "float64", nullable=True, coerce=True, checks=_range_checks(bounds)
+        )
+    columns[label_col] = pa.Column(
+        "Int8",
+        nullable=True,
+        coerce=True,
+        required=require_label,
+        checks=[pa.Check.isin([0, 1], name="0 or 1")],
+    )
+    return pa.DataFrameSchema(columns, strict=False)
+
+
+def _describe_failures(failures: pd.DataFrame) -> list[str]:
+    """One line per (column, rule), with a row count and example values."""
+    lines = []
+    missing = failures["check"].eq("column_in_dataframe")
+    for column in failures.loc[missing, "failure_case"].astype(str).unique():
+        lines.append(f"column '{column}': missing (required by the schema)")
+    failures = failures.loc[~missing]
+    is_coerce = failures["check"].astype(str).str.startswith("coerce_dtype")
+    badly_typed = failures.loc[is_coerce, "column"].unique()
+    # a column that cannot be read as its type: report only that, not the knock-on checks
+    failures = failures.loc[is_coerce | ~failures["column"].isin(badly_typed)]
+    for (column, check), group in failures.groupby(["column", "check"], sort=False):
+        examples = group["failure_case"].dropna().astype(str).unique()[:5]
+        rows = int(group["index"].notna().sum())
+        where = f" in {rows} rows" if rows else ""
+        sample = f" (e.g. {', '.join(examples)})" if len(examples) else ""
+        lines.append(f"column '{column}': failed '{check}'{where}{sample}")
+    return lines
+
+
+def validate_table(
+    table: pd.DataFrame,
+    schema: dict[str, Any],
+    source: str,
+    *,
+    require_label: bool = False,
+) -> pd.DataFrame:
+    """Validate and coerce a raw table; raise InvalidInputError naming each broken rule.
+
+    Unknown categories are an error by default; with ``on_unknown_category: warn``
+    they are counted in the log and kept (the model tolerates them).
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise InvalidInputError(f"{source}: expected a pandas DataFrame, got {type(table).__name__}")
+    if table.empty:
+        raise InvalidInputError(f"{source}: the table is empty (0 rows)")
+    strict_categories = schema.get("on_unknown_category", "error") == "error"
+    pandera_schema = build_raw_schema(
+        schema, require_label=require_label, check_categories=strict_categories
+    )
+    table = table.reset_index(drop=True)
+    try:
+        validated = pandera_schema.validate(table, lazy=True)
+    except SchemaErrors as err:
+        lines = _describe_failures(err.failure_cases)
+        raise InvalidInputError(
+            f"{source} does not match its schema ({len(lines)} problem(s)):\n  - "
+            + "\n  - ".join(lines)
+        ) from None
+    except SchemaError as err:  # pragma: no cover - lazy=True reports SchemaErrors
+        raise InvalidInputError(f"{source}: {err}") from None
+    keys = [schema["id_column"], schema["date_column"]]
+    duplicated = validated.duplicated(keys, keep=False)
+    if duplicated.any():
+        examples = validated.loc[duplicated, keys].drop_duplicates().head(5)
+        raise InvalidInputError(
+            f"{source}: {int(duplicated.sum())} rows share an ({', '.join(keys)}) key; "
+            f"each entity may appear once per snapshot. Examples: "
+            f"{examples.astype(str).to_dict('records')}"
+        )
+    if not strict_categories:
+        for name, levels in schema["categorical"].items():
+            unseen = validated[name].notna() & ~validated[name].isin(list(levels))
+            if unseen.any():
+                logger.warning(
+                    "%s: %d rows have unseen categories in '%s' (kept): %s",
+                    source,
+                    int(unseen.sum()),
+                    name,
+                    sorted(validated.loc[unseen, name].astype(str).unique())[:5],
+                )
+    return validated
