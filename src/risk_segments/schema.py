@@ -33,11 +33,15 @@ def derived_features(derived: dict[str, Any] | None) -> list[str]:
     names = []
     for lag in history.get("lags_months", []):
         names += [f"{col}_delta_{lag}m" for col in history.get("delta_columns", [])]
-        names += [f"{col}_logchange_{lag}m" for col in history.get("log_delta_columns", [])]
+        names += [
+            f"{col}_logchange_{lag}m" for col in history.get("log_delta_columns", [])
+        ]
     return names
 
 
-def numeric_features(schema: dict[str, Any], derived: dict[str, Any] | None) -> list[str]:
+def numeric_features(
+    schema: dict[str, Any], derived: dict[str, Any] | None
+) -> list[str]:
     """All numeric model features: raw ones then derived ones."""
     return raw_numeric_features(schema) + derived_features(derived)
 
@@ -53,14 +57,17 @@ def _range_checks(bounds: list | None) -> list[pa.Check]:
         pa.Check(lambda s: ~np.isinf(s), name="finite (no inf)"),
     ]
     if low is not None:
-        checks.append(pa.Check.ge(low, name=f">= {low}"))
+        checks.append(pa.Check.ge(low))
     if high is not None:
-        checks.append(pa.Check.le(high, name=f"<= {high}"))
+        checks.append(pa.Check.le(high))
     return checks
 
 
 def build_raw_schema(
-    schema: dict[str, Any], *, require_label: bool = False, check_categories: bool = True
+    schema: dict[str, Any],
+    *,
+    require_label: bool = False,
+    check_categories: bool = True,
 ) -> pa.DataFrameSchema:
     """Pandera schema for a raw table: ids, date, typed features in range, optional label."""
     id_col, date_col, label_col = (
@@ -74,12 +81,10 @@ def build_raw_schema(
     }
     for name, levels in schema["categorical"].items():
         checks = [
-            pa.Check(
-                lambda s: s.map(lambda v: isinstance(v, str)), name="text values"
-            )
+            pa.Check(lambda s: s.map(lambda v: isinstance(v, str)), name="text values")
         ]
         if check_categories:
-            checks.append(pa.Check.isin(list(levels), name=f"one of {list(levels)}"))
+            checks.append(pa.Check.isin(list(levels)))
         columns[name] = pa.Column(None, nullable=True, checks=checks)
     for name, bounds in schema["numeric"].items():
         columns[name] = pa.Column(
@@ -90,7 +95,7 @@ def build_raw_schema(
         nullable=True,
         coerce=True,
         required=require_label,
-        checks=[pa.Check.isin([0, 1], name="0 or 1")],
+        checks=[pa.Check.isin([0, 1])],
     )
     return pa.DataFrameSchema(columns, strict=False)
 
@@ -128,7 +133,9 @@ def validate_table(
     they are counted in the log and kept (the model tolerates them).
     """
     if not isinstance(table, pd.DataFrame):
-        raise InvalidInputError(f"{source}: expected a pandas DataFrame, got {type(table).__name__}")
+        raise InvalidInputError(
+            f"{source}: expected a pandas DataFrame, got {type(table).__name__}"
+        )
     if table.empty:
         raise InvalidInputError(f"{source}: the table is empty (0 rows)")
     strict_categories = schema.get("on_unknown_category", "error") == "error"

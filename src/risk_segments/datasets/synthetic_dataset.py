@@ -83,7 +83,11 @@ class SyntheticDataset(AbstractDataset[None, pd.DataFrame]):
         raise DatasetError(f"SyntheticDataset({self._generator}) is read-only")
 
     def _describe(self) -> dict[str, Any]:
-        return {"generator": self._generator, "part": self._part, "config": self._config}
+        return {
+            "generator": self._generator,
+            "part": self._part,
+            "config": self._config,
+        }
 
 
 class NoTruthDataset(AbstractDataset[None, pd.DataFrame]):
@@ -95,7 +99,9 @@ class NoTruthDataset(AbstractDataset[None, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         """An empty truth table with only the key columns."""
-        return pd.DataFrame(columns=[*self._key_columns, "true_probability", "true_archetype"])
+        return pd.DataFrame(
+            columns=[*self._key_columns, "true_probability", "true_archetype"]
+        )
 
     def save(self, data: None) -> None:
         """Read-only."""

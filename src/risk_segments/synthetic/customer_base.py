@@ -92,7 +92,9 @@ class CustomerBaseConfig:
     tracking_gap_missing_rate: float = 0.7
 
 
-def generate_customer_base(cfg: CustomerBaseConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def generate_customer_base(
+    cfg: CustomerBaseConfig,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (raw customer table with nullable label, truth table) for the config."""
     if not 0 <= cfg.n_unlabeled < cfg.n_customers:
         raise ValueError("n_unlabeled must be in [0, n_customers)")
@@ -121,7 +123,9 @@ def generate_customer_base(cfg: CustomerBaseConfig) -> tuple[pd.DataFrame, pd.Da
     )
     logger.info("Simulated %d customers (%d unlabeled)", n, cfg.n_unlabeled)
 
-    country = rng.choice(len(COUNTRIES), n, p=np.asarray(COUNTRY_SHARE) / sum(COUNTRY_SHARE))
+    country = rng.choice(
+        len(COUNTRIES), n, p=np.asarray(COUNTRY_SHARE) / sum(COUNTRY_SHARE)
+    )
     device = rng.choice(len(DEVICES), n, p=DEVICE_SHARE)
     channel = rng.choice(len(CHANNELS), n, p=CHANNEL_SHARE)
     age = rng.choice(len(AGE_BANDS), n, p=AGE_SHARE)
@@ -132,11 +136,17 @@ def generate_customer_base(cfg: CustomerBaseConfig) -> tuple[pd.DataFrame, pd.Da
     orders_90d = rng.poisson(np.exp(0.4 + 0.9 * intensity - 0.3 * fading))
     aov = np.exp(np.log(45) + 0.35 * intensity - 0.3 * price + rng.normal(0, 0.35, n))
     features = {
-        "customer_id": np.char.add("C", np.char.zfill(np.arange(1, n + 1).astype(str), 8)),
-        "snapshot_date": np.full(n, np.datetime64(pd.Timestamp(cfg.snapshot_date), "ns")),
+        "customer_id": np.char.add(
+            "C", np.char.zfill(np.arange(1, n + 1).astype(str), 8)
+        ),
+        "snapshot_date": np.full(
+            n, np.datetime64(pd.Timestamp(cfg.snapshot_date), "ns")
+        ),
         # behavioural
         "sessions_30d": sessions,
-        "avg_session_duration": np.exp(np.log(240) + 0.3 * eng + rng.normal(0, 0.35, n)),
+        "avg_session_duration": np.exp(
+            np.log(240) + 0.3 * eng + rng.normal(0, 0.35, n)
+        ),
         "add_to_cart_rate": sigmoid(-2.0 + 0.5 * intensity + rng.normal(0, 0.3, n)),
         "days_since_last_visit": np.clip(
             np.round(rng.exponential(np.exp(1.6 - 0.9 * eng + 0.6 * fading))), 0, 365
@@ -144,7 +154,9 @@ def generate_customer_base(cfg: CustomerBaseConfig) -> tuple[pd.DataFrame, pd.Da
         "pages_per_session": np.exp(np.log(5) + 0.2 * eng + rng.normal(0, 0.3, n)),
         "search_count_30d": rng.poisson(np.exp(1.2 + 0.6 * eng)),
         "wishlist_adds_30d": rng.poisson(np.exp(0.0 + 0.5 * eng + 0.3 * price)),
-        "cart_abandon_rate": sigmoid(0.2 + 0.5 * price - 0.4 * intensity + rng.normal(0, 0.3, n)),
+        "cart_abandon_rate": sigmoid(
+            0.2 + 0.5 * price - 0.4 * intensity + rng.normal(0, 0.3, n)
+        ),
         "sessions_trend": np.exp(rng.normal(-0.45 * fading, 0.2, n)),
         "app_sessions_share": sigmoid(
             np.asarray((1.0, 1.0, -2.0, -1.5))[device] + rng.normal(0, 0.5, n)
@@ -162,7 +174,9 @@ def generate_customer_base(cfg: CustomerBaseConfig) -> tuple[pd.DataFrame, pd.Da
             730,
         ),
         "total_spend_365d": np.round(
-            aov * rng.poisson(np.exp(1.8 + 0.9 * intensity)) * np.exp(rng.normal(0, 0.2, n)),
+            aov
+            * rng.poisson(np.exp(1.8 + 0.9 * intensity))
+            * np.exp(rng.normal(0, 0.2, n)),
             2,
         ),
         "orders_trend": np.exp(rng.normal(-0.4 * fading, 0.25, n)),
@@ -176,14 +190,20 @@ def generate_customer_base(cfg: CustomerBaseConfig) -> tuple[pd.DataFrame, pd.Da
         "tenure_days": np.round(tenure),
         "age_band": np.asarray(AGE_BANDS)[age],
         # engagement
-        "email_open_rate": sigmoid(-1.0 + 0.6 * eng + 0.3 * sat + rng.normal(0, 0.3, n)),
+        "email_open_rate": sigmoid(
+            -1.0 + 0.6 * eng + 0.3 * sat + rng.normal(0, 0.3, n)
+        ),
         "push_click_rate": sigmoid(-2.5 + 0.5 * eng + rng.normal(0, 0.3, n)),
         "support_tickets_90d": rng.poisson(np.exp(-1.0 - 0.6 * sat)),
-        "satisfaction_score": np.clip(np.round(3.8 + 0.7 * sat + rng.normal(0, 0.5, n)), 1, 5),
+        "satisfaction_score": np.clip(
+            np.round(3.8 + 0.7 * sat + rng.normal(0, 0.5, n)), 1, 5
+        ),
         "referrals_365d": rng.poisson(np.exp(-2.0 + 0.5 * sat + 0.5 * eng)),
     }
     for field in ENGAGEMENT_FIELDS:
-        features[field] = mask_missing(rng, features[field], cfg.engagement_missing_rate)
+        features[field] = mask_missing(
+            rng, features[field], cfg.engagement_missing_rate
+        )
     for field in PROFILE_FIELDS:
         values = features[field].astype(object)
         values[rng.random(n) < cfg.profile_missing_rate] = None

@@ -21,7 +21,6 @@ import pandas as pd
 from .common import (
     choice_by_row,
     intercept_for_prevalence,
-    mask_missing,
     observed_rate,
     sigmoid,
 )
@@ -115,7 +114,9 @@ class SellerPanelConfig:
     new_seller_missing_multiplier: float = 3.5
 
 
-def _pick(rng: np.random.Generator, options: tuple, shares: tuple, n: int) -> np.ndarray:
+def _pick(
+    rng: np.random.Generator, options: tuple, shares: tuple, n: int
+) -> np.ndarray:
     return rng.choice(len(options), size=n, p=np.asarray(shares) / np.sum(shares))
 
 
@@ -136,7 +137,9 @@ def _simulate_months(cfg: SellerPanelConfig, rng: np.random.Generator) -> dict:
         ]
     )
     transition = _transition_matrix(cfg.persistence)
-    seller_effect = rng.normal(0.0, cfg.seller_effect_sd, size=(n_sellers, len(LATENTS)))
+    seller_effect = rng.normal(
+        0.0, cfg.seller_effect_sd, size=(n_sellers, len(LATENTS))
+    )
     drift = np.zeros((n_sellers, len(LATENTS)))
     archetype = np.full(n_sellers, -1, dtype=np.int16)
     active = np.zeros(n_sellers, dtype=bool)
@@ -227,14 +230,16 @@ def generate_seller_panel(cfg: SellerPanelConfig) -> tuple[pd.DataFrame, pd.Data
         gmv * np.exp(rng.normal(np.log(0.06), 0.6, n)),
         0.0,
     )
-    buy_box = sigmoid(0.6 - 0.6 * ops + 0.4 * discount + 0.3 * volume + rng.normal(0, 0.3, n))
+    buy_box = sigmoid(
+        0.6 - 0.6 * ops + 0.4 * discount + 0.3 * volume + rng.normal(0, 0.3, n)
+    )
     discount_share = sigmoid(-1.6 + 1.1 * discount + rng.normal(0, 0.3, n))
 
     features = {
         "seller_id": np.char.add("S", np.char.zfill((seller + 1).astype(str), 7)),
-        "snapshot_date": pd.date_range(cfg.first_month, periods=cfg.n_months, freq="ME")[
-            month
-        ],
+        "snapshot_date": pd.date_range(
+            cfg.first_month, periods=cfg.n_months, freq="ME"
+        )[month],
         # profile
         "marketplace": np.asarray(MARKETPLACES)[marketplace[seller]],
         "tenure_days": np.round(tenure),
@@ -251,7 +256,8 @@ def generate_seller_panel(cfg: SellerPanelConfig) -> tuple[pd.DataFrame, pd.Data
         "return_rate": observed_rate(
             rng, sigmoid(-2.6 + 0.7 * discount + 0.5 * cx), orders
         ),
-        "valid_tracking_rate": 1 - observed_rate(rng, sigmoid(-2.5 + 0.8 * ops), trials),
+        "valid_tracking_rate": 1
+        - observed_rate(rng, sigmoid(-2.5 + 0.8 * ops), trials),
         "avg_handling_days": np.exp(np.log(1.5) + 0.3 * ops + rng.normal(0, 0.2, n)),
         "stockout_rate": observed_rate(
             rng, sigmoid(-3.0 + 0.6 * ops - 0.2 * volume), np.maximum(listings, 1)
@@ -298,12 +304,17 @@ def generate_seller_panel(cfg: SellerPanelConfig) -> tuple[pd.DataFrame, pd.Data
 
     # missingness: more for new sellers, overall rate as configured
     share_new = is_new.mean()
-    for fields, rate in ((AD_FIELDS, cfg.ad_missing_rate), (CONTACT_FIELDS, cfg.contact_missing_rate)):
+    for fields, rate in (
+        (AD_FIELDS, cfg.ad_missing_rate),
+        (CONTACT_FIELDS, cfg.contact_missing_rate),
+    ):
         base = rate / (1 + (cfg.new_seller_missing_multiplier - 1) * share_new)
         p_missing = np.where(is_new, cfg.new_seller_missing_multiplier * base, base)
         row_missing = rng.random(n) < p_missing  # a whole source is absent together
         for field in fields:
-            features[field] = np.where(row_missing, np.nan, features[field].astype(float))
+            features[field] = np.where(
+                row_missing, np.nan, features[field].astype(float)
+            )
 
     # the label: known probability, non-linear, with noise no feature sees
     lag3 = sim["latent_lag3"]  # deterioration over the last three months

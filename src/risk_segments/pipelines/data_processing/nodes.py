@@ -58,7 +58,9 @@ def add_history_features(
     new_columns = {}
     for lag in history.get("lags_months", []):
         past = keyed.assign(_month=keyed["_month"] + lag)
-        aligned = keyed[[id_col, "_month"]].merge(past, on=[id_col, "_month"], how="left")
+        aligned = keyed[[id_col, "_month"]].merge(
+            past, on=[id_col, "_month"], how="left"
+        )
         if len(aligned) != len(keyed):  # keys are unique, so this cannot grow
             raise RuntimeError("history merge changed the row count")
         change = current - aligned[delta_cols + log_cols].to_numpy(dtype=float)
@@ -90,8 +92,16 @@ def build_model_input(
     if missing:
         raise InvalidInputError(f"derived features not computed: {missing}")
     if label_col not in featured.columns:
-        featured = featured.assign(**{label_col: pd.array([pd.NA] * len(featured), dtype="Int8")})
-    columns = [id_col, date_col, *categorical_features(schema), *numeric_features(schema, derived), label_col]
+        featured = featured.assign(
+            **{label_col: pd.array([pd.NA] * len(featured), dtype="Int8")}
+        )
+    columns = [
+        id_col,
+        date_col,
+        *categorical_features(schema),
+        *numeric_features(schema, derived),
+        label_col,
+    ]
     model_input = (
         featured[columns]
         .sort_values([date_col, id_col], kind="stable")
@@ -104,7 +114,9 @@ def build_model_input(
         "model_input: %d rows (%d labeled, positive rate %.3f; %d unlabeled), %d features",
         len(model_input),
         int(labeled.sum()),
-        float(model_input.loc[labeled, label_col].astype(float).mean()) if labeled.any() else float("nan"),
+        float(model_input.loc[labeled, label_col].astype(float).mean())
+        if labeled.any()
+        else float("nan"),
         int((~labeled).sum()),
         len(columns) - 3,
     )

@@ -37,7 +37,11 @@ def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace, tagged with it."""
     return sum(
         (
-            Pipeline(create_template(), namespace=namespace, tags=[namespace, "data_processing"])
+            Pipeline(
+                create_template(),
+                namespace=namespace,
+                tags=[namespace, "data_processing"],
+            )
             for namespace in TABULAR_NAMESPACES
         ),
         Pipeline([]),

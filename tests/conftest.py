@@ -1,0 +1,59 @@
+"""Shared fixtures: project configuration and small in-memory catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+
+from risk_segments.settings import CONFIG_LOADER_ARGS
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_config(env: str = "dev") -> OmegaConfigLoader:
+    """The project's configuration for an environment, as `kedro run --env` sees it."""
+    return OmegaConfigLoader(
+        conf_source=str(PROJECT_ROOT / "conf"),
+        env=env,
+        **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
+    )
+
+
+@pytest.fixture(scope="session")
+def dev_config() -> OmegaConfigLoader:
+    return load_config("dev")
+
+
+@pytest.fixture(scope="session")
+def dev_params(dev_config) -> dict:
+    return dev_config["parameters"]
+
+
+def in_memory_catalog(config: OmegaConfigLoader) -> DataCatalog:
+    """Raw sources from the environment's catalog; every other dataset in memory."""
+    catalog_conf = {
+        name: entry
+        for name, entry in config["catalog"].items()
+        if "{" not in name and name.endswith((".raw_table", ".truth"))
+    }
+    catalog = DataCatalog.from_config(catalog_conf)
+    for name, value in config["parameters"].items():
+        catalog[f"params:{name}"] = MemoryDataset(value)
+        if isinstance(value, dict):
+            _add_nested_params(catalog, f"params:{name}", value)
+    return catalog
+
+
+def _add_nested_params(catalog: DataCatalog, prefix: str, value: dict) -> None:
+    for key, sub in value.items():
+        catalog[f"{prefix}.{key}"] = MemoryDataset(sub)
+        if isinstance(sub, dict):
+            _add_nested_params(catalog, f"{prefix}.{key}", sub)
+
+
+@pytest.fixture
+def dev_catalog(dev_config) -> DataCatalog:
+    return in_memory_catalog(dev_config)
