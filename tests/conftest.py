@@ -54,6 +54,33 @@ def _add_nested_params(catalog: DataCatalog, prefix: str, value: dict) -> None:
             _add_nested_params(catalog, f"{prefix}.{key}", sub)
 
 
+class KeptMemoryDataset(MemoryDataset):
+    """A MemoryDataset the runner cannot release, so tests can inspect intermediates."""
+
+    def _release(self) -> None:
+        pass
+
+
+def run_in_memory(pipeline, catalog: DataCatalog) -> DataCatalog:
+    """Run a pipeline with every dataset it makes kept in memory for inspection."""
+    from kedro.runner import SequentialRunner
+
+    for name in pipeline.datasets():
+        if not name.startswith("params:") and name not in catalog:
+            catalog[name] = KeptMemoryDataset()
+    SequentialRunner().run(pipeline, catalog)
+    return catalog
+
+
 @pytest.fixture
 def dev_catalog(dev_config) -> DataCatalog:
     return in_memory_catalog(dev_config)
+
+
+@pytest.fixture(scope="session")
+def trained_dev_catalog(dev_config) -> DataCatalog:
+    """data_processing + supervised_risk run once on dev data, all outputs in memory."""
+    from risk_segments.pipelines import data_processing, supervised_risk
+
+    pipeline = data_processing.create_pipeline() + supervised_risk.create_pipeline()
+    return run_in_memory(pipeline, in_memory_catalog(dev_config))

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from risk_segments.pipelines import data_processing
+from risk_segments.pipelines import data_processing, supervised_risk
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Register the project's pipelines; `__default__` trains and reports."""
-    pipelines = {"data_processing": data_processing.create_pipeline()}
-    pipelines["__default__"] = pipelines["data_processing"]
+    pipelines = {
+        "data_processing": data_processing.create_pipeline(),
+        "supervised_risk": supervised_risk.create_pipeline(),
+    }
+    pipelines["__default__"] = (
+        pipelines["data_processing"] + pipelines["supervised_risk"]
+    )
     return pipelines

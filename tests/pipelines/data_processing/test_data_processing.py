@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.runner import SequentialRunner
 
 from risk_segments.namespaces import TABULAR_NAMESPACES
 from risk_segments.pipelines.data_processing import create_pipeline
@@ -21,10 +20,9 @@ TRUTH_COLUMNS = {"true_probability", "true_archetype", "unlabeled_reason"}
 
 @pytest.fixture(scope="module")
 def model_inputs(dev_config):
-    from tests.conftest import in_memory_catalog
+    from tests.conftest import in_memory_catalog, run_in_memory
 
-    catalog = in_memory_catalog(dev_config)
-    SequentialRunner().run(create_pipeline(), catalog)
+    catalog = run_in_memory(create_pipeline(), in_memory_catalog(dev_config))
     return {ns: catalog.load(f"{ns}.model_input") for ns in TABULAR_NAMESPACES}, catalog
 
 

@@ -1,0 +1,137 @@
+"""The trained risk model: CatBoost plus everything needed to apply it safely.
+
+A `RiskModel` bundles the CatBoost classifier with its feature spec (names,
+dtypes, categorical levels, typical values), the probability calibration fitted
+on validation rows, the decision and tier thresholds, and a training summary.
+Scoring only ever applies it; nothing is refitted there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from catboost import CatBoostClassifier, Pool
+
+from risk_segments.schema import InvalidInputError
+
+MISSING_CATEGORY = "__missing__"
+
+
+def feature_spec(
+    frame: pd.DataFrame, categorical: list[str], numeric: list[str]
+) -> dict[str, Any]:
+    """Describe the training features: order, kinds, levels seen and typical values."""
+    return {
+        "features": [*categorical, *numeric],
+        "categorical": list(categorical),
+        "numeric": list(numeric),
+        "levels": {
+            c: sorted(frame[c].dropna().astype(str).unique().tolist())
+            for c in categorical
+        },
+        "medians": {
+            c: float(np.nanmedian(frame[c].to_numpy(dtype=float))) for c in numeric
+        },
+        "quantiles": {
+            c: [
+                float(q)
+                for q in np.nanquantile(frame[c].to_numpy(dtype=float), [0.25, 0.75])
+            ]
+            for c in numeric
+        },
+    }
+
+
+def prepare_features(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """Model matrix in training order: categoricals as text (missing as a level), numerics as float."""
+    check_features(frame, spec)
+    X = pd.DataFrame(index=frame.index)
+    for c in spec["categorical"]:
+        X[c] = (
+            frame[c]
+            .astype(object)
+            .where(frame[c].notna(), MISSING_CATEGORY)
+            .astype(str)
+        )
+    for c in spec["numeric"]:
+        values = frame[c].to_numpy(dtype=float)
+        X[c] = np.where(np.isinf(values), np.nan, values)  # inf is treated as missing
+    return X[spec["features"]]
+
+
+def check_features(frame: pd.DataFrame, spec: dict[str, Any]) -> None:
+    """Stop with a clear message if a trained-on column is missing or cannot be read as numbers."""
+    missing = [c for c in spec["features"] if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"input lacks {len(missing)} feature(s) the model was trained on: {missing}"
+        )
+    retyped = [
+        c
+        for c in spec["numeric"]
+        if not (pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().all())
+    ]
+    if retyped:
+        raise InvalidInputError(
+            "numeric feature(s) "
+            + ", ".join(f"'{c}' ({frame[c].dtype})" for c in retyped)
+            + " are not numeric as at training"
+        )
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """Log-odds, clipped away from 0 and 1."""
+    p = np.clip(np.asarray(p, dtype=float), 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+@dataclass
+class RiskModel:
+    """A fitted CatBoost classifier and what it needs at scoring time."""
+
+    model: CatBoostClassifier
+    spec: dict[str, Any]
+    calibration: dict[str, Any] = field(default_factory=lambda: {"method": "none"})
+    thresholds: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def pool(self, frame: pd.DataFrame) -> Pool:
+        """A CatBoost pool of the features, in training order."""
+        return Pool(
+            prepare_features(frame, self.spec), cat_features=self.spec["categorical"]
+        )
+
+    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+        """CatBoost's raw log-odds (what SHAP values add up to)."""
+        return self.model.predict(self.pool(frame), prediction_type="RawFormulaVal")
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """Map raw log-odds to a calibrated probability."""
+        if self.calibration.get("method") == "platt":
+            z = self.calibration["slope"] * raw + self.calibration["intercept"]
+            return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-raw))
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of the positive class for every row."""
+        return self.calibrate(self.raw_score(frame))
+
+    def tier(self, probability: np.ndarray) -> np.ndarray:
+        """Risk tier per row from the saved tier thresholds (highest first)."""
+        tiers = self.thresholds.get("tiers", {})
+        out = np.full(len(probability), "low", dtype=object)
+        for name, cutoff in sorted(tiers.items(), key=lambda kv: kv[1]):
+            out[probability >= cutoff] = name
+        return out
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything but the CatBoost model, as JSON-able data."""
+        return {
+            "spec": self.spec,
+            "calibration": self.calibration,
+            "thresholds": self.thresholds,
+            "info": self.info,
+        }
