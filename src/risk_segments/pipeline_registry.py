@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from risk_segments.pipelines import data_processing, supervised_risk
+from risk_segments.pipelines import data_processing, segmentation, supervised_risk
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -12,8 +12,11 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines = {
         "data_processing": data_processing.create_pipeline(),
         "supervised_risk": supervised_risk.create_pipeline(),
+        "segmentation": segmentation.create_pipeline(),
     }
     pipelines["__default__"] = (
-        pipelines["data_processing"] + pipelines["supervised_risk"]
+        pipelines["data_processing"]
+        + pipelines["supervised_risk"]
+        + pipelines["segmentation"]
     )
     return pipelines

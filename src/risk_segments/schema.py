@@ -36,6 +36,11 @@ def derived_features(derived: dict[str, Any] | None) -> list[str]:
         names += [
             f"{col}_logchange_{lag}m" for col in history.get("log_delta_columns", [])
         ]
+    window = int(history.get("rolling_months") or 0)
+    if window > 1:
+        names += [
+            f"{col}_mean_{window}m" for col in history.get("rolling_mean_columns", [])
+        ]
     return names
 
 

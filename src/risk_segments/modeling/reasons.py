@@ -9,18 +9,26 @@ import pandas as pd
 
 from .risk_model import RiskModel
 
-_DERIVED = re.compile(r"^(?P<base>.+)_(?P<kind>delta|logchange)_(?P<lag>\d+)m$")
+_DERIVED = re.compile(r"^(?P<base>.+)_(?P<kind>delta|logchange|mean)_(?P<lag>\d+)m$")
 
 
-def feature_label(name: str, labels: dict[str, str]) -> str:
-    """Readable label for a feature; derived history features are named after their base."""
+def feature_label(name: str, labels: dict[str, str], *, short: bool = False) -> str:
+    """Readable label for a feature; derived history features are named after their base.
+
+    With ``short``, an average over months reads as its base feature (for segment names).
+    """
     if name in labels:
         return labels[name]
     match = _DERIVED.match(name)
     if match:
         base = labels.get(match["base"], match["base"].replace("_", " "))
+        if short and match["kind"] == "mean":
+            return base
         months = int(match["lag"])
-        return f"change in {base} over {months} month{'s' if months > 1 else ''}"
+        span = f"{months} month{'s' if months > 1 else ''}"
+        if match["kind"] == "mean":
+            return f"{base}, {span} average"
+        return f"change in {base} over {span}"
     return name.replace("_", " ")
 
 
@@ -32,7 +40,7 @@ def _format_value(name: str, value: object) -> str:
     match = _DERIVED.match(name)
     if match and match["kind"] == "logchange":
         return f"{np.expm1(float(value)):+.0%}"
-    if match:
+    if match and match["kind"] == "delta":
         return f"{float(value):+.3g}"
     return f"{float(value):.3g}"
 
@@ -46,7 +54,8 @@ def reason_text(name: str, value: object, spec: dict, labels: dict[str, str]) ->
     if shown == "missing":
         return f"{label} not reported"
     typical = spec.get("medians", {}).get(name)
-    if typical is None or np.isnan(typical) or _DERIVED.match(name):
+    match = _DERIVED.match(name)
+    if typical is None or np.isnan(typical) or (match and match["kind"] != "mean"):
         return f"{label} {shown}"
     return f"{label} {shown} (typical {_format_value(name, typical)})"
 

@@ -95,6 +95,8 @@ def test_history_features_compare_with_the_same_entity_months_earlier():
             "lags_months": [1, 3],
             "delta_columns": ["late_shipment_rate"],
             "log_delta_columns": ["orders_30d"],
+            "rolling_months": 3,
+            "rolling_mean_columns": ["late_shipment_rate"],
         }
     }
     out = add_history_features(_tiny_panel(), schema, derived).set_index(
@@ -110,6 +112,9 @@ def test_history_features_compare_with_the_same_entity_months_earlier():
     assert np.isnan(
         out.loc[("a", pd.Timestamp("2025-01-31")), "late_shipment_rate_delta_1m"]
     )
+    # 3-month average over the snapshots present: a (Feb, Mar, Apr), b (Apr only, Feb is 2 back)
+    assert a_apr["late_shipment_rate_mean_3m"] == pytest.approx((0.2 + 0.3 + 0.5) / 3)
+    assert b_apr["late_shipment_rate_mean_3m"] == pytest.approx((0.1 + 0.4) / 2)
     assert len(out) == 6
 
 

@@ -68,6 +68,27 @@ def add_history_features(
             new_columns[f"{col}_delta_{lag}m"] = change[:, j]
         for j, col in enumerate(log_cols):
             new_columns[f"{col}_logchange_{lag}m"] = change[:, len(delta_cols) + j]
+    window = int(history.get("rolling_months") or 0)
+    rolling_cols = list(history.get("rolling_mean_columns", []))
+    if window > 1 and rolling_cols:
+        # mean over the last `window` monthly snapshots present: steadier than one month
+        frames = [np.array(validated[rolling_cols], dtype=float)]
+        keyed_rolling = validated[[id_col, *rolling_cols]].assign(
+            _month=month.to_numpy()
+        )
+        for lag in range(1, window):
+            past = keyed_rolling.assign(_month=keyed_rolling["_month"] + lag)
+            aligned = keyed_rolling[[id_col, "_month"]].merge(
+                past, on=[id_col, "_month"], how="left"
+            )
+            frames.append(aligned[rolling_cols].to_numpy(dtype=float))
+        stacked = np.stack(frames)
+        counts = np.isfinite(stacked).sum(axis=0)
+        means = np.where(
+            counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan
+        )
+        for j, col in enumerate(rolling_cols):
+            new_columns[f"{col}_mean_{window}m"] = means[:, j]
     out = pd.concat([out, pd.DataFrame(new_columns, index=out.index)], axis=1)
     share_with_history = np.isfinite(change[:, 0]).mean() if len(change) else 0.0
     logger.info(

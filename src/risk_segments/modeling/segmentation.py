@@ -1,0 +1,305 @@
+"""Label-free segmentation: saved preprocessing, KMeans or HDBSCAN, fast assignment.
+
+Everything fitted is plain arrays and JSON (`SegmentationModel`), so it saves
+without pickle and assigns new rows with numpy alone:
+
+* preprocessing: log1p for heavy-tailed features, median imputation with
+  missing indicators, robust scaling (median / IQR, clipped), PCA to a few
+  dimensions;
+* `kmeans`: centroids in PCA space; a row goes to its nearest centroid;
+* `hdbscan`: fitted on a sample; every fitted sample point that HDBSCAN placed
+  in a cluster is a prototype, and a new row takes the segment of its nearest
+  prototype (a k-d tree query). Rows that HDBSCAN would call noise, and new rows
+  far from every prototype, keep their nearest segment with `atypical = True`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+
+logger = logging.getLogger(__name__)
+CLIP = 5.0
+
+
+@dataclass
+class SegmentationModel:
+    """A fitted segmentation: preprocessing, algorithm state and segment names."""
+
+    features: list[str]
+    log_features: list[str]
+    medians: np.ndarray
+    centers: np.ndarray
+    scales: np.ndarray
+    indicator_features: list[str]
+    pca_mean: np.ndarray
+    pca_components: np.ndarray
+    algorithm: str
+    centroids: (
+        np.ndarray
+    )  # kmeans centroids, or per-segment prototype means for hdbscan
+    prototypes: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    prototype_segments: np.ndarray = field(
+        default_factory=lambda: np.empty(0, dtype=int)
+    )
+    atypical_distance: np.ndarray = field(default_factory=lambda: np.empty(0))
+    segment_names: dict[int, str] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_segments(self) -> int:
+        return len(self.centroids)
+
+    def transform(self, frame: pd.DataFrame) -> np.ndarray:
+        """Rows -> the low-dimensional space the segments live in."""
+        missing = [c for c in self.features if c not in frame.columns]
+        if missing:
+            raise ValueError(f"segmentation input lacks feature(s) {missing}")
+        X = np.array(frame[self.features], dtype=float)
+        X[np.isinf(X)] = np.nan
+        for j, name in enumerate(self.features):
+            if name in self.log_features:
+                X[:, j] = np.log1p(np.clip(X[:, j], 0, None))
+        indicators = (
+            np.column_stack(
+                [
+                    np.isnan(X[:, self.features.index(n)]).astype(float)
+                    for n in self.indicator_features
+                ]
+            )
+            if self.indicator_features
+            else np.empty((len(X), 0))
+        )
+        X = np.where(np.isnan(X), self.medians, X)
+        X = np.clip((X - self.centers) / self.scales, -CLIP, CLIP)
+        Z = np.hstack([X, indicators])
+        return (Z - self.pca_mean) @ self.pca_components.T
+
+    def assign_embedded(
+        self, Z: np.ndarray, chunk: int = 200_000
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Segment and atypical flag for rows already in PCA space."""
+        segments = np.empty(len(Z), dtype=np.int32)
+        atypical = np.zeros(len(Z), dtype=bool)
+        if self.algorithm == "kmeans":
+            for start in range(0, len(Z), chunk):
+                block = Z[start : start + chunk]
+                d2 = (
+                    (block**2).sum(1)[:, None]
+                    - 2 * block @ self.centroids.T
+                    + (self.centroids**2).sum(1)[None, :]
+                )
+                best = np.argmin(d2, axis=1)
+                segments[start : start + chunk] = best
+                dist = np.sqrt(np.maximum(d2[np.arange(len(block)), best], 0))
+                atypical[start : start + chunk] = dist > self.atypical_distance[best]
+            return segments, atypical
+        tree = cKDTree(self.prototypes)
+        dist, idx = tree.query(Z, k=1, workers=-1)
+        raw = self.prototype_segments[idx]
+        noise = raw < 0
+        segments[:] = np.where(
+            noise, -raw - 1, raw
+        )  # noise prototypes are stored as -segment-1
+        atypical[:] = noise | (dist > self.atypical_distance[segments])
+        return segments, atypical
+
+    def assign(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Segment id and atypical flag for every row of a table."""
+        return self.assign_embedded(self.transform(frame))
+
+
+def _fit_preprocessing(frame: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
+    features = list(params["features"])
+    log_features = [f for f in params.get("log_features", []) if f in features]
+    X = np.array(frame[features], dtype=float)
+    X[np.isinf(X)] = np.nan
+    for j, name in enumerate(features):
+        if name in log_features:
+            X[:, j] = np.log1p(np.clip(X[:, j], 0, None))
+    medians = np.nanmedian(X, axis=0)
+    medians = np.where(np.isnan(medians), 0.0, medians)
+    missing_share = np.isnan(X).mean(axis=0)
+    indicator_features = [
+        f for f, share in zip(features, missing_share, strict=True) if share >= 0.01
+    ]
+    filled = np.where(np.isnan(X), medians, X)
+    q25, q75 = np.percentile(filled, [25, 75], axis=0)
+    scales = q75 - q25
+    fallback = filled.std(axis=0)
+    scales = np.where(scales > 1e-9, scales, np.where(fallback > 1e-9, fallback, 1.0))
+    return {
+        "features": features,
+        "log_features": log_features,
+        "medians": medians,
+        "centers": medians,
+        "scales": scales,
+        "indicator_features": indicator_features,
+    }
+
+
+def _pca_input(frame: pd.DataFrame, prep: dict[str, Any]) -> np.ndarray:
+    stub = SegmentationModel(
+        **prep,
+        pca_mean=np.zeros(len(prep["features"]) + len(prep["indicator_features"])),
+        pca_components=np.eye(len(prep["features"]) + len(prep["indicator_features"])),
+        algorithm="kmeans",
+        centroids=np.empty((0, 0)),
+    )
+    return stub.transform(frame)
+
+
+def embed(
+    frame: pd.DataFrame, params: dict[str, Any], seed: int
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Fit preprocessing + PCA on `frame`; return the fitted state and the embedded rows."""
+    prep = _fit_preprocessing(frame, params)
+    Z_full = _pca_input(frame, prep)
+    n_components = min(int(params["n_components"]), Z_full.shape[1])
+    pca = PCA(n_components=n_components, random_state=seed).fit(Z_full)
+    prep["pca_mean"] = pca.mean_
+    prep["pca_components"] = pca.components_
+    prep["explained_variance"] = float(pca.explained_variance_ratio_.sum())
+    return prep, (Z_full - pca.mean_) @ pca.components_.T
+
+
+def _kmeans(Z: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:
+    return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Z)
+
+
+def _bootstrap_ari(
+    Z: np.ndarray, k: int, seed: int, n_init: int, resamples: int, reference: KMeans
+) -> float:
+    rng = np.random.default_rng(seed)
+    scores = []
+    for r in range(resamples):
+        rows = rng.choice(len(Z), size=len(Z), replace=True)
+        refit = _kmeans(Z[rows], k, seed + r + 1, n_init)
+        scores.append(adjusted_rand_score(reference.labels_, refit.predict(Z)))
+    return float(np.mean(scores))
+
+
+def choose_k(
+    Z: np.ndarray, params: dict[str, Any], seed: int
+) -> tuple[int, list[dict[str, float]]]:
+    """Pick k over a range: the best silhouette among the k whose bootstrap ARI is high enough."""
+    options = params["kmeans"]
+    rng = np.random.default_rng(seed)
+    sample = Z[
+        rng.choice(len(Z), size=min(len(Z), options["selection_sample"]), replace=False)
+    ]
+    table = []
+    for k in range(options["k_min"], options["k_max"] + 1):
+        start = time.perf_counter()
+        model = _kmeans(sample, k, seed, options["n_init"])
+        silhouette = silhouette_score(
+            sample, model.labels_, sample_size=min(len(sample), 5000), random_state=seed
+        )
+        stability = _bootstrap_ari(
+            sample, k, seed, options["n_init"], options["stability_resamples"], model
+        )
+        table.append(
+            {"k": k, "silhouette": float(silhouette), "bootstrap_ari": stability}
+        )
+        logger.info(
+            "  k=%d: silhouette %.3f, bootstrap ARI %.3f (%.1f s)",
+            k,
+            silhouette,
+            stability,
+            time.perf_counter() - start,
+        )
+    stable = [
+        row for row in table if row["bootstrap_ari"] >= options["min_bootstrap_ari"]
+    ] or table
+    best = max(
+        stable,
+        key=lambda row: (
+            row["silhouette"]
+            + options.get("stability_weight", 0.5) * row["bootstrap_ari"]
+        ),
+    )
+    return int(best["k"]), table
+
+
+def _atypical_cutoffs(
+    Z: np.ndarray, labels: np.ndarray, reference: np.ndarray, quantile: float, k: int
+) -> np.ndarray:
+    """Per segment: the distance to the nearest reference point beyond which a row is atypical."""
+    cutoffs = np.zeros(k)
+    for s in range(k):
+        members = labels == s
+        cutoffs[s] = (
+            np.quantile(reference[members], quantile) if members.any() else np.inf
+        )
+    return cutoffs
+
+
+def fit_segmentation(
+    frame: pd.DataFrame, params: dict[str, Any]
+) -> tuple[SegmentationModel, np.ndarray]:
+    """Fit preprocessing and the chosen algorithm on `frame` (a sample); return model and labels."""
+    seed = int(params.get("seed", 0))
+    prep, Z = embed(frame, params, seed)
+    explained = prep.pop("explained_variance")
+    algorithm = params["algorithm"]
+    info: dict[str, Any] = {"fit_rows": len(frame), "pca_explained_variance": explained}
+    quantile = params.get("atypical_quantile", 0.99)
+    if algorithm == "kmeans":
+        k, table = choose_k(Z, params, seed)
+        model = _kmeans(Z, k, seed, params["kmeans"]["n_init"])
+        labels = model.labels_.astype(np.int32)
+        dist = np.linalg.norm(Z - model.cluster_centers_[labels], axis=1)
+        centroids = model.cluster_centers_
+        extra = {"atypical_distance": _atypical_cutoffs(Z, labels, dist, quantile, k)}
+        info.update(k=k, k_selection=table)
+    elif algorithm == "hdbscan":
+        import hdbscan
+
+        options = params["hdbscan"]
+        clusterer = hdbscan.HDBSCAN(
+            min_cluster_size=int(options["min_cluster_size"]),
+            min_samples=int(options["min_samples"]),
+            cluster_selection_method=options.get("cluster_selection_method", "eom"),
+            prediction_data=False,
+            core_dist_n_jobs=1,
+        ).fit(Z)
+        raw = clusterer.labels_.astype(np.int32)
+        k = int(raw.max()) + 1
+        if k < 1:
+            raise ValueError("HDBSCAN found no cluster; lower hdbscan.min_cluster_size")
+        clustered = raw >= 0
+        centroids = np.vstack([Z[raw == s].mean(axis=0) for s in range(k)])
+        # noise points: nearest cluster member's segment, remembered as atypical (encoded -s-1)
+        tree = cKDTree(Z[clustered])
+        _, nearest = tree.query(Z[~clustered], k=1)
+        labels = raw.copy()
+        labels[~clustered] = raw[clustered][nearest]
+        prototype_segments = np.where(clustered, raw, -labels - 1)
+        dist_in = cKDTree(Z[clustered]).query(Z[clustered], k=2)[0][:, 1]
+        cutoffs = _atypical_cutoffs(Z[clustered], raw[clustered], dist_in, quantile, k)
+        extra = {
+            "prototypes": Z,
+            "prototype_segments": prototype_segments,
+            "atypical_distance": cutoffs,
+        }
+        info.update(k=k, hdbscan_noise_share=float((~clustered).mean()))
+        info["_clusterer"] = (
+            clusterer  # for the reference assignment in this run only, never saved
+        )
+    else:
+        raise ValueError(
+            f"segmentation.algorithm must be 'kmeans' or 'hdbscan', got '{algorithm}'"
+        )
+    model = SegmentationModel(
+        **prep, algorithm=algorithm, centroids=centroids, info=info, **extra
+    )
+    return model, labels

@@ -1,0 +1,144 @@
+"""segmentation on dev data: labels never used, determinism, assignment, round trip, profiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DatasetError, Version
+
+from risk_segments.datasets import SegmentationModelDataset
+from risk_segments.modeling.segmentation import fit_segmentation
+from risk_segments.namespaces import TABULAR_NAMESPACES
+from risk_segments.pipelines.segmentation.nodes import (
+    assign_segments,
+    check_segment_stability,
+    fit_segmentation_model,
+    profile_segments,
+)
+
+
+@pytest.fixture(scope="module")
+def seller_rows(trained_dev_catalog):
+    return trained_dev_catalog.load("seller_risk.model_input")
+
+
+@pytest.fixture(scope="module")
+def seller_params(dev_params):
+    return dev_params["seller_risk"]
+
+
+def _fit(rows, params, **overrides):
+    segmentation = {**params["segmentation"], **overrides}
+    return fit_segmentation_model(
+        rows, params["schema"], segmentation, params["feature_labels"]
+    )
+
+
+def _same_model(a, b):
+    for name in ("medians", "scales", "pca_components", "centroids", "prototypes"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.segment_names == b.segment_names
+
+
+def test_label_is_never_used(seller_rows, seller_params):
+    label = seller_params["schema"]["label_column"]
+    reference = _fit(seller_rows, seller_params)
+    shuffled = seller_rows.assign(
+        **{label: seller_rows[label].sample(frac=1.0, random_state=3).to_numpy()}
+    )
+    erased = seller_rows.assign(
+        **{label: pd.array([pd.NA] * len(seller_rows), dtype="Int8")}
+    )
+    for variant in (shuffled, erased):
+        _same_model(reference, _fit(variant, seller_params))
+        pd.testing.assert_frame_equal(
+            assign_segments(seller_rows, reference, seller_params["schema"]),
+            assign_segments(variant, reference, seller_params["schema"]),
+        )
+    assert label not in reference.features
+
+
+def test_fit_is_deterministic_for_a_seed(seller_rows, seller_params):
+    _same_model(_fit(seller_rows, seller_params), _fit(seller_rows, seller_params))
+    other = _fit(seller_rows, seller_params, seed=7)
+    assert not np.array_equal(
+        other.medians, _fit(seller_rows, seller_params).medians
+    ) or not np.array_equal(other.centroids, _fit(seller_rows, seller_params).centroids)
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "hdbscan"])
+def test_assigning_the_training_rows_reproduces_the_fitted_labels(
+    seller_rows, seller_params, algorithm
+):
+    params = {**seller_params["segmentation"], "algorithm": algorithm}
+    sample = seller_rows.drop(columns=[seller_params["schema"]["label_column"]]).sample(
+        2500, random_state=0
+    )
+    model, labels = fit_segmentation(sample, params)
+    segments, atypical = model.assign(sample)
+    np.testing.assert_array_equal(segments, labels)
+    assert model.n_segments >= 2
+    if algorithm == "hdbscan":
+        # HDBSCAN's noise points keep their nearest segment and are flagged atypical
+        noise = model.prototype_segments < 0
+        assert atypical[noise].all()
+
+
+def test_segmentation_round_trips_without_pickle(
+    trained_dev_catalog, seller_rows, seller_params, tmp_path
+):
+    model = _fit(seller_rows, seller_params)
+    dataset = SegmentationModelDataset(
+        filepath=str(tmp_path / "segmentation.npz"), version=Version(None, None)
+    )
+    dataset.save(model)
+    loaded = SegmentationModelDataset(
+        filepath=str(tmp_path / "segmentation.npz"), version=Version(None, None)
+    ).load()
+    _same_model(model, loaded)
+    np.testing.assert_array_equal(
+        model.assign(seller_rows)[0], loaded.assign(seller_rows)[0]
+    )
+    saved = next(p for p in tmp_path.rglob("segmentation.npz") if p.is_file())
+    saved.write_bytes(saved.read_bytes() + b"\0")
+    with pytest.raises(DatasetError, match="checksum"):
+        SegmentationModelDataset(
+            filepath=str(tmp_path / "segmentation.npz"), version=Version(None, None)
+        ).load()
+
+
+@pytest.mark.parametrize("namespace", TABULAR_NAMESPACES)
+def test_profiles_and_stability_on_dev_data(trained_dev_catalog, dev_params, namespace):
+    params = dev_params[namespace]
+    rows = trained_dev_catalog.load(f"{namespace}.model_input")
+    model = fit_segmentation_model(
+        rows, params["schema"], params["segmentation"], params["feature_labels"]
+    )
+    assignments = assign_segments(rows, model, params["schema"])
+    assert len(assignments) == len(rows)
+    assert assignments["segment_name"].notna().all()
+    profiles, figure = profile_segments(
+        rows,
+        assignments,
+        model,
+        params["schema"],
+        params["segmentation"],
+        params["feature_labels"],
+    )
+    assert len(profiles) == model.n_segments
+    assert profiles["share"].sum() == pytest.approx(1.0)
+    assert profiles["suggested_action"].str.len().gt(0).all()
+    assert profiles["segment_name"].is_unique
+    figure.savefig(__import__("io").BytesIO())
+    truth = trained_dev_catalog.load(f"{namespace}.truth")
+    stability = check_segment_stability(
+        rows, model, assignments, truth, params["schema"], params["segmentation"]
+    )
+    assert 0 <= stability["resampling"]["ari_mean"] <= 1
+    assert len(stability["resampling"]["jaccard_per_segment"]) == model.n_segments
+    assert stability["truth_recovery"]["truth_coverage"] == pytest.approx(1.0)
+    if namespace == "seller_risk":
+        mom = stability["month_over_month"]
+        assert 0 < mom["share_keeping_segment"] <= 1
+        assert 0.8 < mom["true_archetype_persistence"] < 1.0
