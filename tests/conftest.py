@@ -79,8 +79,12 @@ def dev_catalog(dev_config) -> DataCatalog:
 
 @pytest.fixture(scope="session")
 def trained_dev_catalog(dev_config) -> DataCatalog:
-    """data_processing + supervised_risk run once on dev data, all outputs in memory."""
-    from risk_segments.pipelines import data_processing, supervised_risk
+    """The default training run (data_processing, supervised_risk, segmentation) on dev data, in memory."""
+    from risk_segments.pipelines import data_processing, segmentation, supervised_risk
 
-    pipeline = data_processing.create_pipeline() + supervised_risk.create_pipeline()
+    pipeline = (
+        data_processing.create_pipeline()
+        + supervised_risk.create_pipeline()
+        + segmentation.create_pipeline()
+    )
     return run_in_memory(pipeline, in_memory_catalog(dev_config))

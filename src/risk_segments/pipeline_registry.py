@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from kedro.pipeline import Pipeline
 
-from risk_segments.pipelines import data_processing, segmentation, supervised_risk
+from risk_segments.pipelines import (
+    data_processing,
+    score,
+    segmentation,
+    supervised_risk,
+)
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Register the project's pipelines; `__default__` trains and reports."""
+    """Register the project's pipelines; `__default__` trains and reports, `score` scores."""
     pipelines = {
         "data_processing": data_processing.create_pipeline(),
         "supervised_risk": supervised_risk.create_pipeline(),
         "segmentation": segmentation.create_pipeline(),
+        "score": score.create_pipeline(),
     }
     pipelines["__default__"] = (
         pipelines["data_processing"]

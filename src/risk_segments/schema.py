@@ -73,6 +73,7 @@ def build_raw_schema(
     *,
     require_label: bool = False,
     check_categories: bool = True,
+    check_ranges: bool = True,
 ) -> pa.DataFrameSchema:
     """Pandera schema for a raw table: ids, date, typed features in range, optional label."""
     id_col, date_col, label_col = (
@@ -93,7 +94,10 @@ def build_raw_schema(
         columns[name] = pa.Column(None, nullable=True, checks=checks)
     for name, bounds in schema["numeric"].items():
         columns[name] = pa.Column(
-            "float64", nullable=True, coerce=True, checks=_range_checks(bounds)
+            "float64",
+            nullable=True,
+            coerce=True,
+            checks=_range_checks(bounds) if check_ranges else [],
         )
     columns[label_col] = pa.Column(
         "Int8",
@@ -144,8 +148,12 @@ def validate_table(
     if table.empty:
         raise InvalidInputError(f"{source}: the table is empty (0 rows)")
     strict_categories = schema.get("on_unknown_category", "error") == "error"
+    strict_ranges = schema.get("on_out_of_range", "error") == "error"
     pandera_schema = build_raw_schema(
-        schema, require_label=require_label, check_categories=strict_categories
+        schema,
+        require_label=require_label,
+        check_categories=strict_categories,
+        check_ranges=strict_ranges,
     )
     table = table.reset_index(drop=True)
     try:
@@ -167,15 +175,44 @@ def validate_table(
             f"each entity may appear once per snapshot. Examples: "
             f"{examples.astype(str).to_dict('records')}"
         )
-    if not strict_categories:
-        for name, levels in schema["categorical"].items():
-            unseen = validated[name].notna() & ~validated[name].isin(list(levels))
-            if unseen.any():
-                logger.warning(
-                    "%s: %d rows have unseen categories in '%s' (kept): %s",
-                    source,
-                    int(unseen.sum()),
-                    name,
-                    sorted(validated.loc[unseen, name].astype(str).unique())[:5],
-                )
+    if not (strict_categories and strict_ranges):
+        for kind, column, count in count_violations(validated, schema):
+            logger.warning(
+                "%s: %d rows have %s in '%s' (kept and scored)",
+                source,
+                count,
+                kind,
+                column,
+            )
     return validated
+
+
+def count_violations(
+    table: pd.DataFrame, schema: dict[str, Any]
+) -> list[tuple[str, str, int]]:
+    """(kind, column, rows) for unseen categories, values out of range, inf, and all-empty columns."""
+    found = []
+    for name, levels in schema["categorical"].items():
+        if name in table.columns:
+            unseen = int((table[name].notna() & ~table[name].isin(list(levels))).sum())
+            if unseen:
+                found.append(("unseen categories", name, unseen))
+    for name, bounds in schema["numeric"].items():
+        if name not in table.columns:
+            continue
+        values = table[name].to_numpy(dtype=float)
+        low, high = (list(bounds or []) + [None, None])[:2]
+        infinite = int(np.isinf(values).sum())
+        if infinite:
+            found.append(("inf values", name, infinite))
+        finite = values[np.isfinite(values)]
+        outside = int(
+            ((finite < low).sum() if low is not None else 0)
+            + ((finite > high).sum() if high is not None else 0)
+        )
+        if outside:
+            found.append((f"values outside [{low}, {high}]", name, outside))
+    for name in [*schema["categorical"], *schema["numeric"]]:
+        if name in table.columns and len(table) and table[name].isna().all():
+            found.append(("no value at all (all empty)", name, len(table)))
+    return found

@@ -269,7 +269,9 @@ def fit_segmentation(
             min_cluster_size=int(options["min_cluster_size"]),
             min_samples=int(options["min_samples"]),
             cluster_selection_method=options.get("cluster_selection_method", "eom"),
-            prediction_data=False,
+            prediction_data=bool(
+                options.get("prediction_data", False)
+            ),  # only the benchmark needs it
             core_dist_n_jobs=1,
         ).fit(Z)
         raw = clusterer.labels_.astype(np.int32)

@@ -3,6 +3,7 @@
 from kedro.pipeline import Pipeline, node
 
 from risk_segments.namespaces import ALL_NAMESPACES
+from risk_segments.pipelines.score.nodes import build_scoring_reference
 
 from .nodes import (
     evaluate_risk_model,
@@ -71,6 +72,12 @@ def create_template() -> Pipeline:
                 ],
                 "metrics",
                 name="evaluate_risk_model",
+            ),
+            node(
+                build_scoring_reference,
+                ["model_input", "data_split", "risk_model", "params:schema"],
+                "scoring_reference",
+                name="build_scoring_reference",
             ),
             node(
                 explain_risk_model,

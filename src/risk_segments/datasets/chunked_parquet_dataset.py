@@ -1,0 +1,145 @@
+"""Parquet in bounded memory: load yields chunks lazily, save streams chunks to disk.
+
+`load()` returns a `ParquetChunks` handle: it opens the file (so a truncated or
+corrupt file fails at once, with its path), knows the row count and columns
+from the footer, reads single columns cheaply for pre-checks, and iterates
+DataFrames of `chunk_size` rows. `save()` accepts a DataFrame or any iterable
+of DataFrames and writes them one row group at a time to a temporary file that
+replaces the target only when every chunk was written.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from kedro.io import AbstractDataset, DatasetError
+
+
+class ParquetChunks:
+    """A lazily read parquet file (or a DataFrame already in memory), chunk by chunk."""
+
+    def __init__(self, source: str | pd.DataFrame, chunk_size: int) -> None:
+        self.chunk_size = int(chunk_size)
+        self._frame = source if isinstance(source, pd.DataFrame) else None
+        self._path = None if self._frame is not None else str(source)
+        if self._path is not None:
+            try:
+                self._file = pq.ParquetFile(self._path)
+            except (OSError, pa.ArrowException) as err:
+                raise DatasetError(
+                    f"'{self._path}' is not a readable parquet file: {err}"
+                ) from err
+
+    @classmethod
+    def of(cls, data: pd.DataFrame | ParquetChunks, chunk_size: int) -> ParquetChunks:
+        """Wrap a DataFrame, or pass a handle through."""
+        return data if isinstance(data, ParquetChunks) else cls(data, chunk_size)
+
+    @property
+    def n_rows(self) -> int:
+        return (
+            len(self._frame)
+            if self._frame is not None
+            else self._file.metadata.num_rows
+        )
+
+    @property
+    def columns(self) -> list[str]:
+        return (
+            list(self._frame.columns)
+            if self._frame is not None
+            else self._file.schema_arrow.names
+        )
+
+    def dtypes(self) -> dict[str, str]:
+        """Column -> a short type name (from the parquet schema, without reading rows)."""
+        if self._frame is not None:
+            return {c: str(t) for c, t in self._frame.dtypes.items()}
+        return {f.name: str(f.type) for f in self._file.schema_arrow}
+
+    def column(self, name: str) -> pd.Series:
+        """One whole column (cheap: parquet is columnar)."""
+        if self._frame is not None:
+            return self._frame[name]
+        return self._file.read(columns=[name]).column(0).to_pandas()
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        if self._frame is not None:
+            for start in range(0, len(self._frame), self.chunk_size):
+                yield self._frame.iloc[start : start + self.chunk_size]
+            return
+        try:
+            for batch in self._file.iter_batches(batch_size=self.chunk_size):
+                yield batch.to_pandas()
+        except (OSError, pa.ArrowException) as err:
+            raise DatasetError(
+                f"'{self._path}' could not be read to the end: {err}"
+            ) from err
+
+
+class ChunkedParquetDataset(
+    AbstractDataset[pd.DataFrame | Iterable[pd.DataFrame], ParquetChunks]
+):
+    """Local parquet read and written in chunks; see the module docstring.
+
+    Example catalog entry::
+
+        customer_churn.scores:
+          type: risk_segments.datasets.ChunkedParquetDataset
+          filepath: data/07_model_output/customer_churn/scores.parquet
+          chunk_size: 200000
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        chunk_size: int = 200_000,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._filepath = PurePosixPath(filepath)
+        self._chunk_size = int(chunk_size)
+        self.metadata = metadata
+
+    def load(self) -> ParquetChunks:
+        """A lazy handle on the file; nothing but the footer is read yet."""
+        if not Path(self._filepath).exists():
+            raise DatasetError(f"'{self._filepath}' does not exist")
+        return ParquetChunks(str(self._filepath), self._chunk_size)
+
+    def save(self, data: pd.DataFrame | Iterable[pd.DataFrame]) -> None:
+        """Stream the chunks to a temporary file, then move it into place."""
+        chunks = [data] if isinstance(data, pd.DataFrame) else data
+        target = Path(self._filepath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        writer = None
+        try:
+            for chunk in chunks:
+                table = pa.Table.from_pandas(chunk, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(str(partial), table.schema)
+                writer.write_table(table.cast(writer.schema))
+            if writer is None:
+                raise DatasetError(
+                    f"nothing to write to '{self._filepath}': no chunk was produced"
+                )
+            writer.close()
+            writer = None
+            os.replace(partial, target)
+        finally:
+            if writer is not None:
+                writer.close()
+            if partial.exists():
+                partial.unlink()
+
+    def _exists(self) -> bool:
+        return Path(self._filepath).exists()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "chunk_size": self._chunk_size}

@@ -1,0 +1,262 @@
+"""Nodes of the score pipeline: check the input, score it in chunks, monitor drift.
+
+The rows go through the very data_processing functions training used
+(`validate_raw_table`, `add_history_features`, `build_model_input`); the scoring
+itself is `risk_segments.modeling.scoring.score_frame`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
+from risk_segments.modeling.risk_model import RiskModel, prepare_features
+from risk_segments.modeling.scoring import (
+    PSI_WARNING,
+    DriftCounter,
+    reference_distributions,
+    score_frame,
+)
+from risk_segments.modeling.segmentation import SegmentationModel
+from risk_segments.pipelines.data_processing.nodes import (
+    add_history_features,
+    build_model_input,
+    validate_raw_table,
+)
+from risk_segments.schema import InvalidInputError, count_violations, model_features
+
+logger = logging.getLogger(__name__)
+
+
+def build_scoring_reference(
+    model_input: pd.DataFrame,
+    data_split: pd.DataFrame,
+    risk_model: RiskModel,
+    schema: dict[str, Any],
+) -> dict[str, Any]:
+    """Distributions of every feature and of the score on the training rows (for PSI)."""
+    keys = [schema["id_column"], schema["date_column"]]
+    train = model_input.merge(
+        data_split.loc[data_split["role"] == "train", keys], on=keys
+    )
+    return reference_distributions(train, risk_model, risk_model.predict_proba(train))
+
+
+def _scoring_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """At scoring, unseen categories and out-of-range values are scored and counted."""
+    return {**schema, "on_unknown_category": "warn", "on_out_of_range": "warn"}
+
+
+def check_score_input(
+    score_input: pd.DataFrame | ParquetChunks,
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    score: dict[str, Any],
+) -> dict[str, Any]:
+    """Stop before scoring if the input or the artifacts cannot be trusted; say what to score."""
+    source = ParquetChunks.of(score_input, score["chunk_size"])
+    name = f"{schema.get('source', 'score input').replace('raw_table', 'score_input')}"
+    expected = model_features(schema, derived)
+    if risk_model.spec["features"] != expected:
+        added = sorted(set(expected) - set(risk_model.spec["features"]))
+        dropped = sorted(set(risk_model.spec["features"]) - set(expected))
+        raise InvalidInputError(
+            "the saved risk model was trained on other features than the parameters now list "
+            f"(in parameters only: {added}; in the model only: {dropped}); retrain with `kedro run`"
+        )
+    missing_segment_features = [
+        f for f in segmentation_model.features if f not in expected
+    ]
+    if missing_segment_features:
+        raise InvalidInputError(
+            f"the saved segmentation uses unknown features {missing_segment_features}"
+        )
+    if source.n_rows == 0:
+        raise InvalidInputError(
+            f"{name}: the table is empty (0 rows); nothing to score"
+        )
+    id_col, date_col = schema["id_column"], schema["date_column"]
+    required = [id_col, date_col, *schema["categorical"], *schema["numeric"]]
+    missing = [c for c in required if c not in source.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{name}: missing column(s) {missing} that the model needs"
+        )
+    dates = pd.to_datetime(source.column(date_col))
+    newest = dates.max()
+    to_score = (
+        (dates == newest).to_numpy()
+        if score["rows"] == "newest_snapshot"
+        else np.ones(len(dates), bool)
+    )
+    ids = source.column(id_col).astype(str).to_numpy()
+    keys = pd.DataFrame({"id": ids, "date": dates.to_numpy()})
+    duplicated = keys.duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        raise InvalidInputError(
+            f"{name}: {int(duplicated.sum())} rows share an ({id_col}, {date_col}) key, e.g. "
+            f"{sorted(set(ids[duplicated]))[:5]}; each entity may appear once per snapshot"
+        )
+    preflight = {
+        "rows_in": int(source.n_rows),
+        "rows_to_score": int(to_score.sum()),
+        "score_rows": score["rows"],
+        "newest_snapshot": str(pd.Timestamp(newest).date()),
+        "model_version": risk_model.info.get("version", "unversioned"),
+        "segmentation_version": segmentation_model.info.get("version", "unversioned"),
+    }
+    logger.info(
+        "Scoring %d of %d input rows (%s, newest snapshot %s) with model %s and segmentation %s",
+        preflight["rows_to_score"],
+        preflight["rows_in"],
+        score["rows"],
+        preflight["newest_snapshot"],
+        preflight["model_version"],
+        preflight["segmentation_version"],
+    )
+    return preflight
+
+
+def _entity_chunks(
+    source: ParquetChunks,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    chunk_size: int,
+) -> Iterator[pd.DataFrame]:
+    """Chunks that hold every snapshot of an entity together (needed for history features)."""
+    if not (derived or {}).get("history"):
+        yield from source
+        return
+    parts = max(1, int(np.ceil(source.n_rows / chunk_size)))
+    if parts == 1:
+        yield pd.concat(list(source), ignore_index=True)
+        return
+    for part in range(
+        parts
+    ):  # one pass over the file per part: memory stays at one part
+        pieces = []
+        for chunk in source:
+            ids = chunk[schema["id_column"]].astype(str)
+            bucket = ids.map(lambda v: zlib.crc32(v.encode()) % parts).to_numpy()
+            pieces.append(chunk.loc[bucket == part])
+        yield pd.concat(pieces, ignore_index=True)
+
+
+def score_rows(
+    score_input: pd.DataFrame | ParquetChunks,
+    score_preflight: dict[str, Any],
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
+    scoring_reference: dict[str, Any],
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    feature_labels: dict[str, str],
+    score: dict[str, Any],
+) -> tuple[Iterator[pd.DataFrame], dict[str, Any]]:
+    """Score every row chunk by chunk (lazily: the scores dataset pulls the chunks).
+
+    The returned summary is filled while the chunks are written; it is complete
+    once the scores dataset has been saved, which the next node checks.
+    """
+    source = ParquetChunks.of(score_input, score["chunk_size"])
+    scoring_schema = _scoring_schema(schema)
+    id_col, date_col = schema["id_column"], schema["date_column"]
+    newest = pd.Timestamp(score_preflight["newest_snapshot"])
+    summary: dict[str, Any] = {
+        **score_preflight,
+        "rows_out": 0,
+        "warnings": {},
+        "complete": False,
+    }
+    drift = DriftCounter(scoring_reference)
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        start = time.perf_counter()
+        for raw in _entity_chunks(source, schema, derived, score["chunk_size"]):
+            validated = validate_raw_table(raw, scoring_schema)
+            for kind, column, count in count_violations(validated, scoring_schema):
+                key = f"{kind} in '{column}'"
+                summary["warnings"][key] = summary["warnings"].get(key, 0) + count
+            rows = build_model_input(
+                add_history_features(validated, schema, derived), schema, derived
+            )
+            if score["rows"] == "newest_snapshot":
+                rows = rows.loc[rows[date_col] == newest].reset_index(drop=True)
+            if rows.empty:
+                continue
+            scored = score_frame(
+                rows,
+                risk_model,
+                segmentation_model,
+                feature_labels,
+                id_column=id_col,
+                date_column=date_col,
+                reasons_for=score["reasons_for"],
+                top_k=score["reasons_top_k"],
+            )
+            if len(scored) != len(rows):
+                raise RuntimeError("scoring changed the number of rows")
+            drift.add(
+                prepare_features(rows, risk_model.spec), scored["risk_score"].to_numpy()
+            )
+            summary["rows_out"] += len(scored)
+            logger.info(
+                "  scored %d / %d rows (%.0f rows/s)",
+                summary["rows_out"],
+                summary["rows_to_score"],
+                summary["rows_out"] / max(time.perf_counter() - start, 1e-9),
+            )
+            yield scored
+        if summary["rows_out"] != summary["rows_to_score"]:
+            raise RuntimeError(
+                f"scored {summary['rows_out']} rows but {summary['rows_to_score']} were to be scored"
+            )
+        summary["seconds"] = time.perf_counter() - start
+        summary["psi"] = drift.psi().to_dict("records")
+        summary["complete"] = True
+
+    return chunks(), summary
+
+
+def summarise_scoring(
+    score_summary: dict[str, Any], score: dict[str, Any]
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Check the run was complete, log warnings, and give the PSI table."""
+    if not score_summary.get("complete"):
+        raise RuntimeError(
+            "the scores were not fully written before the summary was read; "
+            "run the score pipeline with the default sequential runner (no --async)"
+        )
+    for warning, count in score_summary["warnings"].items():
+        logger.warning("Scored anyway: %d rows with %s", count, warning)
+    monitoring = pd.DataFrame(score_summary["psi"])
+    threshold = score.get("psi_warning", PSI_WARNING)
+    for row in monitoring.loc[monitoring["psi"] > threshold].itertuples():
+        logger.warning(
+            "Population drift: PSI of '%s' is %.3f (> %.2f) against training",
+            row.feature,
+            row.psi,
+            threshold,
+        )
+    logger.info(
+        "Scored %d rows in %.1f s; %d warnings; largest PSI %.3f ('%s')",
+        score_summary["rows_out"],
+        score_summary["seconds"],
+        len(score_summary["warnings"]),
+        monitoring["psi"].max() if len(monitoring) else 0.0,
+        monitoring["feature"].iloc[0] if len(monitoring) else "-",
+    )
+    report = {k: v for k, v in score_summary.items() if k not in ("psi", "complete")}
+    report["features_above_psi_warning"] = monitoring.loc[
+        monitoring["psi"] > threshold, "feature"
+    ].tolist()
+    return report, monitoring

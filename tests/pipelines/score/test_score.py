@@ -1,0 +1,216 @@
+"""score: one row out per row in, the same result in any chunking, and bad input handled."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DatasetError
+
+from risk_segments.datasets import ChunkedParquetDataset, RiskModelDataset
+from risk_segments.namespaces import TABULAR_NAMESPACES
+from risk_segments.pipelines.score import create_pipeline
+from risk_segments.pipelines.score.nodes import (
+    check_score_input,
+    score_rows,
+    summarise_scoring,
+)
+from risk_segments.schema import InvalidInputError
+from tests.conftest import run_in_memory
+
+
+def run_score(catalog, params, namespace, score_input, chunk_size=1000, **overrides):
+    """The three score nodes, called directly, as the pipeline chains them."""
+    p = params[namespace]
+    score = {**p["score"], "chunk_size": chunk_size, **overrides}
+    risk_model = catalog.load(f"{namespace}.risk_model")
+    segmentation_model = catalog.load(f"{namespace}.segmentation_model")
+    preflight = check_score_input(
+        score_input, risk_model, segmentation_model, p["schema"], p["derived"], score
+    )
+    chunks, summary = score_rows(
+        score_input,
+        preflight,
+        risk_model,
+        segmentation_model,
+        catalog.load(f"{namespace}.scoring_reference"),
+        p["schema"],
+        p["derived"],
+        p["feature_labels"],
+        score,
+    )
+    scores = pd.concat(list(chunks), ignore_index=True)
+    report, monitoring = summarise_scoring(summary, score)
+    return scores, report, monitoring
+
+
+@pytest.fixture(scope="module")
+def raw(trained_dev_catalog):
+    return {
+        ns: trained_dev_catalog.load(f"{ns}.raw_table") for ns in TABULAR_NAMESPACES
+    }
+
+
+@pytest.mark.parametrize("namespace", TABULAR_NAMESPACES)
+def test_one_row_out_per_row_to_score(trained_dev_catalog, dev_params, raw, namespace):
+    schema = dev_params[namespace]["schema"]
+    scores, report, monitoring = run_score(
+        trained_dev_catalog, dev_params, namespace, raw[namespace]
+    )
+    if dev_params[namespace]["score"]["rows"] == "newest_snapshot":
+        expected = raw[namespace].loc[
+            raw[namespace][schema["date_column"]]
+            == raw[namespace][schema["date_column"]].max()
+        ]
+    else:
+        expected = raw[namespace]
+    assert len(scores) == len(expected) == report["rows_out"] == report["rows_to_score"]
+    assert scores[schema["id_column"]].is_unique
+    assert set(scores[schema["id_column"]]) == set(expected[schema["id_column"]])
+    assert scores["risk_score"].between(0, 1).all()
+    assert set(scores["risk_tier"]) <= {"high", "medium", "low"}
+    assert scores["segment_name"].notna().all()
+    # reasons for every row at or above the review threshold, and only for them
+    model = trained_dev_catalog.load(f"{namespace}.risk_model")
+    review = scores["risk_score"] >= model.thresholds["review_share"]
+    assert scores.loc[review, "reason_1_text"].notna().all()
+    assert scores.loc[~review, "reason_1_text"].isna().all()
+    assert {"risk_score"} <= set(monitoring["feature"])
+
+
+def test_scores_do_not_depend_on_chunking(trained_dev_catalog, dev_params, raw):
+    whole, _, _ = run_score(
+        trained_dev_catalog,
+        dev_params,
+        "seller_risk",
+        raw["seller_risk"],
+        chunk_size=10**7,
+    )
+    chunked, _, _ = run_score(
+        trained_dev_catalog,
+        dev_params,
+        "seller_risk",
+        raw["seller_risk"],
+        chunk_size=700,
+    )
+    keys = ["seller_id", "snapshot_date"]
+    pd.testing.assert_frame_equal(
+        whole.sort_values(keys, ignore_index=True),
+        chunked.sort_values(keys, ignore_index=True),
+    )
+
+
+def test_scoring_streams_from_and_to_parquet(
+    trained_dev_catalog, dev_params, raw, tmp_path
+):
+    ChunkedParquetDataset(str(tmp_path / "in.parquet")).save(raw["customer_churn"])
+    source = ChunkedParquetDataset(str(tmp_path / "in.parquet"), chunk_size=1500).load()
+    scores, report, _ = run_score(
+        trained_dev_catalog, dev_params, "customer_churn", source, chunk_size=1500
+    )
+    assert report["rows_out"] == len(raw["customer_churn"]) == len(scores)
+    out = ChunkedParquetDataset(str(tmp_path / "out.parquet"))
+    out.save(iter([scores.iloc[:100], scores.iloc[100:]]))
+    assert out.load().n_rows == len(scores)
+
+
+def test_the_score_pipeline_runs_as_a_pipeline(trained_dev_catalog, tmp_path):
+    catalog = trained_dev_catalog
+    for ns in TABULAR_NAMESPACES:
+        catalog[f"{ns}.score_input"] = catalog.load(f"{ns}.raw_table")
+        catalog[f"{ns}.scores"] = ChunkedParquetDataset(
+            str(tmp_path / ns / "scores.parquet"), chunk_size=3000
+        )
+    run_in_memory(create_pipeline(), catalog)
+    for ns in TABULAR_NAMESPACES:
+        summary = catalog.load(f"{ns}.score_summary")
+        assert summary["rows_out"] == summary["rows_to_score"] > 0
+        assert catalog.load(f"{ns}.scores").n_rows == summary["rows_out"]
+        assert len(catalog.load(f"{ns}.score_monitoring")) > 0
+
+
+# --------------------------------------------------------------------------- bad input
+
+CHURN = "customer_churn"
+
+
+@pytest.mark.parametrize(
+    ("break_table", "message"),
+    [
+        (
+            lambda t: t.drop(columns=["sessions_30d"]),
+            r"missing column\(s\) \['sessions_30d'\]",
+        ),
+        (lambda t: t.head(0), "the table is empty"),
+        (
+            lambda t: pd.concat([t, t.head(2)]),
+            "rows share an \\(customer_id, snapshot_date\\) key",
+        ),
+        (
+            lambda t: t.assign(orders_90d="many"),
+            "column 'orders_90d': failed 'coerce_dtype",
+        ),
+    ],
+)
+def test_bad_input_stops_the_run_with_a_clear_message(
+    trained_dev_catalog, dev_params, raw, break_table, message
+):
+    with pytest.raises(InvalidInputError, match=message):
+        run_score(
+            trained_dev_catalog, dev_params, CHURN, break_table(raw[CHURN].copy())
+        )
+
+
+def test_tolerated_input_is_scored_and_counted(trained_dev_catalog, dev_params, raw):
+    table = raw[CHURN].copy()
+    table["extra_column"] = 1
+    table.loc[table.index[:5], "country"] = "Atlantis"
+    table.loc[table.index[5:8], "refund_rate"] = 1.5
+    table.loc[table.index[8:10], "avg_order_value"] = np.inf
+    table.loc[table.index[10:20], "orders_90d"] = np.nan
+    table["push_click_rate"] = np.nan
+    scores, report, _ = run_score(trained_dev_catalog, dev_params, CHURN, table)
+    assert len(scores) == len(table)
+    assert np.isfinite(scores["risk_score"]).all()
+    warnings = report["warnings"]
+    assert warnings["unseen categories in 'country'"] == 5
+    assert warnings["values outside [0, 1] in 'refund_rate'"] == 3
+    assert warnings["inf values in 'avg_order_value'"] == 2
+    assert warnings["no value at all (all empty) in 'push_click_rate'"] == len(table)
+
+
+def test_a_truncated_parquet_file_is_refused(raw, tmp_path):
+    path = tmp_path / "in.parquet"
+    ChunkedParquetDataset(str(path)).save(raw[CHURN])
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(DatasetError, match="not a readable parquet file"):
+        ChunkedParquetDataset(str(path)).load()
+
+
+def test_a_missing_or_tampered_model_file_is_refused(trained_dev_catalog, tmp_path):
+    path = tmp_path / "risk_model.cbm"
+    RiskModelDataset(str(path)).save(trained_dev_catalog.load(f"{CHURN}.risk_model"))
+    path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(DatasetError, match="checksum"):
+        RiskModelDataset(str(path)).load()
+    path.unlink()
+    with pytest.raises(DatasetError, match="missing"):
+        RiskModelDataset(str(path)).load()
+
+
+def test_a_model_trained_on_other_features_is_refused(
+    trained_dev_catalog, dev_params, raw
+):
+    params = {**dev_params, CHURN: {**dev_params[CHURN]}}
+    schema = {
+        **params[CHURN]["schema"],
+        "numeric": {**params[CHURN]["schema"]["numeric"]},
+    }
+    schema["numeric"]["new_feature"] = [0, None]
+    params[CHURN]["schema"] = schema
+    with pytest.raises(
+        InvalidInputError, match=r"trained on other features.*new_feature"
+    ):
+        run_score(
+            trained_dev_catalog, params, CHURN, raw[CHURN].assign(new_feature=1.0)
+        )
