@@ -6,6 +6,7 @@ from kedro.pipeline import Pipeline
 
 from risk_segments.pipelines import (
     data_processing,
+    reporting,
     score,
     segmentation,
     supervised_risk,
@@ -18,11 +19,13 @@ def register_pipelines() -> dict[str, Pipeline]:
         "data_processing": data_processing.create_pipeline(),
         "supervised_risk": supervised_risk.create_pipeline(),
         "segmentation": segmentation.create_pipeline(),
+        "reporting": reporting.create_pipeline(),
         "score": score.create_pipeline(),
     }
     pipelines["__default__"] = (
         pipelines["data_processing"]
         + pipelines["supervised_risk"]
         + pipelines["segmentation"]
+        + pipelines["reporting"]
     )
     return pipelines

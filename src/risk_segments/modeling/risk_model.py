@@ -35,6 +35,9 @@ def feature_spec(
         "medians": {
             c: float(np.nanmedian(frame[c].to_numpy(dtype=float))) for c in numeric
         },
+        # numeric features never missing in training: CatBoost has learnt nothing about a
+        # missing value there, so scoring fills them with the training median (and counts it)
+        "never_missing": [c for c in numeric if not frame[c].isna().any()],
         "quantiles": {
             c: [
                 float(q)
@@ -56,10 +59,24 @@ def prepare_features(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
             .where(frame[c].notna(), MISSING_CATEGORY)
             .astype(str)
         )
+    never_missing = set(spec.get("never_missing", ()))
     for c in spec["numeric"]:
         values = frame[c].to_numpy(dtype=float)
-        X[c] = np.where(np.isinf(values), np.nan, values)  # inf is treated as missing
+        values = np.where(np.isinf(values), np.nan, values)  # inf is treated as missing
+        if c in never_missing:
+            values = np.where(np.isnan(values), spec["medians"][c], values)
+        X[c] = values
     return X[spec["features"]]
+
+
+def unseen_missing_counts(frame: pd.DataFrame, spec: dict[str, Any]) -> np.ndarray:
+    """Per row, how many features are missing that were never missing in training
+    (`prepare_features` fills them with the training median)."""
+    columns = [c for c in spec.get("never_missing", ()) if c in frame.columns]
+    if not columns:
+        return np.zeros(len(frame), dtype=np.int16)
+    values = frame[columns].to_numpy(dtype=float)
+    return (~np.isfinite(values)).sum(axis=1).astype(np.int16)
 
 
 def check_features(frame: pd.DataFrame, spec: dict[str, Any]) -> None:

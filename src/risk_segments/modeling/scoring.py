@@ -13,7 +13,12 @@ import numpy as np
 import pandas as pd
 
 from .reasons import reason_codes
-from .risk_model import MISSING_CATEGORY, RiskModel, prepare_features
+from .risk_model import (
+    MISSING_CATEGORY,
+    RiskModel,
+    prepare_features,
+    unseen_missing_counts,
+)
 from .segmentation import SegmentationModel
 
 PSI_WARNING = 0.25
@@ -39,6 +44,8 @@ def score_frame(
             "risk_score": probability,
             "risk_tier": risk_model.tier(probability),
             "flagged": probability >= risk_model.thresholds["decision"],
+            # features missing here that training never saw missing (filled with the median)
+            "imputed_features": unseen_missing_counts(rows, risk_model.spec),
         }
     )
     if reasons_for == "all":

@@ -179,6 +179,41 @@ def test_tolerated_input_is_scored_and_counted(trained_dev_catalog, dev_params, 
     assert warnings["no value at all (all empty) in 'push_click_rate'"] == len(table)
 
 
+def test_a_value_missing_that_training_never_saw_missing_gets_the_median(
+    trained_dev_catalog, dev_params, raw
+):
+    spec = trained_dev_catalog.load(f"{CHURN}.risk_model").spec
+    feature = "sessions_30d"
+    assert (
+        feature in spec["never_missing"]
+    )  # a clickstream feature: always present in training
+    table = raw[CHURN].copy()
+    rows = table.index[table[feature].notna()][:7]
+    gaps, typical = table.copy(), table.copy()
+    gaps.loc[rows, feature] = np.nan
+    typical.loc[rows, feature] = spec["medians"][feature]
+    scored_gaps, report_gaps, _ = run_score(
+        trained_dev_catalog, dev_params, CHURN, gaps
+    )
+    scored_typical, report_typical, _ = run_score(
+        trained_dev_catalog, dev_params, CHURN, typical
+    )
+    np.testing.assert_allclose(scored_gaps["risk_score"], scored_typical["risk_score"])
+    added = scored_gaps["imputed_features"] - scored_typical["imputed_features"]
+    assert added.sum() == 7
+    assert (added.to_numpy()[table.index.get_indexer(rows)] == 1).all()
+    key = next(
+        k for k in report_gaps["warnings"] if k.startswith("features missing that")
+    )
+    already = report_typical["warnings"].get(
+        key, 0
+    )  # tracking-gap customers in the data
+    assert report_gaps["warnings"][key] - already == sum(
+        scored_typical["imputed_features"].to_numpy()[table.index.get_indexer(rows)]
+        == 0
+    )
+
+
 def test_a_truncated_parquet_file_is_refused(raw, tmp_path):
     path = tmp_path / "in.parquet"
     ChunkedParquetDataset(str(path)).save(raw[CHURN])

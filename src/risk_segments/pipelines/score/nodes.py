@@ -205,8 +205,14 @@ def score_rows(
             )
             if len(scored) != len(rows):
                 raise RuntimeError("scoring changed the number of rows")
+            imputed = int((scored["imputed_features"] > 0).sum())
+            if imputed:
+                key = "features missing that training never saw missing (scored with the training median)"
+                summary["warnings"][key] = summary["warnings"].get(key, 0) + imputed
+            # drift is measured on the values as they arrived, missing ones included
             drift.add(
-                prepare_features(rows, risk_model.spec), scored["risk_score"].to_numpy()
+                prepare_features(rows, {**risk_model.spec, "never_missing": []}),
+                scored["risk_score"].to_numpy(),
             )
             summary["rows_out"] += len(scored)
             logger.info(

@@ -1,0 +1,116 @@
+"""reporting pipeline, instantiated once per namespace."""
+
+from kedro.pipeline import Pipeline, node
+
+from risk_segments.namespaces import ALL_NAMESPACES
+
+from .figures import draw_report_figures
+from .html_report import build_html_report
+from .nodes import compare_approaches, measure_label_efficiency, relate_segments_to_risk
+
+
+def create_template() -> Pipeline:
+    """The un-namespaced nodes: model and segment outputs -> comparison, figures, report."""
+    return Pipeline(
+        [
+            node(
+                measure_label_efficiency,
+                [
+                    "model_input",
+                    "data_split",
+                    "segment_assignments",
+                    "test_predictions",
+                    "params:schema",
+                    "params:derived",
+                    "params:supervised",
+                    "params:reporting",
+                ],
+                "label_efficiency",
+                name="measure_label_efficiency",
+            ),
+            node(
+                relate_segments_to_risk,
+                [
+                    "test_predictions",
+                    "segment_assignments",
+                    "model_input",
+                    "data_split",
+                    "risk_model",
+                    "params:schema",
+                ],
+                ["segment_risk", "segment_risk_summary"],
+                name="relate_segments_to_risk",
+            ),
+            node(
+                compare_approaches,
+                [
+                    "metrics",
+                    "segment_stability",
+                    "segment_profiles",
+                    "label_efficiency",
+                    "segment_risk_summary",
+                    "test_predictions",
+                    "params:schema",
+                    "params:segmentation",
+                    "params:report",
+                    "params:score",
+                ],
+                "comparison",
+                name="compare_approaches",
+            ),
+            node(
+                draw_report_figures,
+                [
+                    "test_predictions",
+                    "segment_assignments",
+                    "metrics",
+                    "comparison",
+                    "segment_risk",
+                    "segment_profiles",
+                    "segment_stability",
+                    "feature_importance",
+                    "params:schema",
+                ],
+                [
+                    "report_figures",
+                    "precision_recall_chart",
+                    "label_efficiency_chart",
+                    "segment_risk_chart",
+                ],
+                name="draw_report_figures",
+            ),
+            node(
+                build_html_report,
+                [
+                    "comparison",
+                    "metrics",
+                    "segment_profiles",
+                    "segment_risk",
+                    "feature_importance",
+                    "top_risk_examples",
+                    "report_figures",
+                    "shap_summary_plot",
+                    "segment_heatmap",
+                    "params:schema",
+                ],
+                "report_html",
+                name="build_html_report",
+            ),
+        ]
+    )
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    """One copy of the template per namespace; `params:reporting` is shared by all."""
+    return sum(
+        (
+            Pipeline(
+                create_template(),
+                namespace=ns,
+                parameters={"params:reporting": "params:reporting"},
+                tags=[ns, "reporting"],
+            )
+            for ns in ALL_NAMESPACES
+        ),
+        Pipeline([]),
+    )
