@@ -1,0 +1,203 @@
+"""reporting: the comparison's numbers come from the run, and the report stands alone."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk_segments.namespaces import ALL_NAMESPACES
+from risk_segments.pipelines import reporting
+from risk_segments.pipelines.reporting.nodes import (
+    ORACLE,
+    PREVALENCE,
+    SEGMENT_RATE,
+    SUPERVISED,
+    segment_rate_scores,
+    summarise_label_efficiency,
+)
+from tests.conftest import run_in_memory
+
+
+def efficiency_frame(supervised: list[float], segment: list[float]) -> pd.DataFrame:
+    counts = [100, 1000, 10000, 100000][: len(supervised)]
+    rows = []
+    for n, sup, seg in zip(counts, supervised, segment, strict=True):
+        for repeat, jitter in enumerate((-0.01, 0.01)):
+            common = {
+                "labels": n,
+                "positives": n // 10,
+                "repeat": repeat,
+                "roc_auc": 0.5,
+            }
+            rows.append({"method": SUPERVISED, "pr_auc": sup + jitter, **common})
+            rows.append({"method": SEGMENT_RATE, "pr_auc": seg + jitter, **common})
+    rows.append(
+        {
+            "method": PREVALENCE,
+            "labels": 100000,
+            "positives": 0,
+            "repeat": 0,
+            "pr_auc": 0.07,
+            "roc_auc": 0.5,
+        }
+    )
+    rows.append(
+        {
+            "method": ORACLE,
+            "labels": 100000,
+            "positives": 0,
+            "repeat": 0,
+            "pr_auc": 0.6,
+            "roc_auc": 0.9,
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("supervised", "segment", "status", "overtake"),
+    [
+        ([0.10, 0.20, 0.40, 0.50], [0.15, 0.18, 0.18, 0.18], "overtakes", 1000),
+        (
+            [0.20, 0.30, 0.40, 0.50],
+            [0.15, 0.18, 0.18, 0.18],
+            "ahead_from_smallest",
+            100,
+        ),
+        (
+            [0.20, 0.10, 0.40, 0.50],
+            [0.15, 0.18, 0.18, 0.18],
+            "overtakes",
+            10000,
+        ),  # must stay ahead
+        ([0.10, 0.10, 0.10, 0.10], [0.15, 0.18, 0.18, 0.18], "never", None),
+    ],
+)
+def test_the_overtake_point_is_where_supervision_stays_ahead(
+    supervised, segment, status, overtake
+):
+    summary = summarise_label_efficiency(
+        efficiency_frame(supervised, segment), "pr_auc"
+    )
+    assert summary["status"] == status
+    assert summary["overtake_labels"] == overtake
+    assert summary["supervised_mean"] == pytest.approx(supervised)
+    assert summary["oracle"] == 0.6
+    assert summary["prevalence"] == 0.07
+    full = supervised[-1]
+    expected = next(
+        n
+        for n, v in zip(summary["label_counts"], supervised, strict=True)
+        if v >= 0.95 * full
+    )
+    assert summary["labels_for_95pct_of_full"] == expected
+
+
+def test_segment_rates_shrink_towards_the_overall_rate():
+    segments = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
+    labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 1])
+    overall = labels.mean()
+    raw = segment_rate_scores(segments, labels, np.array([0, 1, 2]), prior_rows=0)
+    assert raw.tolist() == pytest.approx(
+        [0.5, 1 / 6, overall]
+    )  # unseen segment: overall rate
+    shrunk = segment_rate_scores(segments, labels, np.array([0, 1]), prior_rows=4)
+    assert shrunk[0] == pytest.approx((2 + 4 * overall) / 8)
+    assert overall < shrunk[0] < 0.5
+
+
+@pytest.fixture(scope="module")
+def reported(trained_dev_catalog):
+    return run_in_memory(reporting.create_pipeline(), trained_dev_catalog)
+
+
+@pytest.mark.parametrize("namespace", ALL_NAMESPACES)
+def test_label_efficiency_is_measured_on_the_test_rows(reported, dev_params, namespace):
+    frame = reported.load(f"{namespace}.label_efficiency")
+    test = reported.load(f"{namespace}.test_predictions")
+    options = dev_params["reporting"]["label_efficiency"]
+    repeats = [
+        1 if share == 1.0 else options["repeats"] for share in options["label_shares"]
+    ]
+    assert (frame["method"] == SUPERVISED).sum() == sum(repeats)
+    assert (frame["method"] == SEGMENT_RATE).sum() == sum(repeats)
+    prevalence = frame.loc[frame["method"] == PREVALENCE].iloc[0]
+    assert prevalence["pr_auc"] == pytest.approx(test["label"].mean())
+    oracle = frame.loc[frame["method"] == ORACLE].iloc[0]
+    metrics = reported.load(f"{namespace}.metrics")
+    assert oracle["pr_auc"] == pytest.approx(metrics["oracle"]["pr_auc"]["value"])
+    full = frame.loc[(frame["method"] == SUPERVISED) & (frame["label_share"] == 1.0)]
+    assert full["labels"].item() == metrics["training"]["rows"]["train"]
+
+
+@pytest.mark.parametrize("namespace", ALL_NAMESPACES)
+def test_segment_risk_accounts_for_every_test_row_and_positive(reported, namespace):
+    table = reported.load(f"{namespace}.segment_risk")
+    summary = reported.load(f"{namespace}.segment_risk_summary")
+    test = reported.load(f"{namespace}.test_predictions")
+    assert table["test_rows"].sum() == len(test)
+    assert table["positives"].sum() == test["label"].sum()
+    assert table["share_of_positives"].sum() == pytest.approx(1.0)
+    # a positive is either in a flagged segment or hidden in a below-average one
+    assert summary["rule_recall"] + summary["hidden_positive_share"] == pytest.approx(
+        1.0
+    )
+    above = table.loc[table["above_average_segment"]]
+    assert summary["rule_flagged_share"] == pytest.approx(above["share_of_rows"].sum())
+
+
+@pytest.mark.parametrize("namespace", ALL_NAMESPACES)
+def test_the_recommendation_quotes_this_runs_numbers(reported, namespace):
+    comparison = reported.load(f"{namespace}.comparison")
+    metrics = reported.load(f"{namespace}.metrics")
+    primary = comparison["primary_metric"]
+    text = " ".join(comparison["recommendation"])
+    assert f"{metrics[primary]['value']:.3f}" in text
+    assert f"{metrics['baselines']['logistic'][primary]['value']:.3f}" in text
+    assert f"{metrics['test_rows']:,}" in text
+    efficiency = comparison["label_efficiency"]
+    assert (
+        f"{efficiency['label_counts'][0]:,}" in text
+        or f"{efficiency['overtake_labels']:,}" in text
+    )
+    aspects = [row["aspect"] for row in comparison["table"]]
+    assert aspects == [
+        "Objective",
+        "Inputs",
+        "Outputs",
+        "Evaluation",
+        "Retraining",
+        "Failure modes",
+    ]
+
+
+@pytest.mark.parametrize("namespace", ALL_NAMESPACES)
+def test_the_html_report_is_self_contained(reported, namespace):
+    html = reported.load(f"{namespace}.report_html")
+    for anchor in (
+        "short",
+        "compare",
+        "labels",
+        "score",
+        "drivers",
+        "segments",
+        "segrisk",
+        "card",
+    ):
+        assert f"id='{anchor}'" in html
+    assert not re.search(
+        r"""(src|href)=["']https?:""", html
+    )  # nothing fetched from the network
+    assert "<script" not in html
+    images = re.findall(r'src="data:image/png;base64,', html)
+    figures = reported.load(f"{namespace}.report_figures")
+    assert len(images) == len(figures) + 2  # + the SHAP summary and the profile heatmap
+    assert reported.load(f"{namespace}.comparison")["title"] in html
+
+
+def test_the_transition_matrix_is_drawn_for_the_panel_only(reported):
+    assert "transitions" in reported.load("seller_risk.report_figures")
+    assert "transitions" not in reported.load("customer_churn.report_figures")

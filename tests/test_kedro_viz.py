@@ -1,0 +1,114 @@
+"""Kedro-Viz: the exported graph has the namespaces, the layers and the previews users expect."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from risk_segments.namespaces import ALL_NAMESPACES
+from tests.conftest import PROJECT_ROOT
+
+LAYERS = ["raw", "model_input", "models", "model_output", "reporting"]
+PREVIEWS = {
+    "raw_table": "TablePreview",
+    "feature_importance": "TablePreview",
+    "segment_profiles": "TablePreview",
+    "metrics": "JSONPreview",
+    "comparison": "JSONPreview",
+    "shap_summary_plot": "ImagePreview",
+    "report_figures": "ImagePreview",
+    "precision_recall_chart": "PlotlyPreview",
+    "label_efficiency_chart": "PlotlyPreview",
+}
+
+
+def _kedro(project: Path, *args: str) -> None:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "kedro", *args],
+        check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, (
+        f"kedro {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+    )
+
+
+@pytest.fixture(scope="module")
+def viz_api(tmp_path_factory) -> Path:
+    """`kedro run` then `kedro viz build --include-previews` in a copy of the project on dev data."""
+    project = tmp_path_factory.mktemp("project")
+    for item in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / item, project / item)
+    shutil.copytree(
+        PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    # `kedro viz build` reads the default environment (local): make it the dev sizes
+    shutil.copytree(PROJECT_ROOT / "conf" / "dev", project / "conf" / "local")
+    shutil.copytree(
+        PROJECT_ROOT / "src",
+        project / "src",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    _kedro(project, "run")
+    _kedro(project, "viz", "build", "--include-previews")
+    return project / "build" / "api"
+
+
+@pytest.fixture(scope="module")
+def graph(viz_api) -> dict:
+    return json.loads((viz_api / "main").read_text())
+
+
+def test_the_graph_has_the_layers_in_order(graph):
+    assert graph["layers"] == LAYERS
+
+
+def test_the_pipelines_are_grouped_by_namespace(graph):
+    assert set(ALL_NAMESPACES) <= set(graph["modular_pipelines"])
+    assert {
+        "__default__",
+        "data_processing",
+        "supervised_risk",
+        "segmentation",
+        "reporting",
+        "score",
+    } <= {p["id"] for p in graph["pipelines"]}
+    for node in graph["nodes"]:
+        if node["type"] == "task":
+            assert node["modular_pipelines"], (
+                f"node {node['name']} is outside every namespace"
+            )
+
+
+def test_catalog_datasets_sit_on_a_layer(graph):
+    persisted = [
+        n
+        for n in graph["nodes"]
+        if n["type"] == "data" and "MemoryDataset" not in (n.get("dataset_type") or "")
+    ]
+    assert len(persisted) > 40
+    assert [n["name"] for n in persisted if not n.get("layer")] == []
+
+
+@pytest.mark.parametrize("namespace", ALL_NAMESPACES)
+def test_tables_metrics_and_plots_have_previews(graph, viz_api, namespace):
+    ids = {n["name"]: n["id"] for n in graph["nodes"]}
+    for dataset, kind in PREVIEWS.items():
+        details = json.loads(
+            (viz_api / "nodes" / ids[f"{namespace}.{dataset}"]).read_text()
+        )
+        assert details.get("preview_type") == kind, (
+            f"{namespace}.{dataset}: {details.get('preview_type')}"
+        )
+        assert details.get("preview"), f"{namespace}.{dataset} has an empty preview"
