@@ -37,7 +37,7 @@ def in_memory_catalog(config: OmegaConfigLoader) -> DataCatalog:
     catalog_conf = {
         name: entry
         for name, entry in config["catalog"].items()
-        if "{" not in name and name.endswith((".raw_table", ".truth"))
+        if "{" not in name and name.endswith((".raw_table", ".truth", ".raw_orders"))
     }
     catalog = DataCatalog.from_config(catalog_conf)
     for name, value in config["parameters"].items():

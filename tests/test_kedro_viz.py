@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from risk_segments.namespaces import ALL_NAMESPACES
+from risk_segments.namespaces import ALL_NAMESPACES, ORDER_LOG_NAMESPACES
 from tests.conftest import PROJECT_ROOT
 
-LAYERS = ["raw", "model_input", "models", "model_output", "reporting"]
+LAYERS = ["raw", "intermediate", "model_input", "models", "model_output", "reporting"]
 PREVIEWS = {
     "raw_table": "TablePreview",
     "feature_importance": "TablePreview",
@@ -104,7 +104,12 @@ def test_catalog_datasets_sit_on_a_layer(graph):
 @pytest.mark.parametrize("namespace", ALL_NAMESPACES)
 def test_tables_metrics_and_plots_have_previews(graph, viz_api, namespace):
     ids = {n["name"]: n["id"] for n in graph["nodes"]}
-    for dataset, kind in PREVIEWS.items():
+    previews = dict(PREVIEWS)
+    if (
+        namespace in ORDER_LOG_NAMESPACES
+    ):  # its raw source is a folder of files; the log is the table
+        previews["transactions"] = previews.pop("raw_table")
+    for dataset, kind in previews.items():
         details = json.loads(
             (viz_api / "nodes" / ids[f"{namespace}.{dataset}"]).read_text()
         )

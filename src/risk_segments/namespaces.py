@@ -4,4 +4,7 @@
 # real table with the same columns in `conf/prod`).
 TABULAR_NAMESPACES: tuple[str, ...] = ("seller_risk", "customer_churn")
 
-ALL_NAMESPACES: tuple[str, ...] = TABULAR_NAMESPACES
+# Namespaces whose raw source is an order log, turned into a customer view at cutoffs.
+ORDER_LOG_NAMESPACES: tuple[str, ...] = ("repeat_purchase",)
+
+ALL_NAMESPACES: tuple[str, ...] = TABULAR_NAMESPACES + ORDER_LOG_NAMESPACES

@@ -6,6 +6,7 @@ from kedro.pipeline import Pipeline
 
 from risk_segments.pipelines import (
     data_processing,
+    propensity,
     reporting,
     score,
     segmentation,
@@ -20,6 +21,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "supervised_risk": supervised_risk.create_pipeline(),
         "segmentation": segmentation.create_pipeline(),
         "reporting": reporting.create_pipeline(),
+        "propensity": propensity.create_pipeline(),
         "score": score.create_pipeline(),
     }
     pipelines["__default__"] = (
@@ -27,5 +29,6 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipelines["supervised_risk"]
         + pipelines["segmentation"]
         + pipelines["reporting"]
+        + pipelines["propensity"]
     )
     return pipelines

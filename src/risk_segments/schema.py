@@ -89,7 +89,7 @@ def build_raw_schema(
         checks = [
             pa.Check(lambda s: s.map(lambda v: isinstance(v, str)), name="text values")
         ]
-        if check_categories:
+        if check_categories and levels is not None:  # null levels: any text
             checks.append(pa.Check.isin(list(levels)))
         columns[name] = pa.Column(None, nullable=True, checks=checks)
     for name, bounds in schema["numeric"].items():
@@ -193,7 +193,7 @@ def count_violations(
     """(kind, column, rows) for unseen categories, values out of range, inf, and all-empty columns."""
     found = []
     for name, levels in schema["categorical"].items():
-        if name in table.columns:
+        if name in table.columns and levels is not None:
             unseen = int((table[name].notna() & ~table[name].isin(list(levels))).sum())
             if unseen:
                 found.append(("unseen categories", name, unseen))

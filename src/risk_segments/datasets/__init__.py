@@ -4,6 +4,7 @@ from .chunked_parquet_dataset import ChunkedParquetDataset, ParquetChunks
 from .figure_dataset import FigureDataset
 from .risk_model_dataset import RiskModelDataset
 from .segmentation_model_dataset import SegmentationModelDataset
+from .spend_model_dataset import SpendModelDataset
 from .synthetic_dataset import NoTruthDataset, SyntheticDataset
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "ParquetChunks",
     "RiskModelDataset",
     "SegmentationModelDataset",
+    "SpendModelDataset",
     "SyntheticDataset",
 ]

@@ -1,9 +1,10 @@
-"""data_processing pipeline, instantiated once per tabular namespace."""
+"""data_processing pipeline: per tabular namespace, and per order-log namespace."""
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import TABULAR_NAMESPACES
+from risk_segments.namespaces import ORDER_LOG_NAMESPACES, TABULAR_NAMESPACES
 
+from .customer_view import build_customer_view, to_transactions
 from .nodes import add_history_features, build_model_input, validate_raw_table
 
 
@@ -33,16 +34,48 @@ def create_template() -> Pipeline:
     )
 
 
+def create_order_log_template() -> Pipeline:
+    """Order log -> transactions -> customer view at stacked cutoffs -> model_input (+ spend target)."""
+    return Pipeline(
+        [
+            node(
+                to_transactions,
+                inputs=["raw_orders", "params:customer_view.source"],
+                outputs="transactions",
+                name="to_transactions",
+            ),
+            node(
+                build_customer_view,
+                inputs=["transactions", "params:customer_view", "params:schema"],
+                outputs=["raw_table", "spend_target"],
+                name="build_customer_view",
+            ),
+            node(
+                validate_raw_table,
+                inputs=["raw_table", "params:schema"],
+                outputs="validated_table",
+                name="validate_raw_table",
+            ),
+            node(
+                build_model_input,
+                inputs=["validated_table", "params:schema", "params:derived"],
+                outputs="model_input",
+                name="build_model_input",
+            ),
+        ]
+    )
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace, tagged with it."""
-    return sum(
-        (
-            Pipeline(
-                create_template(),
-                namespace=namespace,
-                tags=[namespace, "data_processing"],
-            )
-            for namespace in TABULAR_NAMESPACES
-        ),
-        Pipeline([]),
-    )
+    tabular = [
+        Pipeline(create_template(), namespace=ns, tags=[ns, "data_processing"])
+        for ns in TABULAR_NAMESPACES
+    ]
+    order_logs = [
+        Pipeline(
+            create_order_log_template(), namespace=ns, tags=[ns, "data_processing"]
+        )
+        for ns in ORDER_LOG_NAMESPACES
+    ]
+    return sum([*tabular, *order_logs], Pipeline([]))

@@ -186,7 +186,9 @@ def segment_sizes_figure(
     return figure
 
 
-def transition_figure(segment_stability: dict[str, Any]) -> plt.Figure | None:
+def transition_figure(
+    segment_stability: dict[str, Any], period: str = "month"
+) -> plt.Figure | None:
     mom = segment_stability.get("month_over_month")
     if not mom:
         return None
@@ -211,9 +213,9 @@ def transition_figure(segment_stability: dict[str, Any]) -> plt.Figure | None:
                 color="white" if value > 60 else "black",
             )
     ax.set(
-        xlabel="segment next month",
-        ylabel="segment this month",
-        title=f"Month-over-month transitions (%): {100 * mom['share_keeping_segment']:.1f}% stay",
+        xlabel=f"segment next {period}",
+        ylabel=f"segment this {period}",
+        title=f"Transitions from one {period} to the next (%): {100 * mom['share_keeping_segment']:.1f}% stay",
     )
     figure.colorbar(image, ax=ax, fraction=0.04)
     figure.tight_layout()
@@ -405,7 +407,9 @@ def draw_report_figures(
             test_predictions, segment_assignments, keys, segment_risk
         ),
     }
-    transitions = transition_figure(segment_stability)
+    transitions = transition_figure(
+        segment_stability, comparison.get("period", "month")
+    )
     if transitions is not None:
         figures["transitions"] = transitions
     return (

@@ -380,13 +380,15 @@ def _with_ci(metric: dict[str, float]) -> str:
     return f"{metric['value']:.3f} [{metric['ci_low']:.3f}, {metric['ci_high']:.3f}]"
 
 
-def _stability_line(stability: dict[str, Any], entity: str) -> tuple[str, float | None]:
+def _stability_line(
+    stability: dict[str, Any], entity: str, period: str
+) -> tuple[str, float | None]:
     jaccard = stability["resampling"]["jaccard_per_segment"]
     low = min(jaccard.values()) if jaccard else None
     mom = stability.get("month_over_month")
     if mom:
         return (
-            f"{_pct(mom['share_keeping_segment'])} of {entity}s keep their segment from one month "
+            f"{_pct(mom['share_keeping_segment'])} of {entity}s keep their segment from one {period} "
             f"to the next; resampling Jaccard per segment at least {_num(low, 2)}",
             mom["share_keeping_segment"],
         )
@@ -417,7 +419,8 @@ def compare_approaches(
     training = metrics["training"]
     logistic = metrics["baselines"]["logistic"]
     oracle = metrics.get("oracle")
-    stability_text, keep_share = _stability_line(segment_stability, entity)
+    period = report.get("period", "month")
+    stability_text, keep_share = _stability_line(segment_stability, entity, period)
     truth = segment_stability.get("truth_recovery")
     n_segments = int(segment_stability["segments"])
     atypical = float(
@@ -494,8 +497,9 @@ def compare_approaches(
         labels_sentence = (
             f"Labels pay off early: with only {efficiency['overtake_labels']:,} labels "
             f"(about {efficiency['overtake_positives']:.0f} positives) the supervised model already ranks better "
-            f"than segment label rates ({metric_name} {efficiency['supervised_mean'][0]:.3f} vs "
-            f"{efficiency['segment_rate_mean'][0]:.3f}), the smallest label set tried."
+            f"than segment label rates ({metric_name} {efficiency['supervised_mean'][0]:.3f} ± "
+            f"{efficiency['supervised_sd'][0]:.3f} vs {efficiency['segment_rate_mean'][0]:.3f} ± "
+            f"{efficiency['segment_rate_sd'][0]:.3f} over repeats), the smallest label set tried."
         )
     elif efficiency["status"] == "overtakes":
         labels_sentence = (
@@ -586,6 +590,7 @@ def compare_approaches(
     return {
         "title": report["title"],
         "entity": entity,
+        "period": period,
         "primary_metric": primary,
         "table": table,
         "label_efficiency": efficiency,

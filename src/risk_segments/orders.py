@@ -1,0 +1,297 @@
+"""The transaction-log contract every order source maps into, and its adapters.
+
+A transaction log has one row per order: `customer_id` (a person, text),
+`order_id` (text), `order_time` (timestamp), `amount` (money, >= 0), and
+optional order attributes (`items`, `delivery_delay_days`, `late_delivery`,
+`review_score`, `payment_type`, `payment_installments`, `product_category`,
+`customer_state`). Adapters turn a source's own files into it:
+
+* CDNOW (`CDNOW_master.txt`): customer id, date YYYYMMDD, number of CDs, dollars.
+* Olist (Kaggle `olistbr/brazilian-ecommerce`): orders, customers, items,
+  payments, reviews, products. A person is `customer_unique_id` (Olist gives a
+  new `customer_id` to every order); only delivered and shipped orders count.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from risk_segments.schema import InvalidInputError
+
+logger = logging.getLogger(__name__)
+
+REQUIRED = ("customer_id", "order_id", "order_time", "amount")
+OPTIONAL_NUMERIC = (
+    "items",
+    "delivery_delay_days",
+    "late_delivery",
+    "review_score",
+    "payment_installments",
+)
+OPTIONAL_TEXT = ("payment_type", "product_category", "customer_state")
+
+CDNOW_COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
+OLIST_FILES: dict[str, tuple[str, ...]] = {
+    "olist_orders_dataset": (
+        "order_id",
+        "customer_id",
+        "order_status",
+        "order_purchase_timestamp",
+        "order_delivered_customer_date",
+        "order_estimated_delivery_date",
+    ),
+    "olist_customers_dataset": ("customer_id", "customer_unique_id", "customer_state"),
+    "olist_order_items_dataset": (
+        "order_id",
+        "order_item_id",
+        "product_id",
+        "price",
+        "freight_value",
+    ),
+    "olist_order_payments_dataset": (
+        "order_id",
+        "payment_sequential",
+        "payment_type",
+        "payment_installments",
+        "payment_value",
+    ),
+    "olist_order_reviews_dataset": (
+        "review_id",
+        "order_id",
+        "review_score",
+        "review_creation_date",
+    ),
+    "olist_products_dataset": ("product_id", "product_category_name"),
+}
+OLIST_PURCHASE_STATUSES = ("delivered", "shipped")
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"{source} lacks column(s) {missing}; found {list(frame.columns)}"
+        )
+
+
+def _numbers(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & frame[column].notna()
+    if bad.any():
+        examples = frame.loc[bad, column].astype(str).unique()[:3].tolist()
+        raise InvalidInputError(
+            f"{source}: column '{column}' has {int(bad.sum())} non-numeric value(s), e.g. {examples}"
+        )
+    return values
+
+
+def _times(
+    frame: pd.DataFrame, column: str, source: str, fmt: str | None = None
+) -> pd.Series:
+    text = frame[column].astype("string").str.strip().replace("", pd.NA)
+    values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
+    bad = values.isna() & text.notna()
+    if bad.any():
+        examples = text[bad].unique()[:3].tolist()
+        raise InvalidInputError(
+            f"{source}: column '{column}' has {int(bad.sum())} unreadable timestamp(s), e.g. {examples}"
+            + (f" (expected {fmt})" if fmt else "")
+        )
+    return values
+
+
+def check_transactions(
+    transactions: pd.DataFrame, source: str = "transactions"
+) -> pd.DataFrame:
+    """Check the contract: required columns, types, no missing keys, non-negative amounts."""
+    _require(transactions, REQUIRED, source)
+    problems = []
+    for column in ("customer_id", "order_id", "order_time", "amount"):
+        empty = int(transactions[column].isna().sum())
+        if empty:
+            problems.append(f"column '{column}': {empty} empty value(s)")
+    if not pd.api.types.is_datetime64_any_dtype(transactions["order_time"]):
+        problems.append(
+            f"column 'order_time': expected timestamps, got {transactions['order_time'].dtype}"
+        )
+    negative = int((transactions["amount"] < 0).sum())
+    if negative:
+        problems.append(f"column 'amount': {negative} negative value(s)")
+    duplicated = int(transactions["order_id"].duplicated().sum())
+    if duplicated:
+        problems.append(f"column 'order_id': {duplicated} duplicated order id(s)")
+    if problems:
+        raise InvalidInputError(
+            f"{source} breaks the transaction-log contract:\n  - "
+            + "\n  - ".join(problems)
+        )
+    return transactions
+
+
+def _frames(raw: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
+    """One table from a DataFrame, or from every file of a folder (PartitionedDataset loaders)."""
+    if isinstance(raw, pd.DataFrame):
+        return raw
+    if not raw:
+        raise InvalidInputError("no order file found in the raw orders folder")
+    return pd.concat(
+        [item() if callable(item) else item for _, item in sorted(raw.items())],
+        ignore_index=True,
+    )
+
+
+def cdnow_to_transactions(raw: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
+    """CDNOW_master.txt rows -> the transaction log (one row per purchase line)."""
+    source = "CDNOW_master.txt"
+    raw = _frames(raw)
+    _require(raw, CDNOW_COLUMNS, source)
+    out = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].astype(str).str.strip(),
+            "order_id": [f"cdnow-{i}" for i in range(len(raw))],
+            "order_time": _times(raw, "date", source, "%Y%m%d"),
+            "amount": _numbers(raw, "dollar_value", source).astype(float),
+            "items": _numbers(raw, "number_of_cds", source).astype(float),
+        }
+    )
+    return check_transactions(out, source)
+
+
+def _olist_tables(files: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """Load each expected Olist CSV (a PartitionedDataset gives load functions)."""
+    missing = [name for name in OLIST_FILES if name not in files]
+    if missing:
+        raise InvalidInputError(
+            f"Olist export incomplete: missing {', '.join(f'{m}.csv' for m in missing)} in data/01_raw/olist/ "
+            f"(found {sorted(files)})"
+        )
+    tables = {}
+    for name, columns in OLIST_FILES.items():
+        item = files[name]
+        table = item() if isinstance(item, Callable) else item
+        _require(table, columns, f"{name}.csv")
+        tables[name] = table
+    return tables
+
+
+def olist_to_transactions(files: Mapping[str, Any]) -> pd.DataFrame:
+    """The six Olist CSVs -> the transaction log: one row per delivered or shipped order,
+    keyed by the person (`customer_unique_id`), with delivery, review, payment and category."""
+    t = _olist_tables(files)
+    orders = t["olist_orders_dataset"]
+    customers = t["olist_customers_dataset"].drop_duplicates("customer_id")
+    statuses = orders["order_status"].astype(str).str.strip().str.lower()
+    kept = orders.loc[statuses.isin(OLIST_PURCHASE_STATUSES)].copy()
+    logger.info(
+        "Olist: %d orders, %d delivered or shipped (%s dropped as not purchases: %s)",
+        len(orders),
+        len(kept),
+        len(orders) - len(kept),
+        statuses[~statuses.isin(OLIST_PURCHASE_STATUSES)].value_counts().to_dict(),
+    )
+    source = "olist_orders_dataset.csv"
+    purchase = _times(kept, "order_purchase_timestamp", source)
+    delivered = _times(
+        kept, "order_delivered_customer_date", source
+    )  # empty until delivered
+    estimated = _times(kept, "order_estimated_delivery_date", source)
+    person = kept[["customer_id"]].merge(
+        customers[["customer_id", "customer_unique_id", "customer_state"]],
+        on="customer_id",
+        how="left",
+    )
+    if person["customer_unique_id"].isna().any():
+        raise InvalidInputError(
+            f"olist_customers_dataset.csv: {int(person['customer_unique_id'].isna().sum())} order(s) have a "
+            "customer_id with no customer_unique_id"
+        )
+
+    items = t["olist_order_items_dataset"]
+    items = items.assign(
+        price=_numbers(items, "price", "olist_order_items_dataset.csv"),
+        freight=_numbers(items, "freight_value", "olist_order_items_dataset.csv"),
+    ).merge(
+        t["olist_products_dataset"][
+            ["product_id", "product_category_name"]
+        ].drop_duplicates("product_id"),
+        on="product_id",
+        how="left",
+    )
+    per_order = items.groupby("order_id").agg(
+        items=("order_item_id", "size"),
+        goods=("price", "sum"),
+        freight=("freight", "sum"),
+    )
+    category = (
+        items.dropna(subset=["product_category_name"])
+        .groupby("order_id")["product_category_name"]
+        .agg(lambda s: s.value_counts().index[0])
+    )
+    payments = t["olist_order_payments_dataset"]
+    payments = payments.assign(
+        payment_value=_numbers(
+            payments, "payment_value", "olist_order_payments_dataset.csv"
+        ),
+        payment_installments=_numbers(
+            payments, "payment_installments", "olist_order_payments_dataset.csv"
+        ),
+    )
+    pay = (
+        payments.sort_values("payment_value", ascending=False)
+        .groupby("order_id")
+        .agg(
+            paid=("payment_value", "sum"),
+            payment_type=("payment_type", "first"),  # the type that paid the most
+            payment_installments=("payment_installments", "max"),
+        )
+    )
+    reviews = t["olist_order_reviews_dataset"]
+    reviews = reviews.assign(
+        review_score=_numbers(
+            reviews, "review_score", "olist_order_reviews_dataset.csv"
+        ),
+        created=_times(
+            reviews, "review_creation_date", "olist_order_reviews_dataset.csv"
+        ),
+    )
+    review = reviews.sort_values("created").groupby("order_id")["review_score"].last()
+
+    order_ids = kept["order_id"].astype(str).to_numpy()
+    goods = per_order.reindex(order_ids)
+    paid = pay.reindex(order_ids)
+    amount = paid["paid"].to_numpy(dtype=float)
+    fallback = (goods["goods"] + goods["freight"]).to_numpy(dtype=float)
+    amount = np.where(
+        np.isfinite(amount), amount, fallback
+    )  # a few orders have no payment row
+    delay = (delivered - estimated).dt.total_seconds().to_numpy() / 86400.0
+    out = pd.DataFrame(
+        {
+            "customer_id": person["customer_unique_id"].astype(str).to_numpy(),
+            "order_id": order_ids,
+            "order_time": purchase.to_numpy(),
+            "amount": np.nan_to_num(amount, nan=0.0),
+            "items": goods["items"].to_numpy(dtype=float),
+            "delivery_delay_days": delay,
+            "late_delivery": np.where(
+                np.isnan(delay), np.nan, (delay > 0).astype(float)
+            ),
+            "review_score": review.reindex(order_ids).to_numpy(dtype=float),
+            "payment_type": paid["payment_type"].to_numpy(dtype=object),
+            "payment_installments": paid["payment_installments"].to_numpy(dtype=float),
+            "product_category": category.reindex(order_ids).to_numpy(dtype=object),
+            "customer_state": person["customer_state"].astype(str).to_numpy(),
+        }
+    )
+    return check_transactions(out, "Olist export")
+
+
+ADAPTERS: dict[str, Callable[[Any], pd.DataFrame]] = {
+    "cdnow": cdnow_to_transactions,
+    "olist": olist_to_transactions,
+}
