@@ -60,6 +60,8 @@ def viz_api(tmp_path_factory) -> Path:
         project / "src",
         ignore=shutil.ignore_patterns("__pycache__"),
     )
+    cdnow = Path("data") / "01_raw" / "cdnow"  # the shipped order log
+    shutil.copytree(PROJECT_ROOT / cdnow, project / cdnow)
     _kedro(project, "run")
     _kedro(project, "viz", "build", "--include-previews")
     return project / "build" / "api"

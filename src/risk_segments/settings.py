@@ -6,6 +6,8 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    # `prod` and `dev` restate only what they change; everything else comes from base.
-    "merge_strategy": {"parameters": "soft", "catalog": "soft"},
+    # Parameters: an environment restates only the values it changes (soft merge).
+    # Catalog: an environment entry replaces the base entry of that name whole, so a
+    # real source never inherits a synthetic one's arguments (destructive merge).
+    "merge_strategy": {"parameters": "soft", "catalog": "destructive"},
 }

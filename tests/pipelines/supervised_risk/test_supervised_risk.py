@@ -191,3 +191,25 @@ def test_metrics_agree_with_scikit_learn_and_intervals_cover():
     threshold = best_f1_threshold(y, score)
     f1 = lambda t: evaluate_scores(y, score, threshold=t, n_bootstrap=0)["f1"]["value"]  # noqa: E731
     assert f1(threshold) >= max(f1(t) for t in np.unique(score))
+
+
+def test_augmented_copies_keep_their_label_and_lose_only_the_block(
+    trained_dev_catalog, dev_params
+):
+    from risk_segments.pipelines.supervised_risk.nodes import augment_missing_block
+
+    options = dev_params["customer_churn"]["supervised"]["augment_missing"]
+    rows = trained_dev_catalog.load("customer_churn.model_input").head(2000)
+    out = augment_missing_block(rows, {**options, "share": 0.25})
+    copies = out.iloc[len(rows) :]
+    assert 0.15 * len(rows) < len(copies) < 0.35 * len(rows)
+    assert copies[options["features"]].isna().all().all()
+    labels = rows.set_index("customer_id").loc[copies["customer_id"], "churned_60d"]
+    np.testing.assert_array_equal(
+        labels.to_numpy(dtype=float), copies["churned_60d"].to_numpy(dtype=float)
+    )
+    # the trained model has seen the block missing: scoring does not fill it in
+    spec = trained_dev_catalog.load("customer_churn.risk_model").spec
+    assert not set(options["features"]) & set(spec["never_missing"])
+    with pytest.raises(ValueError, match="not in model_input"):
+        augment_missing_block(rows, {**options, "features": ["no_such_column"]})

@@ -172,6 +172,36 @@ def _cross_fitted_platt(raw: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray
     return out
 
 
+def augment_missing_block(
+    train: pd.DataFrame, options: dict[str, Any] | None
+) -> pd.DataFrame:
+    """Append copies of a share of the training rows with a block of features blanked.
+
+    For a block that goes missing together where the model is used but never in the
+    labeled rows (a tracking gap loses the whole clickstream): the copies keep their
+    true label, so CatBoost learns what a row without the block means instead of
+    reading a missing value as an extreme one.
+    """
+    if not options or not options.get("features"):
+        return train
+    missing = [c for c in options["features"] if c not in train.columns]
+    if missing:
+        raise ValueError(
+            f"supervised.augment_missing.features not in model_input: {missing}"
+        )
+    rng = np.random.default_rng(options.get("seed", 0))
+    picked = rng.random(len(train)) < float(options["share"])
+    copies = train.loc[picked].copy()
+    copies[list(options["features"])] = np.nan
+    logger.info(
+        "Training on %d extra copies of rows with %d features blanked (%s)",
+        len(copies),
+        len(options["features"]),
+        options.get("why", "missing together at scoring"),
+    )
+    return pd.concat([train, copies], ignore_index=True)
+
+
 def train_risk_model(
     model_input: pd.DataFrame,
     data_split: pd.DataFrame,
@@ -181,7 +211,8 @@ def train_risk_model(
 ) -> RiskModel:
     """Fit CatBoost (native categoricals and missing values), pick the imbalance handling
     by validation PR-AUC, calibrate on validation if it helps, and set thresholds."""
-    train = _rows_of(model_input, data_split, schema, "train")
+    labeled_train = _rows_of(model_input, data_split, schema, "train")
+    train = augment_missing_block(labeled_train, supervised.get("augment_missing"))
     valid = _rows_of(model_input, data_split, schema, "valid")
     spec = feature_spec(
         train, categorical_features(schema), numeric_features(schema, derived)
@@ -263,9 +294,10 @@ def train_risk_model(
             "valid_pr_auc": {k: v["valid_pr_auc"] for k, v in candidates.items()},
         },
         "best_iteration": int(risk_model.model.get_best_iteration()) + 1,
-        "rows": {"train": len(train), "valid": len(valid)},
+        "rows": {"train": len(labeled_train), "valid": len(valid)},
+        "augmented_copies": len(train) - len(labeled_train),
         "positive_rate": {
-            "train": float(_label(train, schema).mean()),
+            "train": float(_label(labeled_train, schema).mean()),
             "valid": float(y_valid.mean()),
         },
         "train_window": [
