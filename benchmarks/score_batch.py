@@ -94,6 +94,15 @@ def child_floor(namespace: str) -> dict:
     return {"seconds": time.perf_counter() - start, "rows": len(rows)}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory. (getrusage's ru_maxrss survives exec,
+    so a child started by a big parent would report the parent's peak.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_child(kind: str, namespace: str) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--namespace", namespace],
@@ -116,9 +125,7 @@ def main() -> None:
         result = (child_pipeline if args.child == "pipeline" else child_floor)(
             args.namespace
         )
-        result["peak_rss_mb"] = (
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        )
+        result["peak_rss_mb"] = peak_rss_mb()
         print(json.dumps(result))
         return
 

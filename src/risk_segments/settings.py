@@ -2,6 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
+from risk_segments.hooks import SparkHooks
+
+HOOKS = (SparkHooks(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
@@ -10,4 +14,6 @@ CONFIG_LOADER_ARGS = {
     # Catalog: an environment entry replaces the base entry of that name whole, so a
     # real source never inherits a synthetic one's arguments (destructive merge).
     "merge_strategy": {"parameters": "soft", "catalog": "destructive"},
+    # conf/spark/spark.yml: the Spark session settings (only the spark environment has one)
+    "config_patterns": {"spark": ["spark*", "spark*/**"]},
 }

@@ -29,8 +29,9 @@ def validate_raw_table(raw_table: pd.DataFrame, schema: dict[str, Any]) -> pd.Da
         - set(schema["categorical"])
         - set(schema["numeric"])
     )
-    if extra:
+    if extra:  # dropped: derived features are always recomputed from the raw columns
         logger.info("%s: %d extra columns are ignored: %s", source, len(extra), extra)
+        validated = validated.drop(columns=extra)
     return validated
 
 

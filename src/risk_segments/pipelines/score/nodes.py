@@ -49,22 +49,23 @@ def build_scoring_reference(
     return reference_distributions(train, risk_model, risk_model.predict_proba(train))
 
 
+def is_spark_frame(data: Any) -> bool:
+    """A Spark DataFrame (classic or Spark Connect), recognised without importing pyspark."""
+    return type(data).__module__.startswith("pyspark.") and hasattr(data, "mapInPandas")
+
+
 def _scoring_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """At scoring, unseen categories and out-of-range values are scored and counted."""
     return {**schema, "on_unknown_category": "warn", "on_out_of_range": "warn"}
 
 
-def check_score_input(
-    score_input: pd.DataFrame | ParquetChunks,
+def check_artifacts(
     risk_model: RiskModel,
     segmentation_model: SegmentationModel,
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
-    score: dict[str, Any],
-) -> dict[str, Any]:
-    """Stop before scoring if the input or the artifacts cannot be trusted; say what to score."""
-    source = ParquetChunks.of(score_input, score["chunk_size"])
-    name = f"{schema.get('source', 'score input').replace('raw_table', 'score_input')}"
+) -> None:
+    """The saved model and segmentation must match the features the parameters list."""
     expected = model_features(schema, derived)
     if risk_model.spec["features"] != expected:
         added = sorted(set(expected) - set(risk_model.spec["features"]))
@@ -80,6 +81,31 @@ def check_score_input(
         raise InvalidInputError(
             f"the saved segmentation uses unknown features {missing_segment_features}"
         )
+
+
+def input_name(schema: dict[str, Any]) -> str:
+    """How error messages name the rows to score."""
+    return f"{schema.get('source', 'score input').replace('raw_table', 'score_input')}"
+
+
+def check_score_input(
+    score_input: pd.DataFrame | ParquetChunks,
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    score: dict[str, Any],
+) -> dict[str, Any]:
+    """Stop before scoring if the input or the artifacts cannot be trusted; say what to score."""
+    check_artifacts(risk_model, segmentation_model, schema, derived)
+    if is_spark_frame(score_input):
+        from .spark import check_spark_input  # noqa: PLC0415 - pyspark is an optional extra
+
+        return check_spark_input(
+            score_input, risk_model, segmentation_model, schema, score
+        )
+    source = ParquetChunks.of(score_input, score["chunk_size"])
+    name = input_name(schema)
     if source.n_rows == 0:
         raise InvalidInputError(
             f"{name}: the table is empty (0 rows); nothing to score"
@@ -151,6 +177,57 @@ def _entity_chunks(
         yield pd.concat(pieces, ignore_index=True)
 
 
+IMPUTED_WARNING = (
+    "features missing that training never saw missing (scored with the training median)"
+)
+
+
+def score_chunk(
+    raw: pd.DataFrame,
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    feature_labels: dict[str, str],
+    score: dict[str, Any],
+    newest: pd.Timestamp,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Raw rows holding whole entities -> (scored rows, their model input, warning counts).
+
+    The one scoring step both engines run: the pandas batch calls it per chunk,
+    the Spark path per partition inside `mapInPandas`.
+    """
+    scoring_schema = _scoring_schema(schema)
+    warnings: dict[str, int] = {}
+    validated = validate_raw_table(raw, scoring_schema)
+    for kind, column, count in count_violations(validated, scoring_schema):
+        key = f"{kind} in '{column}'"
+        warnings[key] = warnings.get(key, 0) + count
+    rows = build_model_input(
+        add_history_features(validated, schema, derived), schema, derived
+    )
+    if score["rows"] == "newest_snapshot":
+        rows = rows.loc[rows[schema["date_column"]] == newest].reset_index(drop=True)
+    if rows.empty:
+        return pd.DataFrame(), rows, warnings
+    scored = score_frame(
+        rows,
+        risk_model,
+        segmentation_model,
+        feature_labels,
+        id_column=schema["id_column"],
+        date_column=schema["date_column"],
+        reasons_for=score["reasons_for"],
+        top_k=score["reasons_top_k"],
+    )
+    if len(scored) != len(rows):
+        raise RuntimeError("scoring changed the number of rows")
+    imputed = int((scored["imputed_features"] > 0).sum())
+    if imputed:
+        warnings[IMPUTED_WARNING] = imputed
+    return scored, rows, warnings
+
+
 def score_rows(
     score_input: pd.DataFrame | ParquetChunks,
     score_preflight: dict[str, Any],
@@ -167,9 +244,21 @@ def score_rows(
     The returned summary is filled while the chunks are written; it is complete
     once the scores dataset has been saved, which the next node checks.
     """
+    if is_spark_frame(score_input):
+        from .spark import score_rows_spark  # noqa: PLC0415 - pyspark is an optional extra
+
+        return score_rows_spark(
+            score_input,
+            score_preflight,
+            risk_model,
+            segmentation_model,
+            scoring_reference,
+            schema,
+            derived,
+            feature_labels,
+            score,
+        )
     source = ParquetChunks.of(score_input, score["chunk_size"])
-    scoring_schema = _scoring_schema(schema)
-    id_col, date_col = schema["id_column"], schema["date_column"]
     newest = pd.Timestamp(score_preflight["newest_snapshot"])
     summary: dict[str, Any] = {
         **score_preflight,
@@ -182,33 +271,20 @@ def score_rows(
     def chunks() -> Iterator[pd.DataFrame]:
         start = time.perf_counter()
         for raw in _entity_chunks(source, schema, derived, score["chunk_size"]):
-            validated = validate_raw_table(raw, scoring_schema)
-            for kind, column, count in count_violations(validated, scoring_schema):
-                key = f"{kind} in '{column}'"
-                summary["warnings"][key] = summary["warnings"].get(key, 0) + count
-            rows = build_model_input(
-                add_history_features(validated, schema, derived), schema, derived
-            )
-            if score["rows"] == "newest_snapshot":
-                rows = rows.loc[rows[date_col] == newest].reset_index(drop=True)
-            if rows.empty:
-                continue
-            scored = score_frame(
-                rows,
+            scored, rows, warnings = score_chunk(
+                raw,
                 risk_model,
                 segmentation_model,
+                schema,
+                derived,
                 feature_labels,
-                id_column=id_col,
-                date_column=date_col,
-                reasons_for=score["reasons_for"],
-                top_k=score["reasons_top_k"],
+                score,
+                newest,
             )
-            if len(scored) != len(rows):
-                raise RuntimeError("scoring changed the number of rows")
-            imputed = int((scored["imputed_features"] > 0).sum())
-            if imputed:
-                key = "features missing that training never saw missing (scored with the training median)"
-                summary["warnings"][key] = summary["warnings"].get(key, 0) + imputed
+            for key, count in warnings.items():
+                summary["warnings"][key] = summary["warnings"].get(key, 0) + count
+            if rows.empty:
+                continue
             # drift is measured on the values as they arrived, missing ones included
             drift.add(
                 prepare_features(rows, {**risk_model.spec, "never_missing": []}),

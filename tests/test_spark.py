@@ -1,0 +1,113 @@
+"""The Spark path scores exactly like the pandas path (pyspark is an optional extra)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from risk_segments.namespaces import ALL_NAMESPACES
+from risk_segments.pipelines.score.nodes import (
+    check_score_input,
+    score_rows,
+    summarise_scoring,
+)
+
+pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
+if shutil.which("java") is None:  # pragma: no cover - depends on the machine
+    pytest.skip("Spark needs Java 17+", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def spark():
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("risk_segments-tests")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def score_with(catalog, params, namespace, score_input, chunk_size):
+    p = params[namespace]
+    score = {**p["score"], "chunk_size": chunk_size}
+    risk_model = catalog.load(f"{namespace}.risk_model")
+    segmentation_model = catalog.load(f"{namespace}.segmentation_model")
+    preflight = check_score_input(
+        score_input, risk_model, segmentation_model, p["schema"], p["derived"], score
+    )
+    scores, summary = score_rows(
+        score_input,
+        preflight,
+        risk_model,
+        segmentation_model,
+        catalog.load(f"{namespace}.scoring_reference"),
+        p["schema"],
+        p["derived"],
+        p["feature_labels"],
+        score,
+    )
+    if hasattr(scores, "toPandas"):
+        scores = scores.toPandas()
+    else:
+        scores = pd.concat(list(scores), ignore_index=True)
+    report, _ = summarise_scoring(summary, score)
+    keys = [p["schema"]["id_column"], p["schema"]["date_column"]]
+    return scores.sort_values(keys, ignore_index=True), report
+
+
+@pytest.mark.parametrize("namespace", ALL_NAMESPACES)
+def test_spark_scores_equal_pandas_scores(
+    trained_dev_catalog, dev_params, spark, namespace
+):
+    rows = trained_dev_catalog.load(f"{namespace}.model_input")
+    by_pandas, report_pandas = score_with(
+        trained_dev_catalog, dev_params, namespace, rows, 1500
+    )
+    by_spark, report_spark = score_with(
+        trained_dev_catalog, dev_params, namespace, spark.createDataFrame(rows), 1500
+    )
+    assert report_spark["engine"] == "spark"
+    assert (
+        len(by_spark)
+        == len(by_pandas)
+        == report_pandas["rows_to_score"]
+        == report_spark["rows_out"]
+    )
+    assert list(by_spark.columns) == list(by_pandas.columns)
+    np.testing.assert_allclose(
+        by_spark["risk_score"], by_pandas["risk_score"], rtol=0, atol=1e-9
+    )
+    for column in by_pandas.columns:
+        if column == "risk_score" or column.endswith("_contribution"):
+            continue
+        left = by_spark[column].astype(str).where(by_spark[column].notna(), "<empty>")
+        right = (
+            by_pandas[column].astype(str).where(by_pandas[column].notna(), "<empty>")
+        )
+        if column == dev_params[namespace]["schema"]["date_column"]:
+            left = pd.to_datetime(by_spark[column]).dt.date.astype(str)
+            right = pd.to_datetime(by_pandas[column]).dt.date.astype(str)
+        assert (left == right).all(), f"{namespace}: column '{column}' differs"
+    for column in [c for c in by_pandas.columns if c.endswith("_contribution")]:
+        np.testing.assert_allclose(
+            by_spark[column], by_pandas[column], rtol=0, atol=1e-9
+        )
+
+
+def test_spark_refuses_duplicated_keys(trained_dev_catalog, dev_params, spark):
+    from risk_segments.schema import InvalidInputError
+
+    rows = trained_dev_catalog.load("customer_churn.model_input").head(300)
+    doubled = spark.createDataFrame(pd.concat([rows, rows.head(3)], ignore_index=True))
+    with pytest.raises(InvalidInputError, match="share an"):
+        score_with(trained_dev_catalog, dev_params, "customer_churn", doubled, 1000)
