@@ -198,7 +198,12 @@ def test_the_html_report_is_self_contained(reported, namespace):
     images = re.findall(r'src="data:image/png;base64,', html)
     figures = reported.load(f"{namespace}.report_figures")
     assert len(images) == len(figures) + 2  # + the SHAP summary and the profile heatmap
-    assert reported.load(f"{namespace}.comparison")["title"] in html
+    comparison = reported.load(f"{namespace}.comparison")
+    assert comparison["title"] in html
+    for count in comparison["label_efficiency"][
+        "label_counts"
+    ]:  # counts print as counts
+        assert f'<td class="num">{count:,}</td>' in html
 
 
 def test_the_transition_matrix_is_drawn_for_the_panel_only(reported):

@@ -76,9 +76,9 @@ def _cell(value: Any) -> str:
 
 def _table(frame: pd.DataFrame, columns: dict[str, str]) -> str:
     head = "".join(f"<th>{_esc(title)}</th>" for title in columns.values())
-    body = "".join(
+    body = "".join(  # records keep each column's own type (iterrows would make ints floats)
         "<tr>" + "".join(_cell(row[c]) for c in columns) + "</tr>"
-        for _, row in frame.iterrows()
+        for row in frame[list(columns)].to_dict("records")
     )
     return f"<table><tr>{head}</tr>{body}</table>"
 
