@@ -119,9 +119,18 @@ def test_label_efficiency_is_measured_on_the_test_rows(reported, dev_params, nam
     frame = reported.load(f"{namespace}.label_efficiency")
     test = reported.load(f"{namespace}.test_predictions")
     options = dev_params["reporting"]["label_efficiency"]
-    repeats = [
-        1 if share == 1.0 else options["repeats"] for share in options["label_shares"]
-    ]
+    n_train = reported.load(f"{namespace}.metrics")["training"]["rows"]["train"]
+    repeats = []
+    for share in options["label_shares"]:
+        n = min(n_train, max(round(share * n_train), options["min_labels"]))
+        small = n < options["small_below_labels"]
+        repeats.append(
+            1
+            if n == n_train
+            else options["small_repeats"]
+            if small
+            else options["repeats"]
+        )
     assert (frame["method"] == SUPERVISED).sum() == sum(repeats)
     assert (frame["method"] == SEGMENT_RATE).sum() == sum(repeats)
     prevalence = frame.loc[frame["method"] == PREVALENCE].iloc[0]

@@ -110,7 +110,13 @@ def measure_label_efficiency(
     start = time.perf_counter()
     for share in sorted(options["label_shares"]):
         n = min(len(train), max(int(round(share * len(train))), options["min_labels"]))
-        repeats = 1 if n == len(train) else int(options["repeats"])
+        repeats = (
+            1
+            if n == len(train)
+            else int(options.get("small_repeats", options["repeats"]))
+            if n < int(options.get("small_below_labels", 0))
+            else int(options["repeats"])
+        )
         for repeat in range(repeats):
             idx = (
                 np.arange(len(train))
