@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk_segments.namespaces import ALL_NAMESPACES
-from risk_segments.pipelines import reporting
+from risk_segments.namespaces import ALL_NAMESPACES, ORDER_LOG_NAMESPACES
+from risk_segments.pipelines import propensity, reporting
 from risk_segments.pipelines.reporting.nodes import (
     ORACLE,
     PREVALENCE,
@@ -111,7 +111,8 @@ def test_segment_rates_shrink_towards_the_overall_rate():
 
 @pytest.fixture(scope="module")
 def reported(trained_dev_catalog):
-    return run_in_memory(reporting.create_pipeline(), trained_dev_catalog)
+    pipeline = propensity.create_pipeline() + reporting.create_pipeline()
+    return run_in_memory(pipeline, trained_dev_catalog)
 
 
 @pytest.mark.parametrize("namespace", ALL_NAMESPACES)
@@ -209,6 +210,8 @@ def test_the_html_report_is_self_contained(reported, namespace):
     assert len(images) == len(figures) + 2  # + the SHAP summary and the profile heatmap
     comparison = reported.load(f"{namespace}.comparison")
     assert comparison["title"] in html
+    # order logs add spend and the RFM baseline; the others have no such section
+    assert ("id='propensity'" in html) == (namespace in ORDER_LOG_NAMESPACES)
     for count in comparison["label_efficiency"][
         "label_counts"
     ]:  # counts print as counts

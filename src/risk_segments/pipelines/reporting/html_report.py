@@ -140,6 +140,72 @@ def _examples(
     return shown[[*keys, "risk_score", "label", "reasons"]]
 
 
+def _propensity_section(extras: dict[str, Any]) -> str:
+    """Spend and the RFM baseline (order-log namespaces: `propensity_metrics`)."""
+    if not extras or "ranking" not in extras:
+        return ""
+    ranking, spend, given = (
+        extras["ranking"],
+        extras["expected_spend"],
+        extras["spend_given_purchase"],
+    )
+    rows = "".join(
+        f"<tr><td>{_esc(title)}</td><td class='num'>{_ci(ranking['model'][key])}</td>"
+        f"<td class='num'>{_ci(ranking['rfm_score'][key])}</td></tr>"
+        for key, title in (
+            ("roc_auc", "ROC-AUC"),
+            ("pr_auc", "PR-AUC"),
+            ("lift_top_decile", "lift in the top decile"),
+            ("recall_top_10pct", "share of buyers in the top 10%"),
+        )
+    )
+    money = [
+        (
+            "mean absolute error of expected spend",
+            spend["mae_model"],
+            spend["mae_historical_average"],
+            spend["mae_zero"],
+        ),
+        (
+            "rank correlation with actual spend (Spearman)",
+            spend["spearman_model"],
+            spend["spearman_historical_average"],
+            None,
+        ),
+        (
+            "share of the horizon's spend in the top 10%",
+            spend["top_10pct_spend_share_model"],
+            spend["top_10pct_spend_share_historical_average"],
+            None,
+        ),
+        (
+            "buyers only: mean absolute error of spend",
+            given["mae_model"],
+            given["mae_historical_average"],
+            None,
+        ),
+    ]
+    money_rows = "".join(
+        f"<tr><td>{_esc(title)}</td><td class='num'>{m:.3f}</td><td class='num'>{h:.3f}</td>"
+        f"<td class='num'>{'n/a' if z is None else f'{z:.3f}'}</td></tr>"
+        for title, m, h, z in money
+    )
+    return (
+        "<h2 id='propensity'>Propensity and spend</h2>"
+        f"<p>Test cutoff {_esc(extras['test_cutoff'])}: {extras['test_rows']:,} customers, {extras['test_buyers']:,} bought again. "
+        "RFM sums recency, frequency and monetary quintiles fitted on the training cutoffs.</p>"
+        "<table><tr><th>ranking (95% interval)</th><th>CatBoost</th><th>RFM score</th></tr>"
+        + rows
+        + "</table>"
+        "<p>Expected spend = probability x spend if they buy (CatBoost on the buyers' log spend). "
+        "The historical average is the customer's spend so far per 90 days. Most customers spend nothing in "
+        "the horizon, so predicting zero has a low absolute error and no ranking at all.</p>"
+        "<table><tr><th></th><th>model</th><th>historical average</th><th>zero</th></tr>"
+        + money_rows
+        + "</table>"
+    )
+
+
 def build_html_report(
     comparison: dict[str, Any],
     metrics: dict[str, Any],
@@ -150,6 +216,7 @@ def build_html_report(
     report_figures: dict[str, Any],
     shap_summary_plot: Any,
     segment_heatmap: Any,
+    report_extras: dict[str, Any],
     schema: dict[str, Any],
 ) -> str:
     """The namespace's report as one HTML string."""
@@ -284,6 +351,7 @@ def build_html_report(
         f"(top {rule['review_share']:.0%}) holds {rule['hidden_in_model_review']:,} of them.</p>",
         _img(fig("risk_by_segment"), "risk scores per segment"),
         _table(segment_risk, risk_columns),
+        _propensity_section(report_extras),
         "<h2 id='card'>Model card</h2><table>",
         f"<tr><th>label</th><td>{_esc(card['label'])}</td></tr>",
         f"<tr><th>rows (train / valid / test)</th><td>{card['rows']['train']:,} / {card['rows']['valid']:,} / {card['rows']['test']:,}</td></tr>",

@@ -426,6 +426,7 @@ def compare_approaches(
     logistic = metrics["baselines"]["logistic"]
     oracle = metrics.get("oracle")
     period = report.get("period", "month")
+    action = report.get("action", "review")  # what a team does with a flagged entity
     stability_text, keep_share = _stability_line(segment_stability, entity, period)
     truth = segment_stability.get("truth_recovery")
     n_segments = int(segment_stability["segments"])
@@ -532,11 +533,11 @@ def compare_approaches(
             else ""
         ),
         (
-            f"Use the segments to understand and plan, not to pick individuals. Reviewing every {entity} of the "
+            f"Use the segments to understand and plan, not to pick individuals. {action.capitalize()}ing every {entity} of the "
             f"{_count(len(segment_risk_summary['rule_segments']), 'above-average segment')} flags "
             f"{_pct(segment_risk_summary['rule_flagged_share'])} of rows and finds "
             f"{_pct(segment_risk_summary['rule_recall'])} of the positives; the model finds "
-            f"{_pct(segment_risk_summary['model_recall_same_volume'])} with the same number of reviews. "
+            f"{_pct(segment_risk_summary['model_recall_same_volume'])} with the same number of {action}s. "
             f"{_pct(segment_risk_summary['hidden_positive_share'])} of the positives "
             f"({segment_risk_summary['hidden_positives']:,}) sit in below-average segments, where a segment rule never looks."
         ),
@@ -546,7 +547,7 @@ def compare_approaches(
         ),
         (
             f"In production run both from the same preprocessed rows: `kedro run --pipeline=score` gives every "
-            f"{entity} its score, tier, reasons and segment in one pass. Send the review queue from the score; "
+            f"{entity} its score, tier, reasons and segment in one pass. Build the {action} list from the score; "
             f"report and plan by segment; watch `score_monitoring` (PSI warning at {score['psi_warning']}) and the "
             f"segment shares, and retrain the score when labels mature or drift appears."
         ),

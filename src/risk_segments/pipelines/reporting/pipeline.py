@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ALL_NAMESPACES
+from risk_segments.namespaces import ALL_NAMESPACES, ORDER_LOG_NAMESPACES
 
 from .figures import draw_report_figures
 from .html_report import build_html_report
@@ -91,6 +91,7 @@ def create_template() -> Pipeline:
                     "report_figures",
                     "shap_summary_plot",
                     "segment_heatmap",
+                    "report_extras",
                     "params:schema",
                 ],
                 "report_html",
@@ -107,6 +108,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             Pipeline(
                 create_template(),
                 namespace=ns,
+                # order logs add the propensity section (spend, RFM); the others have none
+                inputs={
+                    "report_extras": f"{ns}.propensity_metrics"
+                    if ns in ORDER_LOG_NAMESPACES
+                    else "params:reporting.no_extras"
+                },
                 parameters={"params:reporting": "params:reporting"},
                 tags=[ns, "reporting"],
             )
