@@ -85,6 +85,11 @@ def test_the_overtake_point_is_where_supervision_stays_ahead(
     assert summary["status"] == status
     assert summary["overtake_labels"] == overtake
     assert summary["supervised_mean"] == pytest.approx(supervised)
+    assert summary["behind_at_labels"] == [
+        n
+        for n, a, b in zip(summary["label_counts"], supervised, segment, strict=True)
+        if a <= b
+    ]
     assert summary["oracle"] == 0.6
     assert summary["prevalence"] == 0.07
     full = supervised[-1]

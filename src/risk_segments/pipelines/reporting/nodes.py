@@ -248,6 +248,9 @@ def summarise_label_efficiency(
             if overtake == counts[0]
             else "overtakes"
         ),
+        "behind_at_labels": [
+            int(n) for n, a in zip(counts, ahead, strict=True) if not a
+        ],
         "labels_for_95pct_of_full": int(enough[0]) if enough else None,
         "full_labels": int(counts[-1]),
         "supervised_full": full,
@@ -509,9 +512,15 @@ def compare_approaches(
             f"{efficiency['segment_rate_sd'][0]:.3f} over repeats), the smallest label set tried."
         )
     elif efficiency["status"] == "overtakes":
+        behind = efficiency["behind_at_labels"]
+        smaller = [
+            n for n in efficiency["label_counts"] if n < efficiency["overtake_labels"]
+        ]
         labels_sentence = (
-            f"Below about {efficiency['overtake_labels']:,} labels (about {efficiency['overtake_positives']:.0f} positives) "
-            f"ranking by segment label rate is as good as a supervised model; from there on the supervised model is ahead."
+            f"Below {efficiency['overtake_labels']:,} labels the supervised model does not stay ahead: it trails "
+            f"ranking by segment label rate at {len(behind)} of the {len(smaller)} smaller label counts tried "
+            f"({', '.join(f'{n:,}' for n in behind)}); from {efficiency['overtake_labels']:,} labels "
+            f"(about {efficiency['overtake_positives']:,.0f} positives) on it stays ahead."
         )
     else:
         labels_sentence = (
