@@ -88,3 +88,40 @@ def trained_dev_catalog(dev_config) -> DataCatalog:
         + segmentation.create_pipeline()
     )
     return run_in_memory(pipeline, in_memory_catalog(dev_config))
+
+
+def run_score(catalog, params, namespace, score_input, chunk_size=1000, **overrides):
+    """The three score nodes, called directly, as the pipeline chains them; the scores
+    come back as one pandas DataFrame whichever engine made them."""
+    import pandas as pd
+
+    from risk_segments.pipelines.score.nodes import (
+        check_score_input,
+        score_rows,
+        summarise_scoring,
+    )
+
+    p = params[namespace]
+    score = {**p["score"], "chunk_size": chunk_size, **overrides}
+    risk_model = catalog.load(f"{namespace}.risk_model")
+    segmentation_model = catalog.load(f"{namespace}.segmentation_model")
+    preflight = check_score_input(
+        score_input, risk_model, segmentation_model, p["schema"], p["derived"], score
+    )
+    scored, summary = score_rows(
+        score_input,
+        preflight,
+        risk_model,
+        segmentation_model,
+        catalog.load(f"{namespace}.scoring_reference"),
+        p["schema"],
+        p["derived"],
+        p["feature_labels"],
+        score,
+    )
+    if hasattr(scored, "toPandas"):  # a Spark DataFrame
+        scores = scored.toPandas()
+    else:
+        scores = pd.concat(list(scored), ignore_index=True)
+    report, monitoring = summarise_scoring(summary, score)
+    return scores, report, monitoring

@@ -9,11 +9,7 @@ import pandas as pd
 import pytest
 
 from risk_segments.namespaces import ALL_NAMESPACES
-from risk_segments.pipelines.score.nodes import (
-    check_score_input,
-    score_rows,
-    summarise_scoring,
-)
+from tests.conftest import run_score
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
 if shutil.which("java") is None:  # pragma: no cover - depends on the machine
@@ -38,30 +34,11 @@ def spark():
 
 
 def score_with(catalog, params, namespace, score_input, chunk_size):
-    p = params[namespace]
-    score = {**p["score"], "chunk_size": chunk_size}
-    risk_model = catalog.load(f"{namespace}.risk_model")
-    segmentation_model = catalog.load(f"{namespace}.segmentation_model")
-    preflight = check_score_input(
-        score_input, risk_model, segmentation_model, p["schema"], p["derived"], score
-    )
-    scores, summary = score_rows(
-        score_input,
-        preflight,
-        risk_model,
-        segmentation_model,
-        catalog.load(f"{namespace}.scoring_reference"),
-        p["schema"],
-        p["derived"],
-        p["feature_labels"],
-        score,
-    )
-    if hasattr(scores, "toPandas"):
-        scores = scores.toPandas()
-    else:
-        scores = pd.concat(list(scores), ignore_index=True)
-    report, _ = summarise_scoring(summary, score)
-    keys = [p["schema"]["id_column"], p["schema"]["date_column"]]
+    scores, report, _ = run_score(catalog, params, namespace, score_input, chunk_size)
+    keys = [
+        params[namespace]["schema"]["id_column"],
+        params[namespace]["schema"]["date_column"],
+    ]
     return scores.sort_values(keys, ignore_index=True), report
 
 

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from risk_segments.datasets import FigureDataset, SpendModelDataset
 from risk_segments.pipelines import propensity
-from risk_segments.pipelines.score.nodes import (
-    check_score_input,
-    score_rows,
-    summarise_scoring,
-)
-from tests.conftest import run_in_memory
+from tests.conftest import run_in_memory, run_score
 
 NS = "repeat_purchase"
 
@@ -75,27 +69,8 @@ def test_model_plots_is_a_png(ranked, tmp_path):
 
 
 def test_the_score_pipeline_scores_the_open_horizon_customers(ranked, dev_params):
-    p = dev_params[NS]
     model_input = ranked.load(f"{NS}.model_input")
-    risk_model = ranked.load(f"{NS}.risk_model")
-    segmentation_model = ranked.load(f"{NS}.segmentation_model")
-    score = {**p["score"], "chunk_size": 1500}
-    preflight = check_score_input(
-        model_input, risk_model, segmentation_model, p["schema"], p["derived"], score
-    )
-    chunks, summary = score_rows(
-        model_input,
-        preflight,
-        risk_model,
-        segmentation_model,
-        ranked.load(f"{NS}.scoring_reference"),
-        p["schema"],
-        p["derived"],
-        p["feature_labels"],
-        score,
-    )
-    scores = pd.concat(list(chunks), ignore_index=True)
-    summarise_scoring(summary, score)
+    scores, _, _ = run_score(ranked, dev_params, NS, model_input, chunk_size=1500)
     ranked_list = ranked.load(f"{NS}.user_propensity_scores").set_index("customer_id")
     assert len(scores) == len(ranked_list)
     np.testing.assert_allclose(

@@ -10,38 +10,8 @@ from kedro.io import DatasetError
 from risk_segments.datasets import ChunkedParquetDataset, RiskModelDataset
 from risk_segments.namespaces import ALL_NAMESPACES, TABULAR_NAMESPACES
 from risk_segments.pipelines.score import create_pipeline
-from risk_segments.pipelines.score.nodes import (
-    check_score_input,
-    score_rows,
-    summarise_scoring,
-)
 from risk_segments.schema import InvalidInputError
-from tests.conftest import run_in_memory
-
-
-def run_score(catalog, params, namespace, score_input, chunk_size=1000, **overrides):
-    """The three score nodes, called directly, as the pipeline chains them."""
-    p = params[namespace]
-    score = {**p["score"], "chunk_size": chunk_size, **overrides}
-    risk_model = catalog.load(f"{namespace}.risk_model")
-    segmentation_model = catalog.load(f"{namespace}.segmentation_model")
-    preflight = check_score_input(
-        score_input, risk_model, segmentation_model, p["schema"], p["derived"], score
-    )
-    chunks, summary = score_rows(
-        score_input,
-        preflight,
-        risk_model,
-        segmentation_model,
-        catalog.load(f"{namespace}.scoring_reference"),
-        p["schema"],
-        p["derived"],
-        p["feature_labels"],
-        score,
-    )
-    scores = pd.concat(list(chunks), ignore_index=True)
-    report, monitoring = summarise_scoring(summary, score)
-    return scores, report, monitoring
+from tests.conftest import run_in_memory, run_score
 
 
 @pytest.fixture(scope="module")

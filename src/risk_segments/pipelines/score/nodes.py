@@ -132,18 +132,41 @@ def check_score_input(
             f"{name}: {int(duplicated.sum())} rows share an ({id_col}, {date_col}) key, e.g. "
             f"{sorted(set(ids[duplicated]))[:5]}; each entity may appear once per snapshot"
         )
+    return preflight_summary(
+        "pandas",
+        int(source.n_rows),
+        int(to_score.sum()),
+        pd.Timestamp(newest),
+        score,
+        risk_model,
+        segmentation_model,
+    )
+
+
+def preflight_summary(
+    engine: str,
+    rows_in: int,
+    rows_to_score: int,
+    newest: pd.Timestamp,
+    score: dict[str, Any],
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
+) -> dict[str, Any]:
+    """What the run will score and with which artifacts (logged, and kept in the summary)."""
     preflight = {
-        "rows_in": int(source.n_rows),
-        "rows_to_score": int(to_score.sum()),
+        "engine": engine,
+        "rows_in": rows_in,
+        "rows_to_score": rows_to_score,
         "score_rows": score["rows"],
-        "newest_snapshot": str(pd.Timestamp(newest).date()),
+        "newest_snapshot": str(newest.date()),
         "model_version": risk_model.info.get("version", "unversioned"),
         "segmentation_version": segmentation_model.info.get("version", "unversioned"),
     }
     logger.info(
-        "Scoring %d of %d input rows (%s, newest snapshot %s) with model %s and segmentation %s",
-        preflight["rows_to_score"],
-        preflight["rows_in"],
+        "Scoring (%s) %d of %d input rows (%s, newest snapshot %s) with model %s and segmentation %s",
+        engine,
+        rows_to_score,
+        rows_in,
         score["rows"],
         preflight["newest_snapshot"],
         preflight["model_version"],

@@ -29,7 +29,7 @@ from risk_segments.modeling.scoring import _psi
 from risk_segments.modeling.segmentation import SegmentationModel
 from risk_segments.schema import InvalidInputError
 
-from .nodes import input_name, score_chunk
+from .nodes import input_name, preflight_summary, score_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -80,25 +80,15 @@ def check_spark_input(
         if score["rows"] == "newest_snapshot"
         else stats["rows"]
     )
-    preflight = {
-        "engine": "spark",
-        "rows_in": int(stats["rows"]),
-        "rows_to_score": int(to_score),
-        "score_rows": score["rows"],
-        "newest_snapshot": str(newest.date()),
-        "model_version": risk_model.info.get("version", "unversioned"),
-        "segmentation_version": segmentation_model.info.get("version", "unversioned"),
-    }
-    logger.info(
-        "Scoring on Spark %d of %d input rows (%s, newest snapshot %s) with model %s and segmentation %s",
-        preflight["rows_to_score"],
-        preflight["rows_in"],
-        score["rows"],
-        preflight["newest_snapshot"],
-        preflight["model_version"],
-        preflight["segmentation_version"],
+    return preflight_summary(
+        "spark",
+        int(stats["rows"]),
+        int(to_score),
+        newest,
+        score,
+        risk_model,
+        segmentation_model,
     )
-    return preflight
 
 
 def _broadcast(spark: Any, value: Any) -> Any:
