@@ -284,7 +284,13 @@ def build_html_report(
         "Every number below was measured in the same run on rows the model never saw in training.</p>",
         "<nav><a href='#short'>In short</a><a href='#compare'>Two approaches</a><a href='#labels'>Labels</a>"
         "<a href='#score'>The score</a><a href='#drivers'>Drivers</a><a href='#segments'>Segments</a>"
-        "<a href='#segrisk'>Segments and risk</a><a href='#card'>Model card</a></nav>",
+        "<a href='#segrisk'>Segments and risk</a>"
+        + (
+            "<a href='#propensity'>Propensity and spend</a>"
+            if report_extras and "ranking" in report_extras
+            else ""
+        )
+        + "<a href='#card'>Model card</a></nav>",
         "<h2 id='short'>In short</h2><div class='lead'><ol>"
         + "".join(f"<li>{_esc(p)}</li>" for p in comparison["recommendation"])
         + "</ol></div>",
