@@ -35,34 +35,26 @@ def create_template() -> Pipeline:
 
 
 def create_order_log_template() -> Pipeline:
-    """Order log -> transactions -> customer view at stacked cutoffs -> model_input (+ spend target)."""
-    return Pipeline(
-        [
-            node(
-                to_transactions,
-                inputs=["raw_orders", "params:customer_view.source"],
-                outputs="transactions",
-                name="to_transactions",
-            ),
-            node(
-                build_customer_view,
-                inputs=["transactions", "params:customer_view", "params:schema"],
-                outputs=["raw_table", "spend_target"],
-                name="build_customer_view",
-            ),
-            node(
-                validate_raw_table,
-                inputs=["raw_table", "params:schema"],
-                outputs="validated_table",
-                name="validate_raw_table",
-            ),
-            node(
-                build_model_input,
-                inputs=["validated_table", "params:schema", "params:derived"],
-                outputs="model_input",
-                name="build_model_input",
-            ),
-        ]
+    """Order log -> transactions -> customer view at stacked cutoffs (+ spend target), then
+    the tabular template on that view (its history step is a no-op: `derived` is null)."""
+    return (
+        Pipeline(
+            [
+                node(
+                    to_transactions,
+                    inputs=["raw_orders", "params:customer_view.source"],
+                    outputs="transactions",
+                    name="to_transactions",
+                ),
+                node(
+                    build_customer_view,
+                    inputs=["transactions", "params:customer_view", "params:schema"],
+                    outputs=["raw_table", "spend_target"],
+                    name="build_customer_view",
+                ),
+            ]
+        )
+        + create_template()
     )
 
 
