@@ -38,12 +38,12 @@ def write_inputs(customers: int, sellers: int) -> None:
     raw, _ = generate_customer_base(
         CustomerBaseConfig(n_customers=customers, n_unlabeled=customers // 4)
     )
-    ChunkedParquetDataset(str(RAW / "customer_churn.parquet")).save(raw)
+    ChunkedParquetDataset(filepath=str(RAW / "customer_churn.parquet")).save(raw)
     # 4 monthly snapshots: the newest is scored, the 3 before feed the history features
     raw, _ = generate_seller_panel(
         SellerPanelConfig(n_rows=4 * sellers, n_months=4, unlabeled_months=1)
     )
-    ChunkedParquetDataset(str(RAW / "seller_risk.parquet")).save(raw)
+    ChunkedParquetDataset(filepath=str(RAW / "seller_risk.parquet")).save(raw)
 
 
 def child_pipeline(namespace: str) -> dict:
@@ -71,10 +71,11 @@ def child_floor(namespace: str) -> dict:
     import pyarrow.parquet as pq
     from kedro.io import Version
 
-    from risk_segments.datasets import RiskModelDataset
+    from risk_segments.datasets import CatBoostModelDataset
 
-    model = RiskModelDataset(
-        f"data/06_models/{namespace}/risk_model.cbm", version=Version(None, None)
+    model = CatBoostModelDataset(
+        filepath=f"data/06_models/{namespace}/risk_model.cbm",
+        version=Version(None, None),
     ).load()
     start = time.perf_counter()
     rows = pd.read_parquet(RAW / f"{namespace}.parquet")

@@ -101,7 +101,9 @@ def child(engine: str, path: str) -> dict:
     if engine == "spark":
         rows = spark.read.parquet(path)
     else:
-        rows = ChunkedParquetDataset(path, chunk_size=score["chunk_size"]).load()
+        rows = ChunkedParquetDataset(
+            filepath=path, chunk_size=score["chunk_size"]
+        ).load()
     preflight = check_score_input(
         rows, risk_model, segmentation_model, params["schema"], params["derived"], score
     )
@@ -120,7 +122,7 @@ def child(engine: str, path: str) -> dict:
     if engine == "spark":
         scores.write.mode("overwrite").parquet(str(target))
     else:
-        ChunkedParquetDataset(str(target) + ".parquet").save(scores)
+        ChunkedParquetDataset(filepath=str(target) + ".parquet").save(scores)
     report, _ = summarise_scoring(summary, score)
     return {"seconds": time.perf_counter() - start, "rows": report["rows_out"]}
 

@@ -18,12 +18,12 @@ import time
 import numpy as np
 import yaml
 
-from risk_segments.modeling.segmentation import fit_segmentation
-from risk_segments.pipelines.data_processing.nodes import (
+from risk_segments.modeling.features import (
     add_history_features,
     build_model_input,
     validate_raw_table,
 )
+from risk_segments.modeling.segmentation import fit_segmentation
 from risk_segments.synthetic import CustomerBaseConfig, generate_customer_base
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from risk_segments.namespaces import ALL_NAMESPACES, ORDER_LOG_NAMESPACES
-from tests.conftest import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT
 
 LAYERS = ["raw", "intermediate", "model_input", "models", "model_output", "reporting"]
 PREVIEWS = {

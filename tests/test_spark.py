@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from risk_segments.namespaces import ALL_NAMESPACES
-from tests.conftest import run_score
+from tests.helpers import run_score
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
 if shutil.which("java") is None:  # pragma: no cover - depends on the machine

@@ -148,10 +148,16 @@ def test_truth_is_separate_from_features(sellers, customers):
 
 def test_synthetic_dataset_loads_features_and_truth_consistently():
     config = {"n_rows": 2000, "seed": 5}
-    features = SyntheticDataset("seller_panel", "features", config).load()
-    truth = SyntheticDataset("seller_panel", "truth", config).load()
+    features = SyntheticDataset(
+        generator="seller_panel", part="features", config=config
+    ).load()
+    truth = SyntheticDataset(
+        generator="seller_panel", part="truth", config=config
+    ).load()
     assert (features["seller_id"].to_numpy() == truth["seller_id"].to_numpy()).all()
     with pytest.raises(DatasetError, match="Unknown seller_panel config keys"):
-        SyntheticDataset("seller_panel", "features", {"n_rowz": 10})
+        SyntheticDataset(
+            generator="seller_panel", part="features", config={"n_rowz": 10}
+        )
     with pytest.raises(DatasetError, match="read-only"):
-        SyntheticDataset("seller_panel").save(features)
+        SyntheticDataset(generator="seller_panel").save(features)

@@ -27,35 +27,6 @@ def raw_numeric_features(schema: dict[str, Any]) -> list[str]:
     return list(schema["numeric"])
 
 
-def derived_features(derived: dict[str, Any] | None) -> list[str]:
-    """Names of the features the data_processing nodes derive (history deltas)."""
-    history = (derived or {}).get("history") or {}
-    names = []
-    for lag in history.get("lags_months", []):
-        names += [f"{col}_delta_{lag}m" for col in history.get("delta_columns", [])]
-        names += [
-            f"{col}_logchange_{lag}m" for col in history.get("log_delta_columns", [])
-        ]
-    window = int(history.get("rolling_months") or 0)
-    if window > 1:
-        names += [
-            f"{col}_mean_{window}m" for col in history.get("rolling_mean_columns", [])
-        ]
-    return names
-
-
-def numeric_features(
-    schema: dict[str, Any], derived: dict[str, Any] | None
-) -> list[str]:
-    """All numeric model features: raw ones then derived ones."""
-    return raw_numeric_features(schema) + derived_features(derived)
-
-
-def model_features(schema: dict[str, Any], derived: dict[str, Any] | None) -> list[str]:
-    """Every model feature: categorical then numeric."""
-    return categorical_features(schema) + numeric_features(schema, derived)
-
-
 def _range_checks(bounds: list | None) -> list[pa.Check]:
     low, high = (list(bounds) + [None, None])[:2] if bounds else (None, None)
     checks = [

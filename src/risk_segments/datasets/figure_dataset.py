@@ -1,71 +1,103 @@
-"""PNG figures that downstream nodes can read back (for the self-contained HTML report).
+"""kedro-datasets' `MatplotlibDataset`, plus loading the PNGs back (for the HTML report).
 
-`save` takes a matplotlib Figure (one PNG at `filepath`) or a dict of them (a
-folder of PNGs named by key); `load` returns the PNG bytes (or a dict of them),
-and `preview` gives Kedro-Viz the image.
+Saving is `MatplotlibDataset`'s own (one figure, or a dict of figures as a
+folder of PNGs, on any fsspec path); this subclass names dict entries
+``<key>.png``, replaces the folder's old PNGs, and adds `load`, which returns
+the PNG bytes (or a dict of name -> bytes for a folder), so a downstream node
+can embed them. `preview` gives Kedro-Viz the image (a folder's first one).
 """
 
 from __future__ import annotations
 
 import base64
-import io
-from pathlib import Path
+import os
+from pathlib import PurePosixPath
 from typing import Any
 
-import matplotlib.pyplot as plt
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io.core import DatasetError, Version, get_filepath_str
 from kedro_datasets._typing import ImagePreview
+from kedro_datasets.matplotlib import MatplotlibDataset
 from matplotlib.figure import Figure
 
 
-class FigureDataset(
-    AbstractDataset[Figure | dict[str, Figure], bytes | dict[str, bytes]]
-):
-    """A figure as a PNG file, or a dict of figures as a folder of PNG files."""
+class FigureDataset(MatplotlibDataset):
+    """PNG figures that can be read back as bytes.
+
+    Examples:
+        Using the YAML API::
+
+            seller_risk.report_figures:
+              type: risk_segments.datasets.FigureDataset
+              filepath: data/08_reporting/seller_risk/figures   # a dict of figures: a folder
+
+            repeat_purchase.model_plots:
+              type: risk_segments.datasets.FigureDataset
+              filepath: data/08_reporting/repeat_purchase/model_plots.png
+              save_args: {dpi: 150}
+
+        Using the Python API::
+
+            >>> import matplotlib.pyplot as plt
+            >>> from risk_segments.datasets import FigureDataset
+            >>> dataset = FigureDataset(filepath=str(tmp_path / "plot.png"))  # doctest: +SKIP
+            >>> dataset.save(plt.figure())  # doctest: +SKIP
+            >>> dataset.load()[:4]  # doctest: +SKIP
+            b'\\x89PNG'
+    """
+
+    DEFAULT_SAVE_ARGS: dict[str, Any] = {
+        "format": "png",
+        "dpi": 110,
+        "bbox_inches": "tight",
+    }
 
     def __init__(
-        self, filepath: str, dpi: int = 110, metadata: dict[str, Any] | None = None
-    ):
-        self._path = Path(filepath)
-        self._dpi = dpi
-        self.metadata = metadata
-
-    def _png(self, figure: Figure) -> bytes:
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=self._dpi, bbox_inches="tight")
-        plt.close(figure)
-        return buffer.getvalue()
+        self,
+        *,
+        filepath: str | os.PathLike,
+        fs_args: dict[str, Any] | None = None,
+        credentials: dict[str, Any] | None = None,
+        save_args: dict[str, Any] | None = None,
+        version: Version | None = None,
+        overwrite: bool = True,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Like `MatplotlibDataset`, but a folder's old PNGs are replaced by default."""
+        super().__init__(
+            filepath=filepath,
+            fs_args=fs_args,
+            credentials=credentials,
+            save_args=save_args,
+            version=version,
+            overwrite=overwrite and version is None,
+            metadata=metadata,
+        )
 
     def save(self, data: Figure | dict[str, Figure]) -> None:
-        """Write one PNG, or one PNG per key into the folder."""
+        """One PNG, or a folder with one `<key>.png` per figure of a dict."""
         if isinstance(data, dict):
-            self._path.mkdir(parents=True, exist_ok=True)
-            for stale in self._path.glob("*.png"):
-                stale.unlink()
-            for name, figure in data.items():
-                (self._path / f"{name}.png").write_bytes(self._png(figure))
-        else:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._path.write_bytes(self._png(data))
+            data = {
+                name if name.endswith(".png") else f"{name}.png": figure
+                for name, figure in data.items()
+            }
+        super().save(data)
 
     def load(self) -> bytes | dict[str, bytes]:
         """PNG bytes, or a dict of name -> PNG bytes for a folder."""
-        if self._path.is_dir():
-            return {p.stem: p.read_bytes() for p in sorted(self._path.glob("*.png"))}
-        if not self._path.exists():
+        path = get_filepath_str(self._get_load_path(), self._protocol)
+        if self._fs.isdir(path):
+            return {
+                PurePosixPath(png).stem: self._fs.cat_file(png)
+                for png in sorted(self._fs.glob(f"{path}/*.png"))
+            }
+        if not self._fs.exists(path):
             raise DatasetError(
-                f"'{self._path}' does not exist; run the pipeline that draws it"
+                f"'{path}' does not exist; run the pipeline that draws it"
             )
-        return self._path.read_bytes()
+        return self._fs.cat_file(path)
 
     def preview(self) -> ImagePreview:
-        """The (first) image, base64-encoded, for Kedro-Viz."""
+        """The image (a folder's first one), base64-encoded, for Kedro-Viz."""
         data = self.load()
         png = next(iter(data.values())) if isinstance(data, dict) else data
         return ImagePreview(base64.b64encode(png).decode("utf-8"))
-
-    def _exists(self) -> bool:
-        return self._path.exists()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._path), "dpi": self._dpi}

@@ -1,26 +1,42 @@
-"""A versioned Kedro dataset for `SegmentationModel`: arrays in .npz, the rest in JSON.
+"""A versioned Kedro dataset for `SegmentationModel`: arrays in `.npz`, the rest in JSON.
 
 No pickle: arrays are read with ``allow_pickle=False``; the JSON sidecar records
-the .npz file's sha256 and loading refuses a file that does not match.
+the `.npz` file's sha256 and loading refuses a file that does not match.
 """
 
 from __future__ import annotations
 
+import io
 from dataclasses import fields
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from risk_segments.modeling.segmentation import SegmentationModel
 
-from ._local_files import ChecksummedModelDataset
+from .model_files import ChecksummedModelDataset
 
 
 class SegmentationModelDataset(ChecksummedModelDataset[SegmentationModel]):
-    """Saves and loads a `SegmentationModel` as ``<file>.npz`` and ``<file>.json``."""
+    """Saves and loads a `SegmentationModel` as ``<file>.npz`` and ``<file>.json``.
 
-    def _write(self, path: Path, data: SegmentationModel) -> dict[str, Any]:
+    Examples:
+        Using the YAML API::
+
+            seller_risk.segmentation_model:
+              type: risk_segments.datasets.SegmentationModelDataset
+              filepath: data/06_models/seller_risk/segmentation.npz
+              versioned: true
+
+        Using the Python API::
+
+            >>> from risk_segments.datasets import SegmentationModelDataset
+            >>> dataset = SegmentationModelDataset(filepath="data/06_models/x/segmentation.npz")
+            >>> dataset.save(segmentation_model)  # doctest: +SKIP
+            >>> reloaded = dataset.load()  # doctest: +SKIP
+    """
+
+    def _to_bytes(self, data: SegmentationModel) -> tuple[bytes, dict[str, Any]]:
         arrays, plain = {}, {}
         for f in fields(data):
             value = getattr(data, f.name)
@@ -34,14 +50,12 @@ class SegmentationModelDataset(ChecksummedModelDataset[SegmentationModel]):
                 plain[f.name] = {str(k): v for k, v in value.items()}
             else:
                 plain[f.name] = value
-        with open(
-            path, "wb"
-        ) as handle:  # keep the exact file name (np.savez would add .npz)
-            np.savez(handle, **arrays)
-        return plain
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue(), plain
 
-    def _read(self, path: Path, sidecar: dict[str, Any]) -> SegmentationModel:
-        with np.load(path, allow_pickle=False) as arrays:
+    def _from_bytes(self, payload: bytes, sidecar: dict[str, Any]) -> SegmentationModel:
+        with np.load(io.BytesIO(payload), allow_pickle=False) as arrays:
             loaded = {name: arrays[name] for name in arrays.files}
         plain = {
             f.name: sidecar[f.name]

@@ -52,6 +52,7 @@ class SyntheticDataset(AbstractDataset[None, pd.DataFrame]):
 
     def __init__(
         self,
+        *,
         generator: str,
         part: str = "features",
         config: dict[str, Any] | None = None,
@@ -100,7 +101,9 @@ class SyntheticDataset(AbstractDataset[None, pd.DataFrame]):
 class NoTruthDataset(AbstractDataset[None, pd.DataFrame]):
     """Stands in for the truth table on real data: an empty table, so reports say 'no oracle'."""
 
-    def __init__(self, key_columns: list[str], metadata: dict[str, Any] | None = None):
+    def __init__(
+        self, *, key_columns: list[str], metadata: dict[str, Any] | None = None
+    ):
         self._key_columns = list(key_columns)
         self.metadata = metadata
 

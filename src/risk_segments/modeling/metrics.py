@@ -7,9 +7,12 @@ weights give a bootstrap replicate, so hundreds of replicates cost one sort.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
+
+logger = logging.getLogger(__name__)
 
 RANKING_METRICS = (
     "pr_auc",
@@ -172,3 +175,55 @@ def calibration_table(
                 }
             )
     return rows
+
+
+# --------------------------------------------------------------------------- reporting helpers
+
+
+def model_to_oracle(
+    model: dict[str, Any], oracle: dict[str, Any] | None
+) -> dict[str, float] | None:
+    """The model's PR-AUC and ROC-AUC as shares of the oracle's, if the oracle is known."""
+    if not oracle:
+        return None
+    return {k: model[k]["value"] / oracle[k]["value"] for k in ("pr_auc", "roc_auc")}
+
+
+def target_checks(
+    metrics: dict[str, Any], targets: dict[str, float]
+) -> dict[str, dict[str, Any]]:
+    """Each target (a metric, or `<metric>_of_oracle`) beside what was measured."""
+    checks = {}
+    for key, minimum in targets.items():
+        if key.endswith("_of_oracle"):
+            base = key.removesuffix("_of_oracle")
+            value = metrics["model_to_oracle"][base] if metrics["oracle"] else None
+        else:
+            value = metrics[key]["value"]
+        checks[key] = {
+            "target": minimum,
+            "measured": value,
+            "met": None if value is None else value >= minimum,
+        }
+    return checks
+
+
+def log_test_metrics(metrics: dict[str, Any]) -> None:
+    """One log line with the headline test metrics and the targets."""
+    summary = ", ".join(
+        f"{k} {v['measured']:.3f} (target {v['target']}, {'met' if v['met'] else 'NOT met'})"
+        for k, v in metrics["targets"].items()
+        if v["measured"] is not None
+    )
+    oracle = metrics["oracle"]
+    logger.info(
+        "Test: PR-AUC %.4f [%.4f, %.4f], ROC-AUC %.4f, F1 %.4f | logistic PR-AUC %.4f | oracle PR-AUC %s | %s",
+        metrics["pr_auc"]["value"],
+        metrics["pr_auc"]["ci_low"],
+        metrics["pr_auc"]["ci_high"],
+        metrics["roc_auc"]["value"],
+        metrics["f1"]["value"],
+        metrics["baselines"]["logistic"]["pr_auc"]["value"],
+        f"{oracle['pr_auc']['value']:.4f}" if oracle else "unknown",
+        summary,
+    )

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
+from .features import parse_derived
 from .risk_model import RiskModel
-
-_DERIVED = re.compile(r"^(?P<base>.+)_(?P<kind>delta|logchange|mean)_(?P<lag>\d+)m$")
 
 
 def feature_label(name: str, labels: dict[str, str], *, short: bool = False) -> str:
@@ -19,14 +16,14 @@ def feature_label(name: str, labels: dict[str, str], *, short: bool = False) -> 
     """
     if name in labels:
         return labels[name]
-    match = _DERIVED.match(name)
-    if match:
-        base = labels.get(match["base"], match["base"].replace("_", " "))
-        if short and match["kind"] == "mean":
+    derived = parse_derived(name)
+    if derived:
+        base = labels.get(derived.base, derived.base.replace("_", " "))
+        if short and derived.kind == "mean":
             return base
-        months = int(match["lag"])
+        months = derived.months
         span = f"{months} month{'s' if months > 1 else ''}"
-        if match["kind"] == "mean":
+        if derived.kind == "mean":
             return f"{base}, {span} average"
         return f"change in {base} over {span}"
     return name.replace("_", " ")
@@ -37,10 +34,10 @@ def _format_value(name: str, value: object) -> str:
         return "missing"
     if isinstance(value, str):
         return value
-    match = _DERIVED.match(name)
-    if match and match["kind"] == "logchange":
+    derived = parse_derived(name)
+    if derived and derived.kind == "logchange":
         return f"{np.expm1(float(value)):+.0%}"
-    if match and match["kind"] == "delta":
+    if derived and derived.kind == "delta":
         return f"{float(value):+.3g}"
     return f"{float(value):.3g}"
 
@@ -54,8 +51,8 @@ def reason_text(name: str, value: object, spec: dict, labels: dict[str, str]) ->
     if shown == "missing":
         return f"{label} not reported"
     typical = spec.get("medians", {}).get(name)
-    match = _DERIVED.match(name)
-    if typical is None or np.isnan(typical) or (match and match["kind"] != "mean"):
+    derived = parse_derived(name)
+    if typical is None or np.isnan(typical) or (derived and derived.kind != "mean"):
         return f"{label} {shown}"
     return f"{label} {shown} (typical {_format_value(name, typical)})"
 

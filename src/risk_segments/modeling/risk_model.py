@@ -152,3 +152,21 @@ class RiskModel:
             "thresholds": self.thresholds,
             "info": self.info,
         }
+
+    @classmethod
+    def from_metadata(
+        cls, model: CatBoostClassifier, metadata: dict[str, Any]
+    ) -> RiskModel:
+        """Rebuild from a loaded CatBoost model and `metadata()` (plus its file's
+        version and sha256, which go into `info`)."""
+        return cls(
+            model=model,
+            spec=metadata["spec"],
+            calibration=metadata["calibration"],
+            thresholds=metadata["thresholds"],
+            info={
+                **metadata["info"],
+                "version": metadata.get("version", "unversioned"),
+                "sha256": metadata.get("sha256"),
+            },
+        )

@@ -1,27 +1,32 @@
-"""The pure pandas scoring function and the population-stability monitoring it feeds.
+"""The engine-neutral scoring core: what the pandas batch and Spark both run.
 
-`score_frame` turns model-input rows into scored rows (risk, tier, reasons,
-segment) with nothing but the fitted artifacts: the same function serves the
-nightly batch and, inside `mapInPandas`, the Spark path.
+`score_chunk` turns raw rows holding whole entities into scored rows (risk,
+tier, reasons, segment) with nothing but the fitted artifacts: the pandas
+batch calls it per chunk, the Spark path per partition inside `mapInPandas`.
+The checks both engines make before scoring (artifacts against parameters,
+required columns, empty input, duplicate keys) are defined here once, with
+their messages; an engine only computes the counts.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from risk_segments.schema import InvalidInputError, count_violations
+
+from .features import model_features, model_input_from_validated, validate_raw_table
 from .reasons import reason_codes
-from .risk_model import (
-    MISSING_CATEGORY,
-    RiskModel,
-    prepare_features,
-    unseen_missing_counts,
-)
+from .risk_model import RiskModel, unseen_missing_counts
 from .segmentation import SegmentationModel
 
-PSI_WARNING = 0.25
+logger = logging.getLogger(__name__)
+IMPUTED_WARNING = (
+    "features missing that training never saw missing (scored with the training median)"
+)
 
 
 def score_frame(
@@ -82,103 +87,156 @@ def score_frame(
     return out
 
 
-# --------------------------------------------------------------------------- monitoring
+# --------------------------------------------------------------------------- checks
 
 
-def reference_distributions(
-    frame: pd.DataFrame, risk_model: RiskModel, scores: np.ndarray, bins: int = 10
+def input_name(schema: dict[str, Any]) -> str:
+    """How error messages name the rows to score."""
+    return f"{schema.get('source', 'score input').replace('raw_table', 'score_input')}"
+
+
+def scoring_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """At scoring, unseen categories and out-of-range values are scored and counted."""
+    return {**schema, "on_unknown_category": "warn", "on_out_of_range": "warn"}
+
+
+def required_columns(schema: dict[str, Any]) -> list[str]:
+    """The raw columns a table to score must have."""
+    return [
+        schema["id_column"],
+        schema["date_column"],
+        *schema["categorical"],
+        *schema["numeric"],
+    ]
+
+
+def check_artifacts(
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+) -> None:
+    """The saved model and segmentation must match the features the parameters list."""
+    expected = model_features(schema, derived)
+    if risk_model.spec["features"] != expected:
+        added = sorted(set(expected) - set(risk_model.spec["features"]))
+        dropped = sorted(set(risk_model.spec["features"]) - set(expected))
+        raise InvalidInputError(
+            "the saved risk model was trained on other features than the parameters now list "
+            f"(in parameters only: {added}; in the model only: {dropped}); retrain with `kedro run`"
+        )
+    missing_segment_features = [
+        f for f in segmentation_model.features if f not in expected
+    ]
+    if missing_segment_features:
+        raise InvalidInputError(
+            f"the saved segmentation uses unknown features {missing_segment_features}"
+        )
+
+
+def check_columns(columns: list[str], schema: dict[str, Any]) -> None:
+    """Stop if the table to score lacks a column the model needs."""
+    missing = [c for c in required_columns(schema) if c not in columns]
+    if missing:
+        raise InvalidInputError(
+            f"{input_name(schema)}: missing column(s) {missing} that the model needs"
+        )
+
+
+def check_not_empty(n_rows: int, schema: dict[str, Any]) -> None:
+    """Stop on a table with no row."""
+    if not n_rows:
+        raise InvalidInputError(
+            f"{input_name(schema)}: the table is empty (0 rows); nothing to score"
+        )
+
+
+def check_unique_keys(
+    duplicated_rows: int, example_ids: list[str], schema: dict[str, Any]
+) -> None:
+    """Stop if rows share an (id, date) key; the engine counts them and gives examples."""
+    if duplicated_rows:
+        raise InvalidInputError(
+            f"{input_name(schema)}: {duplicated_rows} rows share an "
+            f"({schema['id_column']}, {schema['date_column']}) key, e.g. "
+            f"{sorted(example_ids)[:5]}; each entity may appear once per snapshot"
+        )
+
+
+def preflight_summary(
+    engine: str,
+    rows_in: int,
+    rows_to_score: int,
+    newest: pd.Timestamp,
+    score: dict[str, Any],
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
 ) -> dict[str, Any]:
-    """Bins and shares of every feature and of the score on the training rows."""
-    spec = risk_model.spec
-    X = prepare_features(frame, spec)
-    out: dict[str, Any] = {"rows": len(frame), "numeric": {}, "categorical": {}}
-    for column in [*spec["numeric"], "__score__"]:
-        values = scores if column == "__score__" else X[column].to_numpy(dtype=float)
-        finite = values[np.isfinite(values)]
-        edges = (
-            np.unique(np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1]))
-            if len(finite)
-            else np.array([])
-        )
-        counts = _numeric_counts(values, edges)
-        out["numeric"][column] = {
-            "edges": edges.tolist(),
-            "shares": (counts / max(len(values), 1)).tolist(),
-        }
-    for column in spec["categorical"]:
-        shares = X[column].value_counts(normalize=True)
-        out["categorical"][column] = {str(k): float(v) for k, v in shares.items()}
-    return out
-
-
-def _numeric_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts per bin, with a last bin for missing values."""
-    finite = np.isfinite(values)
-    counts = np.bincount(
-        np.searchsorted(edges, values[finite], side="right"), minlength=len(edges) + 1
+    """What the run will score and with which artifacts (logged, and kept in the summary)."""
+    preflight = {
+        "engine": engine,
+        "rows_in": rows_in,
+        "rows_to_score": rows_to_score,
+        "score_rows": score["rows"],
+        "newest_snapshot": str(newest.date()),
+        "model_version": risk_model.info.get("version", "unversioned"),
+        "segmentation_version": segmentation_model.info.get("version", "unversioned"),
+    }
+    logger.info(
+        "Scoring (%s) %d of %d input rows (%s, newest snapshot %s) with model %s and segmentation %s",
+        engine,
+        rows_to_score,
+        rows_in,
+        score["rows"],
+        preflight["newest_snapshot"],
+        preflight["model_version"],
+        preflight["segmentation_version"],
     )
-    return np.append(counts, (~finite).sum()).astype(float)
+    return preflight
 
 
-class DriftCounter:
-    """Accumulates bin counts chunk by chunk, then gives the PSI against the reference."""
-
-    def __init__(self, reference: dict[str, Any]) -> None:
-        self.reference = reference
-        self.numeric = {
-            c: np.zeros(len(r["shares"])) for c, r in reference["numeric"].items()
-        }
-        self.categorical: dict[str, dict[str, float]] = {
-            c: {} for c in reference["categorical"]
-        }
-        self.rows = 0
-
-    def add(self, X: pd.DataFrame, scores: np.ndarray) -> None:
-        """Count one chunk (model features as prepared for the model, and its scores)."""
-        self.rows += len(X)
-        for column, ref in self.reference["numeric"].items():
-            values = (
-                scores if column == "__score__" else X[column].to_numpy(dtype=float)
-            )
-            self.numeric[column] += _numeric_counts(values, np.asarray(ref["edges"]))
-        for column in self.categorical:
-            for level, count in X[column].value_counts().items():
-                self.categorical[column][str(level)] = self.categorical[column].get(
-                    str(level), 0
-                ) + int(count)
-
-    def psi(self) -> pd.DataFrame:
-        """Population stability index per feature and for the score, largest first."""
-        rows = []
-        for column, ref in self.reference["numeric"].items():
-            actual = self.numeric[column] / max(self.rows, 1)
-            rows.append(
-                (
-                    "risk_score" if column == "__score__" else column,
-                    "numeric",
-                    _psi(np.asarray(ref["shares"]), actual),
-                )
-            )
-        for column, ref in self.reference["categorical"].items():
-            levels = sorted(set(ref) | set(self.categorical[column]))
-            expected = np.array([ref.get(level, 0.0) for level in levels])
-            actual = np.array(
-                [self.categorical[column].get(level, 0) for level in levels]
-            ) / max(self.rows, 1)
-            rows.append((column, "categorical", _psi(expected, actual)))
-        table = pd.DataFrame(rows, columns=["feature", "kind", "psi"])
-        table["drift"] = np.select(
-            [table["psi"] > PSI_WARNING, table["psi"] > 0.1],
-            ["major (> 0.25)", "moderate (> 0.1)"],
-            "none",
-        )
-        return table.sort_values("psi", ascending=False, ignore_index=True)
+# --------------------------------------------------------------------------- one chunk
 
 
-def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
-    e = np.clip(expected, 1e-4, None)
-    a = np.clip(actual, 1e-4, None)
-    return float(((a - e) * np.log(a / e)).sum())
+def score_chunk(
+    raw: pd.DataFrame,
+    risk_model: RiskModel,
+    segmentation_model: SegmentationModel,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    feature_labels: dict[str, str],
+    score: dict[str, Any],
+    newest: pd.Timestamp,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
+    """Raw rows holding whole entities -> (scored rows, their model input, warning counts).
 
-
-__all__ = ["MISSING_CATEGORY", "DriftCounter", "reference_distributions", "score_frame"]
+    The one scoring step both engines run: the pandas batch calls it per chunk,
+    the Spark path per partition inside `mapInPandas`.
+    """
+    tolerant = scoring_schema(schema)
+    warnings: dict[str, int] = {}
+    validated = validate_raw_table(raw, tolerant)
+    for kind, column, count in count_violations(validated, tolerant):
+        key = f"{kind} in '{column}'"
+        warnings[key] = warnings.get(key, 0) + count
+    rows = model_input_from_validated(validated, schema, derived)
+    if score["rows"] == "newest_snapshot":
+        rows = rows.loc[rows[schema["date_column"]] == newest].reset_index(drop=True)
+    if rows.empty:
+        return pd.DataFrame(), rows, warnings
+    scored = score_frame(
+        rows,
+        risk_model,
+        segmentation_model,
+        feature_labels,
+        id_column=schema["id_column"],
+        date_column=schema["date_column"],
+        reasons_for=score["reasons_for"],
+        top_k=score["reasons_top_k"],
+    )
+    if len(scored) != len(rows):
+        raise RuntimeError("scoring changed the number of rows")
+    imputed = int((scored["imputed_features"] > 0).sum())
+    if imputed:
+        warnings[IMPUTED_WARNING] = imputed
+    return scored, rows, warnings

@@ -36,3 +36,18 @@ class SpendModel:
     def metadata(self) -> dict[str, Any]:
         """Everything but the CatBoost model, as JSON-able data."""
         return {"spec": self.spec, "info": self.info}
+
+    @classmethod
+    def from_metadata(
+        cls, model: CatBoostRegressor, metadata: dict[str, Any]
+    ) -> SpendModel:
+        """Rebuild from a loaded CatBoost model and `metadata()` (plus version and sha256)."""
+        return cls(
+            model=model,
+            spec=metadata["spec"],
+            info={
+                **metadata["info"],
+                "version": metadata.get("version", "unversioned"),
+                "sha256": metadata.get("sha256"),
+            },
+        )

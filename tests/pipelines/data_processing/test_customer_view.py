@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from kedro.io import DataCatalog
 
-from risk_segments.orders import cdnow_to_transactions, olist_to_transactions
 from risk_segments.pipelines.data_processing.customer_view import (
     build_customer_view,
     features_at,
@@ -17,8 +16,12 @@ from risk_segments.pipelines.data_processing.nodes import (
     build_model_input,
     validate_raw_table,
 )
+from risk_segments.pipelines.data_processing.orders import (
+    cdnow_to_transactions,
+    olist_to_transactions,
+)
 from risk_segments.schema import InvalidInputError
-from tests.conftest import PROJECT_ROOT, load_config
+from tests.helpers import PROJECT_ROOT, load_config
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 SCHEMA = {

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from risk_segments.modeling.features import model_features
 from risk_segments.namespaces import TABULAR_NAMESPACES
 from risk_segments.pipelines.data_processing import create_pipeline
 from risk_segments.pipelines.data_processing.nodes import (
@@ -13,15 +14,14 @@ from risk_segments.pipelines.data_processing.nodes import (
     build_model_input,
     validate_raw_table,
 )
-from risk_segments.schema import InvalidInputError, model_features
+from risk_segments.schema import InvalidInputError
+from tests.helpers import in_memory_catalog, run_in_memory
 
 TRUTH_COLUMNS = {"true_probability", "true_archetype", "unlabeled_reason"}
 
 
 @pytest.fixture(scope="module")
 def model_inputs(dev_config):
-    from tests.conftest import in_memory_catalog, run_in_memory
-
     catalog = run_in_memory(create_pipeline(), in_memory_catalog(dev_config))
     return {ns: catalog.load(f"{ns}.model_input") for ns in TABULAR_NAMESPACES}, catalog
 

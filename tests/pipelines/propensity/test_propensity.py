@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from risk_segments.datasets import FigureDataset, SpendModelDataset
+from risk_segments.datasets import CatBoostModelDataset, FigureDataset
 from risk_segments.pipelines import propensity
-from tests.conftest import run_in_memory, run_score
+from tests.helpers import copy_catalog, run_in_memory, run_score
 
 NS = "repeat_purchase"
 
 
 @pytest.fixture(scope="module")
-def ranked(trained_dev_catalog):
-    return run_in_memory(propensity.create_pipeline(), trained_dev_catalog)
+def ranked(_trained_dev_catalog):
+    return run_in_memory(
+        propensity.create_pipeline(), copy_catalog(_trained_dev_catalog)
+    )
 
 
 def test_every_customer_at_the_newest_cutoff_is_ranked_once(ranked):
@@ -45,16 +47,26 @@ def test_propensity_is_evaluated_on_the_test_cutoff_beside_baselines(ranked):
     assert metrics["test_buyers"] == int(test["label"].sum())
     for name in ("model", "rfm_score"):
         assert 0.5 < metrics["ranking"][name]["roc_auc"]["value"] <= 1.0
+    # the spend figures, recomputed from the test rows, the spend target and the model
+    keys = ["customer_id", "snapshot_date"]
+    rows = test.merge(ranked.load(f"{NS}.model_input"), on=keys).merge(
+        ranked.load(f"{NS}.spend_target"), on=keys
+    )
+    actual = rows["spend_next_90d"].to_numpy()
+    expected = rows["risk_score"].to_numpy() * ranked.load(
+        f"{NS}.spend_model"
+    ).predict_spend(rows)
     spend = metrics["expected_spend"]
-    for key in ("mae_model", "mae_historical_average", "mae_zero"):
-        assert np.isfinite(spend[key]) and spend[key] >= 0
-    assert spend["total_actual"] > 0
+    assert spend["total_actual"] == pytest.approx(actual.sum()) and actual.sum() > 0
+    assert spend["mae_zero"] == pytest.approx(np.abs(actual).mean())
+    assert spend["mae_model"] == pytest.approx(np.abs(actual - expected).mean())
+    assert spend["total_predicted"] == pytest.approx(expected.sum())
 
 
 def test_the_spend_model_round_trips_with_identical_predictions(ranked, tmp_path):
     model = ranked.load(f"{NS}.spend_model")
     rows = ranked.load(f"{NS}.model_input").head(500)
-    dataset = SpendModelDataset(str(tmp_path / "spend.cbm"))
+    dataset = CatBoostModelDataset(filepath=str(tmp_path / "spend.cbm"))
     dataset.save(model)
     np.testing.assert_array_equal(
         dataset.load().predict_spend(rows), model.predict_spend(rows)
@@ -63,7 +75,7 @@ def test_the_spend_model_round_trips_with_identical_predictions(ranked, tmp_path
 
 
 def test_model_plots_is_a_png(ranked, tmp_path):
-    dataset = FigureDataset(str(tmp_path / "model_plots.png"))
+    dataset = FigureDataset(filepath=str(tmp_path / "model_plots.png"))
     dataset.save(ranked.load(f"{NS}.model_plots"))
     assert dataset.load()[:8] == b"\x89PNG\r\n\x1a\n"
 

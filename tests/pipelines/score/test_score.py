@@ -7,17 +7,17 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
-from risk_segments.datasets import ChunkedParquetDataset, RiskModelDataset
+from risk_segments.datasets import CatBoostModelDataset, ChunkedParquetDataset
 from risk_segments.namespaces import ALL_NAMESPACES, TABULAR_NAMESPACES
 from risk_segments.pipelines.score import create_pipeline
 from risk_segments.schema import InvalidInputError
-from tests.conftest import run_in_memory, run_score
+from tests.helpers import run_in_memory, run_score
 
 
 @pytest.fixture(scope="module")
-def raw(trained_dev_catalog):
+def raw(_trained_dev_catalog):
     return {
-        ns: trained_dev_catalog.load(f"{ns}.raw_table") for ns in TABULAR_NAMESPACES
+        ns: _trained_dev_catalog.load(f"{ns}.raw_table") for ns in TABULAR_NAMESPACES
     }
 
 
@@ -73,13 +73,17 @@ def test_scores_do_not_depend_on_chunking(trained_dev_catalog, dev_params, raw):
 def test_scoring_streams_from_and_to_parquet(
     trained_dev_catalog, dev_params, raw, tmp_path
 ):
-    ChunkedParquetDataset(str(tmp_path / "in.parquet")).save(raw["customer_churn"])
-    source = ChunkedParquetDataset(str(tmp_path / "in.parquet"), chunk_size=1500).load()
+    ChunkedParquetDataset(filepath=str(tmp_path / "in.parquet")).save(
+        raw["customer_churn"]
+    )
+    source = ChunkedParquetDataset(
+        filepath=str(tmp_path / "in.parquet"), chunk_size=1500
+    ).load()
     scores, report, _ = run_score(
         trained_dev_catalog, dev_params, "customer_churn", source, chunk_size=1500
     )
     assert report["rows_out"] == len(raw["customer_churn"]) == len(scores)
-    out = ChunkedParquetDataset(str(tmp_path / "out.parquet"))
+    out = ChunkedParquetDataset(filepath=str(tmp_path / "out.parquet"))
     out.save(iter([scores.iloc[:100], scores.iloc[100:]]))
     assert out.load().n_rows == len(scores)
 
@@ -91,7 +95,7 @@ def test_the_score_pipeline_runs_as_a_pipeline(trained_dev_catalog, tmp_path):
         source = "raw_table" if ns in TABULAR_NAMESPACES else "model_input"
         catalog[f"{ns}.score_input"] = catalog.load(f"{ns}.{source}")
         catalog[f"{ns}.scores"] = ChunkedParquetDataset(
-            str(tmp_path / ns / "scores.parquet"), chunk_size=3000
+            filepath=str(tmp_path / ns / "scores.parquet"), chunk_size=3000
         )
     run_in_memory(create_pipeline(), catalog)
     for ns in ALL_NAMESPACES:
@@ -186,21 +190,23 @@ def test_a_value_missing_that_training_never_saw_missing_gets_the_median(
 
 def test_a_truncated_parquet_file_is_refused(raw, tmp_path):
     path = tmp_path / "in.parquet"
-    ChunkedParquetDataset(str(path)).save(raw[CHURN])
+    ChunkedParquetDataset(filepath=str(path)).save(raw[CHURN])
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(DatasetError, match="not a readable parquet file"):
-        ChunkedParquetDataset(str(path)).load()
+        ChunkedParquetDataset(filepath=str(path)).load()
 
 
 def test_a_missing_or_tampered_model_file_is_refused(trained_dev_catalog, tmp_path):
     path = tmp_path / "risk_model.cbm"
-    RiskModelDataset(str(path)).save(trained_dev_catalog.load(f"{CHURN}.risk_model"))
+    CatBoostModelDataset(filepath=str(path)).save(
+        trained_dev_catalog.load(f"{CHURN}.risk_model")
+    )
     path.write_bytes(path.read_bytes()[:-10] + b"0123456789")
     with pytest.raises(DatasetError, match="checksum"):
-        RiskModelDataset(str(path)).load()
+        CatBoostModelDataset(filepath=str(path)).load()
     path.unlink()
     with pytest.raises(DatasetError, match="missing"):
-        RiskModelDataset(str(path)).load()
+        CatBoostModelDataset(filepath=str(path)).load()
 
 
 def test_a_model_trained_on_other_features_is_refused(

@@ -19,13 +19,13 @@ from risk_segments.pipelines.segmentation.nodes import (
 
 
 @pytest.fixture(scope="module")
-def seller_rows(trained_dev_catalog):
-    return trained_dev_catalog.load("seller_risk.model_input")
+def seller_rows(_trained_dev_catalog):
+    return _trained_dev_catalog.load("seller_risk.model_input")
 
 
 @pytest.fixture(scope="module")
-def seller_params(dev_params):
-    return dev_params["seller_risk"]
+def seller_params(_dev_params):
+    return _dev_params["seller_risk"]
 
 
 def _fit(rows, params, **overrides):

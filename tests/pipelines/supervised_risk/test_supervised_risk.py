@@ -9,7 +9,7 @@ import pytest
 from kedro.io import DatasetError, Version
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
-from risk_segments.datasets import RiskModelDataset
+from risk_segments.datasets import CatBoostModelDataset
 from risk_segments.modeling.metrics import best_f1_threshold, evaluate_scores
 from risk_segments.modeling.reasons import (
     feature_label,
@@ -91,11 +91,11 @@ def test_saved_model_round_trips_with_identical_predictions(
 ):
     model = trained_dev_catalog.load("seller_risk.risk_model")
     rows = trained_dev_catalog.load("seller_risk.model_input").head(300)
-    dataset = RiskModelDataset(
+    dataset = CatBoostModelDataset(
         filepath=str(tmp_path / "risk_model.cbm"), version=Version(None, None)
     )
     dataset.save(model)
-    loaded = RiskModelDataset(
+    loaded = CatBoostModelDataset(
         filepath=str(tmp_path / "risk_model.cbm"), version=Version(None, None)
     ).load()
     np.testing.assert_array_equal(model.predict_proba(rows), loaded.predict_proba(rows))
@@ -107,13 +107,13 @@ def test_saved_model_round_trips_with_identical_predictions(
 def test_tampered_or_missing_model_file_is_refused(trained_dev_catalog, tmp_path):
     model = trained_dev_catalog.load("seller_risk.risk_model")
     path = tmp_path / "risk_model.cbm"
-    RiskModelDataset(filepath=str(path)).save(model)
+    CatBoostModelDataset(filepath=str(path)).save(model)
     with open(path, "ab") as handle:
         handle.write(b"\0")
     with pytest.raises(DatasetError, match="does not match its recorded checksum"):
-        RiskModelDataset(filepath=str(path)).load()
+        CatBoostModelDataset(filepath=str(path)).load()
     with pytest.raises(DatasetError, match="is missing"):
-        RiskModelDataset(filepath=str(tmp_path / "absent.cbm")).load()
+        CatBoostModelDataset(filepath=str(tmp_path / "absent.cbm")).load()
 
 
 def test_reason_codes_rest_on_shap_values_that_sum_to_the_raw_score(
@@ -196,7 +196,7 @@ def test_metrics_agree_with_scikit_learn_and_intervals_cover():
 def test_augmented_copies_keep_their_label_and_lose_only_the_block(
     trained_dev_catalog, dev_params
 ):
-    from risk_segments.pipelines.supervised_risk.nodes import augment_missing_block
+    from risk_segments.modeling.fitting import augment_missing_block
 
     options = dev_params["customer_churn"]["supervised"]["augment_missing"]
     rows = trained_dev_catalog.load("customer_churn.model_input").head(2000)

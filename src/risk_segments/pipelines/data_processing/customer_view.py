@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk_segments.orders import ADAPTERS, check_transactions
+from .orders import ADAPTERS, check_transactions
 
 logger = logging.getLogger(__name__)
 DAY = pd.Timedelta(days=1)

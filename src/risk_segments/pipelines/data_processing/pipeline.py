@@ -2,7 +2,11 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ORDER_LOG_NAMESPACES, TABULAR_NAMESPACES
+from risk_segments.namespaces import (
+    ORDER_LOG_NAMESPACES,
+    TABULAR_NAMESPACES,
+    per_namespace,
+)
 
 from .customer_view import build_customer_view, to_transactions
 from .nodes import add_history_features, build_model_input, validate_raw_table
@@ -60,14 +64,8 @@ def create_order_log_template() -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace, tagged with it."""
-    tabular = [
-        Pipeline(create_template(), namespace=ns, tags=[ns, "data_processing"])
-        for ns in TABULAR_NAMESPACES
-    ]
-    order_logs = [
-        Pipeline(
-            create_order_log_template(), namespace=ns, tags=[ns, "data_processing"]
-        )
-        for ns in ORDER_LOG_NAMESPACES
-    ]
-    return sum([*tabular, *order_logs], Pipeline([]))
+    return per_namespace(
+        create_template, TABULAR_NAMESPACES, "data_processing"
+    ) + per_namespace(
+        create_order_log_template, ORDER_LOG_NAMESPACES, "data_processing"
+    )

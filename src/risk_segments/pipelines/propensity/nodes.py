@@ -13,15 +13,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from catboost import CatBoostRegressor, Pool
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_curve
 
+from risk_segments.modeling.features import numeric_features
+from risk_segments.modeling.fitting import fit_spend_model
 from risk_segments.modeling.metrics import evaluate_scores
-from risk_segments.modeling.risk_model import RiskModel, feature_spec, prepare_features
+from risk_segments.modeling.risk_model import RiskModel, feature_spec
 from risk_segments.modeling.spend_model import SpendModel
-from risk_segments.pipelines.supervised_risk.nodes import _rows_of
-from risk_segments.schema import categorical_features, numeric_features
+from risk_segments.modeling.splits import rows_of
+from risk_segments.schema import categorical_features
 
 logger = logging.getLogger(__name__)
 
@@ -53,55 +54,31 @@ def train_spend_model(
     """CatBoost regression of log1p(spend in the horizon) on the training buyers,
     early-stopped on the validation buyers; a smearing factor puts it back in money."""
     column, label = customer_view["spend_column"], schema["label_column"]
-    train = _with_spend(
-        _rows_of(model_input, data_split, schema, "train"), spend_target, schema, column
-    )
-    valid = _with_spend(
-        _rows_of(model_input, data_split, schema, "valid"), spend_target, schema, column
+    train, valid = (
+        _with_spend(
+            rows_of(model_input, data_split, schema, role), spend_target, schema, column
+        )
+        for role in ("train", "valid")
     )
     train, valid = train.loc[train[label] == 1], valid.loc[valid[label] == 1]
     spec = feature_spec(
         train, categorical_features(schema), numeric_features(schema, derived)
-    )
-    params = dict(spend["catboost"])
-    early = params.pop("early_stopping_rounds", 100)
-    model = CatBoostRegressor(
-        **params,
-        loss_function="RMSE",
-        od_type="Iter",
-        od_wait=early,
-        use_best_model=True,
-        allow_writing_files=False,
-        verbose=max(int(params.get("iterations", 1000)) // 5, 1),
     )
     logger.info(
         "Training the spend model on %d buyers (validation %d)...",
         len(train),
         len(valid),
     )
-
-    model.fit(
-        prepare_features(train, spec),
-        np.log1p(train[column].to_numpy()),
-        cat_features=spec["categorical"],
-        eval_set=Pool(
-            prepare_features(valid, spec),
-            np.log1p(valid[column].to_numpy()),
-            cat_features=spec["categorical"],
-        ),
+    model = fit_spend_model(
+        train,
+        train[column].to_numpy(),
+        valid,
+        valid[column].to_numpy(),
+        spec,
+        spend["catboost"],
     )
-    naive = np.expm1(model.predict(prepare_features(valid, spec)))
-    smearing = float(valid[column].mean() / max(naive.mean(), 1e-9))
-    info = {
-        "target": f"{column} of buyers (log1p)",
-        "rows": {"train_buyers": len(train), "valid_buyers": len(valid)},
-        "best_iteration": int(model.get_best_iteration()) + 1,
-        "smearing": smearing,
-    }
-    logger.info(
-        "Spend model: %d trees, smearing factor %.3f", info["best_iteration"], smearing
-    )
-    return SpendModel(model=model, spec=spec, info=info)
+    model.info = {"target": f"{column} of buyers (log1p)", **model.info}
+    return model
 
 
 def _rfm_score(train: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
@@ -134,82 +111,24 @@ def _captured(actual: np.ndarray, ranking: np.ndarray, share: float = 0.1) -> fl
     return float(actual[top].sum() / max(actual.sum(), 1e-9))
 
 
-def evaluate_propensity(
-    test_predictions: pd.DataFrame,
-    model_input: pd.DataFrame,
-    spend_target: pd.DataFrame,
-    data_split: pd.DataFrame,
-    spend_model: SpendModel,
-    schema: dict[str, Any],
-    customer_view: dict[str, Any],
-    supervised: dict[str, Any],
-) -> dict[str, Any]:
-    """On the test cutoff: the propensity ranking beside RFM, and expected spend beside
-    the customer's historical average and zero."""
-    keys, column = (
-        [schema["id_column"], schema["date_column"]],
-        customer_view["spend_column"],
-    )
-    train = _rows_of(model_input, data_split, schema, "train")
-    test = _with_spend(
-        test_predictions[[*keys, "label", "risk_score"]].merge(
-            model_input, on=keys, how="left"
-        ),
-        spend_target,
-        schema,
-        column,
-    )
-    y, p, actual = (
-        test["label"].to_numpy(),
-        test["risk_score"].to_numpy(),
-        test[column].to_numpy(dtype=float),
-    )
-    boot = {
-        "n_bootstrap": supervised["evaluation"]["n_bootstrap"],
-        "seed": supervised["evaluation"]["seed"],
+def _expected_spend_metrics(
+    actual: np.ndarray, expected: np.ndarray, history: np.ndarray, rfm: np.ndarray
+) -> dict[str, float]:
+    return {
+        "mae_model": _mae(actual, expected),
+        "mae_historical_average": _mae(actual, history),
+        "mae_zero": _mae(actual, np.zeros_like(actual)),
+        "spearman_model": float(spearmanr(expected, actual).statistic),
+        "spearman_historical_average": float(spearmanr(history, actual).statistic),
+        "total_actual": float(actual.sum()),
+        "total_predicted": float(expected.sum()),
+        "top_10pct_spend_share_model": _captured(actual, expected),
+        "top_10pct_spend_share_rfm": _captured(actual, rfm),
+        "top_10pct_spend_share_historical_average": _captured(actual, history),
     }
-    keep = ("roc_auc", "pr_auc", "lift_top_decile", "recall_top_10pct")
-    rfm = _rfm_score(train, test)
-    spend_if_buy = spend_model.predict_spend(test)
-    expected = p * spend_if_buy
-    history = test["spend_per_90d_hist"].to_numpy(dtype=float)
-    buyers = y == 1
-    result = {
-        "test_cutoff": str(pd.Timestamp(test[schema["date_column"]].max()).date()),
-        "test_rows": len(test),
-        "test_buyers": int(buyers.sum()),
-        "ranking": {
-            "model": {
-                k: v for k, v in evaluate_scores(y, p, **boot).items() if k in keep
-            },
-            "rfm_score": {
-                k: v for k, v in evaluate_scores(y, rfm, **boot).items() if k in keep
-            },
-        },
-        "expected_spend": {
-            "mae_model": _mae(actual, expected),
-            "mae_historical_average": _mae(actual, history),
-            "mae_zero": _mae(actual, np.zeros_like(actual)),
-            "spearman_model": float(spearmanr(expected, actual).statistic),
-            "spearman_historical_average": float(spearmanr(history, actual).statistic),
-            "total_actual": float(actual.sum()),
-            "total_predicted": float(expected.sum()),
-            "top_10pct_spend_share_model": _captured(actual, expected),
-            "top_10pct_spend_share_rfm": _captured(actual, rfm),
-            "top_10pct_spend_share_historical_average": _captured(actual, history),
-        },
-        "spend_given_purchase": {
-            "buyers": int(buyers.sum()),
-            "mae_model": _mae(actual[buyers], spend_if_buy[buyers]),
-            "mae_average_order_value": _mae(
-                actual[buyers], test["monetary_avg"].to_numpy(dtype=float)[buyers]
-            ),
-            "mae_historical_average": _mae(actual[buyers], history[buyers]),
-        },
-        "spend_model": spend_model.info,
-        "note": "the historical average is the customer's spend so far per 90 days; "
-        "RFM sums recency, frequency and monetary quintiles fitted on the training cutoffs",
-    }
+
+
+def _log_propensity(result: dict[str, Any]) -> None:
     r, e = result["ranking"], result["expected_spend"]
     logger.info(
         "Propensity on %s: ROC-AUC %.3f (RFM %.3f), lift top decile %.2f (RFM %.2f); expected-spend MAE %.2f "
@@ -222,6 +141,65 @@ def evaluate_propensity(
         e["mae_model"],
         e["mae_historical_average"],
     )
+
+
+def evaluate_propensity(
+    test_predictions: pd.DataFrame,
+    model_input: pd.DataFrame,
+    spend_target: pd.DataFrame,
+    data_split: pd.DataFrame,
+    spend_model: SpendModel,
+    schema: dict[str, Any],
+    customer_view: dict[str, Any],
+    supervised: dict[str, Any],
+) -> dict[str, Any]:
+    """On the test cutoff: the propensity ranking beside RFM, and expected spend beside
+    the customer's historical average and zero."""
+    keys = [schema["id_column"], schema["date_column"]]
+    column = customer_view["spend_column"]
+    test = _with_spend(
+        test_predictions[[*keys, "label", "risk_score"]].merge(
+            model_input, on=keys, how="left"
+        ),
+        spend_target,
+        schema,
+        column,
+    )
+    y, p = test["label"].to_numpy(), test["risk_score"].to_numpy()
+    actual = test[column].to_numpy(dtype=float)
+    evaluation = supervised["evaluation"]
+    boot = {"n_bootstrap": evaluation["n_bootstrap"], "seed": evaluation["seed"]}
+    keep = ("roc_auc", "pr_auc", "lift_top_decile", "recall_top_10pct")
+    rfm = _rfm_score(rows_of(model_input, data_split, schema, "train"), test)
+    spend_if_buy = spend_model.predict_spend(test)
+    history = test["spend_per_90d_hist"].to_numpy(dtype=float)
+    buyers = y == 1
+    result = {
+        "test_cutoff": str(pd.Timestamp(test[schema["date_column"]].max()).date()),
+        "test_rows": len(test),
+        "test_buyers": int(buyers.sum()),
+        "ranking": {
+            name: {
+                k: v for k, v in evaluate_scores(y, score, **boot).items() if k in keep
+            }
+            for name, score in (("model", p), ("rfm_score", rfm))
+        },
+        "expected_spend": _expected_spend_metrics(
+            actual, p * spend_if_buy, history, rfm
+        ),
+        "spend_given_purchase": {
+            "buyers": int(buyers.sum()),
+            "mae_model": _mae(actual[buyers], spend_if_buy[buyers]),
+            "mae_average_order_value": _mae(
+                actual[buyers], test["monetary_avg"].to_numpy(dtype=float)[buyers]
+            ),
+            "mae_historical_average": _mae(actual[buyers], history[buyers]),
+        },
+        "spend_model": spend_model.info,
+        "note": "the historical average is the customer's spend so far per 90 days; "
+        "RFM sums recency, frequency and monetary quintiles fitted on the training cutoffs",
+    }
+    _log_propensity(result)
     return result
 
 

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ORDER_LOG_NAMESPACES
+from risk_segments.namespaces import ORDER_LOG_NAMESPACES, per_namespace
 
 from .nodes import (
     draw_model_plots,
@@ -74,10 +74,4 @@ def create_template() -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per order-log namespace, tagged with it."""
-    return sum(
-        (
-            Pipeline(create_template(), namespace=ns, tags=[ns, "propensity"])
-            for ns in ORDER_LOG_NAMESPACES
-        ),
-        Pipeline([]),
-    )
+    return per_namespace(create_template, ORDER_LOG_NAMESPACES, "propensity")

@@ -206,68 +206,34 @@ def _propensity_section(extras: dict[str, Any]) -> str:
     )
 
 
-def build_html_report(
-    comparison: dict[str, Any],
-    metrics: dict[str, Any],
-    segment_profiles: pd.DataFrame,
-    segment_risk: pd.DataFrame,
-    feature_importance: pd.DataFrame,
-    top_risk_examples: pd.DataFrame,
-    report_figures: dict[str, Any],
-    shap_summary_plot: Any,
-    segment_heatmap: Any,
-    report_extras: dict[str, Any],
-    schema: dict[str, Any],
-) -> str:
-    """The namespace's report as one HTML string."""
-    card = comparison["model_card"]
-    efficiency = comparison["label_efficiency"]
-    keys = [schema["id_column"], schema["date_column"]]
-    fig = report_figures.get
-    metric_name = {"pr_auc": "PR-AUC", "roc_auc": "ROC-AUC"}.get(
-        efficiency["metric"], efficiency["metric"]
-    )
-    comparison_rows = "".join(
-        f"<tr><th>{_esc(r['aspect'])}</th><td>{_esc(r['supervised'])}</td><td>{_esc(r['segmentation'])}</td></tr>"
-        for r in comparison["table"]
-    )
-    efficiency_frame = pd.DataFrame(
-        {
-            "labels": efficiency["label_counts"],
-            "supervised": efficiency["supervised_mean"],
-            "supervised_sd": efficiency["supervised_sd"],
-            "segment_rate": efficiency["segment_rate_mean"],
-            "segment_rate_sd": efficiency["segment_rate_sd"],
-        }
-    )
-    rule = comparison["segment_rule_vs_model"]
-    profile_columns = {
-        "segment_name": "segment",
-        "rows": "rows",
-        "share": "share",
-        "label_rate": "label rate",
-        "atypical_share": "atypical share",
-        "distinguishing": "what sets it apart",
-        "suggested_action": "suggested action",
-    }
-    risk_columns = {
-        "segment_name": "segment",
-        "test_rows": "held-out rows",
-        "share_of_rows": "share of rows",
-        "positives": "positives",
-        "share_of_positives": "share of positives",
-        "positive_rate": "positive rate",
-        "train_label_rate": "training label rate",
-        "above_average_segment": "above-average segment",
-        "risk_p50": "median risk",
-        "risk_p90": "90th pct risk",
-        "share_in_model_review": "share in model review queue",
-        "positives_in_model_review": "positives in review queue",
-    }
-    importance = feature_importance.nsmallest(15, "rank")
-    limitations = "".join(f"<li>{_esc(x)}</li>" for x in card["limitations"])
+PROFILE_COLUMNS = {
+    "segment_name": "segment",
+    "rows": "rows",
+    "share": "share",
+    "label_rate": "label rate",
+    "atypical_share": "atypical share",
+    "distinguishing": "what sets it apart",
+    "suggested_action": "suggested action",
+}
+RISK_COLUMNS = {
+    "segment_name": "segment",
+    "test_rows": "held-out rows",
+    "share_of_rows": "share of rows",
+    "positives": "positives",
+    "share_of_positives": "share of positives",
+    "positive_rate": "positive rate",
+    "train_label_rate": "training label rate",
+    "above_average_segment": "above-average segment",
+    "risk_p50": "median risk",
+    "risk_p90": "90th pct risk",
+    "share_in_model_review": "share in model review queue",
+    "positives_in_model_review": "positives in review queue",
+}
+
+
+def _ratio_text(card: dict[str, Any]) -> str:
     oracle_ratio = card.get("model_to_oracle") or {}
-    ratio_text = (
+    return (
         ", ".join(
             f"{k.replace('_', '-').upper()} {v:.3f}"
             for k, v in oracle_ratio.items()
@@ -275,7 +241,17 @@ def build_html_report(
         )
         or "unknown (no truth table)"
     )
-    parts = [
+
+
+def _header(
+    comparison: dict[str, Any], card: dict[str, Any], report_extras: dict[str, Any]
+) -> list[str]:
+    """Title, windows, navigation, the recommendation and the side-by-side table."""
+    comparison_rows = "".join(
+        f"<tr><th>{_esc(r['aspect'])}</th><td>{_esc(r['supervised'])}</td><td>{_esc(r['segmentation'])}</td></tr>"
+        for r in comparison["table"]
+    )
+    return [
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{_esc(comparison['title'])}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{_esc(comparison['title'])}</h1>",
@@ -296,6 +272,25 @@ def build_html_report(
         + "</ol></div>",
         "<h2 id='compare'>Supervised score and segmentation, side by side</h2>",
         f"<table><tr><th></th><th>Supervised risk score (CatBoost)</th><th>Behavioural segments ({_esc(comparison['segmentation']['segments'])})</th></tr>{comparison_rows}</table>",
+    ]
+
+
+def _labels_section(comparison: dict[str, Any], fig: Any) -> list[str]:
+    """When are labels worth it: the label-efficiency curve and table."""
+    efficiency = comparison["label_efficiency"]
+    metric_name = {"pr_auc": "PR-AUC", "roc_auc": "ROC-AUC"}.get(
+        efficiency["metric"], efficiency["metric"]
+    )
+    efficiency_frame = pd.DataFrame(
+        {
+            "labels": efficiency["label_counts"],
+            "supervised": efficiency["supervised_mean"],
+            "supervised_sd": efficiency["supervised_sd"],
+            "segment_rate": efficiency["segment_rate_mean"],
+            "segment_rate_sd": efficiency["segment_rate_sd"],
+        }
+    )
+    return [
         "<h2 id='labels'>When are labels worth it?</h2>",
         f"<p>CatBoost trained on a random subset of n training labels (fixed trees, no early stopping, several repeats) "
         f"against ranking every {_esc(comparison['entity'])} by its segment's label rate estimated from the same n labels. "
@@ -313,6 +308,22 @@ def build_html_report(
         ),
         f"<p>No model: {_fmt(efficiency['prevalence'])}; "
         f"oracle: {_fmt(efficiency['oracle'], 'unknown')}.</p>",
+    ]
+
+
+def _score_section(
+    metrics: dict[str, Any],
+    fig: Any,
+    card: dict[str, Any],
+    feature_importance: pd.DataFrame,
+    shap_summary_plot: Any,
+    top_risk_examples: pd.DataFrame,
+    keys: list[str],
+) -> list[str]:
+    """How good the score is, and what drives it."""
+    ratio_text = _ratio_text(card)
+    importance = feature_importance.nsmallest(15, "rank")
+    return [
         "<h2 id='score'>How good is the score?</h2>",
         _metrics_table(metrics),
         f"<p>Model / oracle: {_esc(ratio_text)}.</p>",
@@ -343,9 +354,22 @@ def build_html_report(
                 "reasons": "top reasons",
             },
         ),
+    ]
+
+
+def _segments_section(
+    comparison: dict[str, Any],
+    fig: Any,
+    segment_profiles: pd.DataFrame,
+    segment_heatmap: Any,
+    segment_risk: pd.DataFrame,
+) -> list[str]:
+    """The segment profiles, and where the positives sit across segments."""
+    rule = comparison["segment_rule_vs_model"]
+    return [
         "<h2 id='segments'>Segments</h2>",
         "<p>Segments are formed from behaviour only; the label rate is shown afterwards to read them, it never shaped them.</p>",
-        _table(segment_profiles, profile_columns),
+        _table(segment_profiles, PROFILE_COLUMNS),
         _img(segment_heatmap, "segment profile heatmap"),
         _img(fig("segment_sizes"), "segment sizes and label rates"),
         _img(fig("transitions"), "month-over-month transitions"),
@@ -356,8 +380,15 @@ def build_html_report(
         f"({rule['hidden_positives']:,}) sit in below-average segments; the model's review queue "
         f"(top {rule['review_share']:.0%}) holds {rule['hidden_in_model_review']:,} of them.</p>",
         _img(fig("risk_by_segment"), "risk scores per segment"),
-        _table(segment_risk, risk_columns),
-        _propensity_section(report_extras),
+        _table(segment_risk, RISK_COLUMNS),
+    ]
+
+
+def _card_section(card: dict[str, Any], feature_importance: pd.DataFrame) -> list[str]:
+    """The model card."""
+    ratio_text = _ratio_text(card)
+    limitations = "".join(f"<li>{_esc(x)}</li>" for x in card["limitations"])
+    return [
         "<h2 id='card'>Model card</h2><table>",
         f"<tr><th>label</th><td>{_esc(card['label'])}</td></tr>",
         f"<tr><th>rows (train / valid / test)</th><td>{card['rows']['train']:,} / {card['rows']['valid']:,} / {card['rows']['test']:,}</td></tr>",
@@ -374,5 +405,42 @@ def build_html_report(
         f"<tr><th>model / oracle</th><td>{_esc(ratio_text)}</td></tr>",
         f"<tr><th>limitations</th><td><ul>{limitations}</ul></td></tr></table>",
         "</body></html>",
+    ]
+
+
+def build_html_report(
+    comparison: dict[str, Any],
+    metrics: dict[str, Any],
+    segment_profiles: pd.DataFrame,
+    segment_risk: pd.DataFrame,
+    feature_importance: pd.DataFrame,
+    top_risk_examples: pd.DataFrame,
+    report_figures: dict[str, Any],
+    shap_summary_plot: Any,
+    segment_heatmap: Any,
+    report_extras: dict[str, Any],
+    schema: dict[str, Any],
+) -> str:
+    """The namespace's report as one HTML string."""
+    card = comparison["model_card"]
+    fig = report_figures.get
+    keys = [schema["id_column"], schema["date_column"]]
+    parts = [
+        *_header(comparison, card, report_extras),
+        *_labels_section(comparison, fig),
+        *_score_section(
+            metrics,
+            fig,
+            card,
+            feature_importance,
+            shap_summary_plot,
+            top_risk_examples,
+            keys,
+        ),
+        *_segments_section(
+            comparison, fig, segment_profiles, segment_heatmap, segment_risk
+        ),
+        _propensity_section(report_extras),
+        *_card_section(card, feature_importance),
     ]
     return "\n".join(p for p in parts if p)

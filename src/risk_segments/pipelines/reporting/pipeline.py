@@ -2,7 +2,11 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ALL_NAMESPACES, ORDER_LOG_NAMESPACES
+from risk_segments.namespaces import (
+    ALL_NAMESPACES,
+    ORDER_LOG_NAMESPACES,
+    per_namespace,
+)
 
 from .figures import draw_report_figures
 from .html_report import build_html_report
@@ -101,23 +105,19 @@ def create_template() -> Pipeline:
     )
 
 
+def _report_extras(namespace: str) -> dict[str, str]:
+    """Order logs add the propensity section (spend, RFM); the others have none."""
+    if namespace in ORDER_LOG_NAMESPACES:
+        return {"report_extras": f"{namespace}.propensity_metrics"}
+    return {"report_extras": "params:reporting.no_extras"}
+
+
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace; `params:reporting` is shared by all."""
-    return sum(
-        (
-            Pipeline(
-                create_template(),
-                namespace=ns,
-                # order logs add the propensity section (spend, RFM); the others have none
-                inputs={
-                    "report_extras": f"{ns}.propensity_metrics"
-                    if ns in ORDER_LOG_NAMESPACES
-                    else "params:reporting.no_extras"
-                },
-                parameters={"params:reporting": "params:reporting"},
-                tags=[ns, "reporting"],
-            )
-            for ns in ALL_NAMESPACES
-        ),
-        Pipeline([]),
+    return per_namespace(
+        create_template,
+        ALL_NAMESPACES,
+        "reporting",
+        inputs=_report_extras,
+        parameters={"params:reporting": "params:reporting"},
     )

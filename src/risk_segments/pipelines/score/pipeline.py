@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ALL_NAMESPACES
+from risk_segments.namespaces import ALL_NAMESPACES, per_namespace
 
 from .nodes import check_score_input, score_rows, summarise_scoring
 
@@ -52,10 +52,4 @@ def create_template() -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace, tagged with it."""
-    return sum(
-        (
-            Pipeline(create_template(), namespace=ns, tags=[ns, "score"])
-            for ns in ALL_NAMESPACES
-        ),
-        Pipeline([]),
-    )
+    return per_namespace(create_template, ALL_NAMESPACES, "score")

@@ -24,12 +24,16 @@ from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from risk_segments.modeling.monitoring import SCORE_COLUMN, drift_label, psi
 from risk_segments.modeling.risk_model import RiskModel
-from risk_segments.modeling.scoring import _psi
+from risk_segments.modeling.scoring import (
+    check_columns,
+    check_not_empty,
+    check_unique_keys,
+    preflight_summary,
+    score_chunk,
+)
 from risk_segments.modeling.segmentation import SegmentationModel
-from risk_segments.schema import InvalidInputError
-
-from .nodes import input_name, preflight_summary, score_chunk
 
 logger = logging.getLogger(__name__)
 
@@ -42,22 +46,13 @@ def check_spark_input(
     score: dict[str, Any],
 ) -> dict[str, Any]:
     """The pandas pre-flight checks, as Spark aggregations (nothing is collected)."""
-    name = input_name(schema)
     id_col, date_col = schema["id_column"], schema["date_column"]
-    required = [id_col, date_col, *schema["categorical"], *schema["numeric"]]
-    missing = [c for c in required if c not in score_input.columns]
-    if missing:
-        raise InvalidInputError(
-            f"{name}: missing column(s) {missing} that the model needs"
-        )
+    check_columns(list(score_input.columns), schema)
     stats = score_input.agg(
         F.count(F.lit(1)).alias("rows"),
         F.max(F.col(date_col).cast("timestamp")).alias("newest"),
     ).first()
-    if not stats["rows"]:
-        raise InvalidInputError(
-            f"{name}: the table is empty (0 rows); nothing to score"
-        )
+    check_not_empty(int(stats["rows"] or 0), schema)
     newest = pd.Timestamp(stats["newest"])
     duplicated = (
         score_input.groupBy(
@@ -69,9 +64,8 @@ def check_spark_input(
     )
     examples = [row["id"] for row in duplicated.limit(5).collect()]
     if examples:
-        raise InvalidInputError(
-            f"{name}: {duplicated.agg(F.sum('count')).first()[0]} rows share an ({id_col}, {date_col}) key, "
-            f"e.g. {sorted(examples)}; each entity may appear once per snapshot"
+        check_unique_keys(
+            int(duplicated.agg(F.sum("count")).first()[0]), examples, schema
         )
     to_score = (
         score_input.where(
@@ -204,7 +198,7 @@ def score_rows_spark(
 
 def _score_psi(scores: SparkDataFrame, reference: dict[str, Any]) -> dict[str, Any]:
     """PSI of the risk score against training, from bin counts aggregated on Spark."""
-    ref = reference["numeric"]["__score__"]
+    ref = reference["numeric"][SCORE_COLUMN]
     edges = np.asarray(ref["edges"], dtype=float)
     bucket = F.lit(len(edges))
     for i in reversed(range(len(edges))):  # index of the first edge above the value
@@ -217,14 +211,10 @@ def _score_psi(scores: SparkDataFrame, reference: dict[str, Any]) -> dict[str, A
     counts = dict(scores.groupBy(bucket.alias("b")).count().collect())
     actual = np.array([counts.get(i, 0) for i in range(len(edges) + 2)], dtype=float)
     actual /= max(actual.sum(), 1.0)
-    psi = _psi(np.asarray(ref["shares"], dtype=float), actual)
+    value = psi(np.asarray(ref["shares"], dtype=float), actual)
     return {
         "feature": "risk_score",
         "kind": "numeric",
-        "psi": psi,
-        "drift": "major (> 0.25)"
-        if psi > 0.25
-        else "moderate (> 0.1)"
-        if psi > 0.1
-        else "none",
+        "psi": value,
+        "drift": drift_label(value),
     }

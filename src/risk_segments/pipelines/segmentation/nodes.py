@@ -19,10 +19,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from sklearn.metrics import adjusted_rand_score
 
 from risk_segments.modeling.reasons import feature_label
 from risk_segments.modeling.segmentation import SegmentationModel, fit_segmentation
+
+from .stability import (
+    resampling,
+    sample_rows,
+    separate_refits,
+    share_psi,
+    transitions,
+    truth_recovery,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,14 +38,6 @@ logger = logging.getLogger(__name__)
 def _unlabeled_view(model_input: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
     """The rows without the label column: what segmentation is allowed to see."""
     return model_input.drop(columns=[schema["label_column"]])
-
-
-def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    return (
-        frame.sample(n=min(n, len(frame)), random_state=seed)
-        if n < len(frame)
-        else frame
-    )
 
 
 def _standardized_differences(
@@ -78,7 +78,7 @@ def fit_segmentation_model(
     """Fit preprocessing and the segmentation on a sample of all rows, labels never used."""
     rows = _unlabeled_view(model_input, schema)
     seed = int(segmentation.get("seed", 0))
-    sample = _sample(rows, int(segmentation["fit_sample"]), seed)
+    sample = sample_rows(rows, int(segmentation["fit_sample"]), seed)
     start = time.perf_counter()
     logger.info(
         "Fitting %s segmentation on %d of %d rows (%d features)...",
@@ -253,53 +253,6 @@ def _profile_heatmap(
     return figure
 
 
-# --------------------------------------------------------------------------- stability
-
-
-def _jaccard_per_segment(
-    reference: np.ndarray, other: np.ndarray, k: int
-) -> np.ndarray:
-    """For each reference segment, the best Jaccard overlap with any segment of `other`."""
-    out = np.zeros(k)
-    for s in range(k):
-        a = reference == s
-        if not a.any():
-            out[s] = np.nan
-            continue
-        best = 0.0
-        for t in np.unique(other[a]):
-            b = other == t
-            best = max(best, (a & b).sum() / (a | b).sum())
-        out[s] = best
-    return out
-
-
-def _refit(
-    frame: pd.DataFrame,
-    segmentation: dict[str, Any],
-    model: SegmentationModel,
-    seed: int,
-) -> SegmentationModel:
-    """Refit with the same settings (kmeans with the chosen k) on another sample."""
-    params = {**segmentation, "seed": seed}
-    if model.algorithm == "kmeans":
-        params["kmeans"] = {
-            **segmentation["kmeans"],
-            "k_min": model.n_segments,
-            "k_max": model.n_segments,
-        }
-        params["kmeans"]["stability_resamples"] = 1
-    refit, _ = fit_segmentation(frame, params)
-    return refit
-
-
-def _psi(expected: np.ndarray, actual: np.ndarray, k: int) -> float:
-    e = np.bincount(expected, minlength=k) / max(len(expected), 1)
-    a = np.bincount(actual, minlength=k) / max(len(actual), 1)
-    e, a = np.clip(e, 1e-4, None), np.clip(a, 1e-4, None)
-    return float(((a - e) * np.log(a / e)).sum())
-
-
 def check_segment_stability(
     model_input: pd.DataFrame,
     segmentation_model: SegmentationModel,
@@ -309,172 +262,52 @@ def check_segment_stability(
     segmentation: dict[str, Any],
 ) -> dict[str, Any]:
     """Resampling stability, month-over-month behaviour, share drift and truth recovery."""
-    options = segmentation["stability"]
-    seed = int(segmentation.get("seed", 0))
-    id_col, date_col = schema["id_column"], schema["date_column"]
+    keys = (schema["id_column"], schema["date_column"])
     rows = _unlabeled_view(model_input, schema)
     k = segmentation_model.n_segments
-    result: dict[str, Any] = {"algorithm": segmentation_model.algorithm, "segments": k}
-
-    # 1. resampling: refit on 80% subsamples, compare on a fixed evaluation sample
-    evaluation = _sample(rows, options["evaluation_sample"], seed + 100)
-    reference, _ = segmentation_model.assign(evaluation)
-    aris, jaccards = [], []
-    start = time.perf_counter()
-    for r in range(options["resamples"]):
-        subsample = _sample(
-            rows,
-            int(
-                options["subsample_share"] * min(len(rows), segmentation["fit_sample"])
-            ),
-            seed + r + 1,
-        )
-        refit = _refit(subsample, segmentation, segmentation_model, seed + r + 1)
-        other, _ = refit.assign(evaluation)
-        aris.append(adjusted_rand_score(reference, other))
-        jaccards.append(_jaccard_per_segment(reference, other, k))
-    jaccard = np.nanmean(np.vstack(jaccards), axis=0)
-    result["resampling"] = {
-        "method": f"refit on {options['resamples']} subsamples of {options['subsample_share']:.0%}, "
-        f"compared on {len(evaluation)} rows",
-        "ari_mean": float(np.mean(aris)),
-        "ari_min": float(np.min(aris)),
-        "jaccard_per_segment": {
-            segmentation_model.segment_names.get(s, str(s)): float(jaccard[s])
-            for s in range(k)
-        },
-        "segments_below_0_75_jaccard": int((jaccard < 0.75).sum()),
-    }
-    logger.info(
-        "Resampling stability: ARI %.3f (min %.3f), per-segment Jaccard %s (%.0f s)",
-        np.mean(aris),
-        np.min(aris),
-        np.round(jaccard, 2).tolist(),
-        time.perf_counter() - start,
-    )
-
-    # 2. month over month, for panels
-    dates = np.sort(segment_assignments[date_col].unique())
     has_truth = (
         truth is not None and len(truth) > 0 and "true_archetype" in truth.columns
     )
-    if len(dates) > 1:
-        assigned = segment_assignments[[id_col, date_col, "segment"]]
-        month_index = {d: i for i, d in enumerate(dates)}
-        current = assigned.assign(_t=assigned[date_col].map(month_index))
-        following = current.assign(_t=current["_t"] - 1)[[id_col, "_t", "segment"]]
-        pairs = current.merge(following, on=[id_col, "_t"], suffixes=("", "_next"))
-        transitions = pd.crosstab(
-            pairs["segment"], pairs["segment_next"], normalize="index"
-        )
-        result["month_over_month"] = {
-            "pairs": len(pairs),
-            "share_keeping_segment": float(
-                (pairs["segment"] == pairs["segment_next"]).mean()
-            ),
-            "transition_matrix": {
-                segmentation_model.segment_names.get(int(a), str(a)): {
-                    segmentation_model.segment_names.get(int(b), str(b)): float(
-                        transitions.loc[a, b]
-                    )
-                    for b in transitions.columns
-                }
-                for a in transitions.index
-            },
-        }
-        if has_truth:
-            keyed = truth[[id_col, date_col, "true_archetype"]].assign(
-                _t=truth[date_col].map(month_index)
-            )
-            nxt = keyed.assign(_t=keyed["_t"] - 1)[[id_col, "_t", "true_archetype"]]
-            true_pairs = keyed.merge(nxt, on=[id_col, "_t"], suffixes=("", "_next"))
-            result["month_over_month"]["true_archetype_persistence"] = float(
-                (
-                    true_pairs["true_archetype"] == true_pairs["true_archetype_next"]
-                ).mean()
-            )
-        # refit on the newest two months separately: do they agree on the entities in both?
-        last, previous = dates[-1], dates[-2]
-        rows_last = rows.loc[rows[date_col] == last]
-        rows_prev = rows.loc[rows[date_col] == previous]
-        model_prev = _refit(
-            _sample(rows_prev, segmentation["fit_sample"], seed),
-            segmentation,
+    result: dict[str, Any] = {
+        "algorithm": segmentation_model.algorithm,
+        "segments": k,
+        "resampling": resampling(rows, segmentation_model, segmentation),
+    }
+    segments = segment_assignments["segment"].to_numpy()
+    dates = np.sort(segment_assignments[keys[1]].unique())
+    if len(dates) > 1:  # a panel: month over month
+        mom = transitions(
+            segment_assignments,
             segmentation_model,
-            seed,
+            truth if has_truth else None,
+            keys,
+            dates,
         )
-        model_last = _refit(
-            _sample(rows_last, segmentation["fit_sample"], seed),
-            segmentation,
-            segmentation_model,
-            seed,
+        mom["separate_refit_ari"] = separate_refits(
+            rows, segmentation_model, segmentation, keys, (dates[-2], dates[-1])
         )
-        both = rows_prev[[id_col]].merge(rows_last[[id_col]], on=id_col)[id_col]
-        a = model_prev.assign(rows_prev.set_index(id_col).loc[both].reset_index())[0]
-        b = model_last.assign(rows_last.set_index(id_col).loc[both].reset_index())[0]
-        result["month_over_month"]["separate_refit_ari"] = {
-            "months": [
-                str(pd.Timestamp(previous).date()),
-                str(pd.Timestamp(last).date()),
-            ],
-            "entities_in_both": len(both),
-            "ari": float(adjusted_rand_score(a, b)),
-        }
-        # 3. drift of segment shares: the training months vs the newest month
-        newest = segment_assignments[date_col] == last
-        result["share_psi_newest_vs_rest"] = _psi(
-            segment_assignments.loc[~newest, "segment"].to_numpy(),
-            segment_assignments.loc[newest, "segment"].to_numpy(),
-            k,
+        newest = (segment_assignments[keys[1]] == dates[-1]).to_numpy()
+        result["month_over_month"] = mom
+        result["share_psi_newest_vs_rest"] = share_psi(
+            segments[~newest], segments[newest], k
         )
         logger.info(
             "Month over month: %.1f%% keep their segment (true archetype persistence %s); "
             "separate refits ARI %.3f; share PSI newest vs rest %.3f",
-            100 * result["month_over_month"]["share_keeping_segment"],
-            f"{100 * result['month_over_month'].get('true_archetype_persistence', float('nan')):.1f}%",
-            result["month_over_month"]["separate_refit_ari"]["ari"],
+            100 * mom["share_keeping_segment"],
+            f"{100 * mom.get('true_archetype_persistence', float('nan')):.1f}%",
+            mom["separate_refit_ari"]["ari"],
             result["share_psi_newest_vs_rest"],
         )
     else:
         labeled = model_input[schema["label_column"]].notna().to_numpy()
         result["month_over_month"] = None
-        result["share_psi_unlabeled_vs_labeled"] = _psi(
-            segment_assignments["segment"].to_numpy()[labeled],
-            segment_assignments["segment"].to_numpy()[~labeled],
-            k,
+        result["share_psi_unlabeled_vs_labeled"] = share_psi(
+            segments[labeled], segments[~labeled], k
         )
-
-    # 4. recovery of the simulation's archetypes
-    if has_truth:
-        joined = segment_assignments.merge(
-            truth[[id_col, date_col, "true_archetype"]], on=[id_col, date_col]
-        )
-        coverage = len(joined) / max(len(segment_assignments), 1)
-        if coverage < 0.99:
-            logger.warning(
-                "The truth table covers only %.1f%% of the segmented rows: it does not come from "
-                "the same source (mixed environments?); truth recovery is computed on those rows only",
-                100 * coverage,
-            )
-        result["truth_recovery"] = {
-            "truth_coverage": coverage,
-            "ari_vs_true_archetype": float(
-                adjusted_rand_score(joined["true_archetype"], joined["segment"])
-            ),
-            "archetype_share_per_segment": {
-                segmentation_model.segment_names.get(int(s), str(s)): group[
-                    "true_archetype"
-                ]
-                .value_counts(normalize=True)
-                .round(3)
-                .to_dict()
-                for s, group in joined.groupby("segment")
-            },
-        }
-        logger.info(
-            "Recovery of true archetypes: ARI %.3f",
-            result["truth_recovery"]["ari_vs_true_archetype"],
-        )
-    else:
-        result["truth_recovery"] = None
+    result["truth_recovery"] = (
+        truth_recovery(segment_assignments, segmentation_model, truth, list(keys))
+        if has_truth
+        else None
+    )
     return result

@@ -2,10 +2,10 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ALL_NAMESPACES
-from risk_segments.pipelines.score.nodes import build_scoring_reference
+from risk_segments.namespaces import ALL_NAMESPACES, per_namespace
 
 from .nodes import (
+    build_scoring_reference,
     evaluate_risk_model,
     explain_risk_model,
     predict_test_rows,
@@ -99,10 +99,4 @@ def create_template() -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace, tagged with it."""
-    return sum(
-        (
-            Pipeline(create_template(), namespace=ns, tags=[ns, "supervised_risk"])
-            for ns in ALL_NAMESPACES
-        ),
-        Pipeline([]),
-    )
+    return per_namespace(create_template, ALL_NAMESPACES, "supervised_risk")
