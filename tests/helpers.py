@@ -9,19 +9,21 @@ from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from risk_segments.datasets import NoTruthDataset
 from risk_segments.pipelines.score.nodes import (
     check_score_input,
     score_rows,
     summarise_scoring,
 )
-from risk_segments.settings import CONFIG_LOADER_ARGS
+from risk_segments.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
+from risk_segments.use_cases import declared
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_config(env: str = "dev") -> OmegaConfigLoader:
     """The project's configuration for an environment, as `kedro run --env` sees it."""
-    return OmegaConfigLoader(
+    return CONFIG_LOADER_CLASS(
         conf_source=str(PROJECT_ROOT / "conf"),
         env=env,
         **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
@@ -36,6 +38,9 @@ def in_memory_catalog(config: OmegaConfigLoader) -> DataCatalog:
         if "{" not in name and name.endswith((".raw_table", ".truth", ".raw_orders"))
     }
     catalog = DataCatalog.from_config(catalog_conf)
+    for namespace in declared(config["parameters"]):  # the factory's default: no truth
+        if f"{namespace}.truth" not in catalog_conf:
+            catalog[f"{namespace}.truth"] = NoTruthDataset()
     for name, value in config["parameters"].items():
         catalog[f"params:{name}"] = MemoryDataset(value)
         if isinstance(value, dict):
@@ -99,3 +104,9 @@ def run_score(catalog, params, namespace, score_input, chunk_size=1000, **overri
         scores = pd.concat(list(scored), ignore_index=True)
     report, monitoring = summarise_scoring(summary, score)
     return scores, report, monitoring
+
+
+# The built-in use cases the tests exercise (declared in conf/base/parameters_*.yml).
+TABULAR_NAMESPACES = ("seller_risk", "customer_churn")
+ORDER_LOG_NAMESPACES = ("repeat_purchase",)
+ALL_NAMESPACES = TABULAR_NAMESPACES + ORDER_LOG_NAMESPACES

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from risk_segments.namespaces import ALL_NAMESPACES, ORDER_LOG_NAMESPACES
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import ALL_NAMESPACES, ORDER_LOG_NAMESPACES, PROJECT_ROOT
 
 LAYERS = ["raw", "intermediate", "model_input", "models", "model_output", "reporting"]
 PREVIEWS = {

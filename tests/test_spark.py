@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk_segments.namespaces import ALL_NAMESPACES
-from tests.helpers import run_score
+from tests.helpers import ALL_NAMESPACES, run_score
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
 if shutil.which("java") is None:  # pragma: no cover - depends on the machine

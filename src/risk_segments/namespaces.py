@@ -1,21 +1,59 @@
-"""The use cases, each a Kedro namespace with its own parameters and catalog folder,
-and the one helper that instantiates a stage template per namespace."""
+"""The use cases of this run, and the one helper that instantiates a stage per use case.
+
+Which use cases exist is configuration (see `risk_segments.use_cases`): the
+blocks of the run's parameters that declare a `kind`. The registry and every
+`create_pipeline` ask here.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from kedro.pipeline import Pipeline
 
-# Namespaces whose raw source is one entity table (the synthetic sources, or a
-# real table with the same columns in `conf/prod`).
-TABULAR_NAMESPACES: tuple[str, ...] = ("seller_risk", "customer_churn")
+from risk_segments.use_cases import UseCaseConfigLoader, active_loader, declared
 
-# Namespaces whose raw source is an order log, turned into a customer view at cutoffs.
-ORDER_LOG_NAMESPACES: tuple[str, ...] = ("repeat_purchase",)
 
-ALL_NAMESPACES: tuple[str, ...] = TABULAR_NAMESPACES + ORDER_LOG_NAMESPACES
+def _project_conf() -> Path:
+    """The project's `conf` folder: the working directory's, else the source tree's."""
+    here = Path.cwd() / "conf"
+    return here if here.is_dir() else Path(__file__).resolve().parents[2] / "conf"
+
+
+def use_cases() -> dict[str, str]:
+    """{name: kind} of every use case the run's configuration declares.
+
+    Inside a Kedro session this is the session's configuration (its `--env`);
+    outside one (tests, scripts) the project's, for `KEDRO_ENV` or the default.
+    """
+    loader = active_loader()
+    if loader is None:
+        from risk_segments.settings import CONFIG_LOADER_ARGS  # noqa: PLC0415
+
+        loader = UseCaseConfigLoader(
+            conf_source=str(_project_conf()),
+            env=os.environ.get("KEDRO_ENV"),
+            **CONFIG_LOADER_ARGS,
+        )
+    return declared(loader["parameters"])
+
+
+def tabular_namespaces() -> list[str]:
+    """Use cases whose raw source is one table of entities."""
+    return [name for name, kind in use_cases().items() if kind == "tabular"]
+
+
+def order_log_namespaces() -> list[str]:
+    """Use cases whose raw source is an order log, turned into a customer view at cutoffs."""
+    return [name for name, kind in use_cases().items() if kind == "order_log"]
+
+
+def all_namespaces() -> list[str]:
+    """Every declared use case."""
+    return list(use_cases())
 
 
 def per_namespace(

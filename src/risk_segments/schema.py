@@ -100,6 +100,109 @@ def _describe_failures(failures: pd.DataFrame) -> list[str]:
     return lines
 
 
+MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "-", "?")
+
+
+def _blank_to_missing(values: pd.Series, tokens: tuple[str, ...] = ("",)) -> pd.Series:
+    """Text cells that are blank (or, for numbers, a usual NA token) become missing."""
+    text = values.astype("string").str.strip().str.lower()
+    return values.where(~text.isin(tokens).fillna(False), np.nan)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Categorical values as text: integer codes (1, 1.0) read as '1', booleans as
+    'true'/'false'; blank cells are missing."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.map({True: "true", False: "false"}).astype(object)
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind in ("string", "empty"):
+        return _blank_to_missing(values)
+    if pd.api.types.is_numeric_dtype(values) or kind in (
+        "integer",
+        "floating",
+        "mixed-integer-float",
+    ):
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        whole = numbers.notna() & (numbers == np.round(numbers))
+        text = numbers.astype(str).astype(object)
+        text[whole] = numbers[whole].astype("int64").astype(str)
+        return text.where(numbers.notna(), None)
+    return _blank_to_missing(values.map(lambda v: v if pd.isna(v) else str(v)))
+
+
+def label_codes(
+    values: pd.Series, positive: Any, column: str, source: str
+) -> pd.Series:
+    """A label given as any two values (or booleans, or 0/1) as nullable 0/1.
+
+    With `positive` set, that value is 1 and the one other value is 0; without it,
+    booleans and 0/1 are read as they are, and anything else is an error that
+    says which values were found.
+    """
+    values = _blank_to_missing(values.astype(object), MISSING_TOKENS)
+    seen = sorted({str(v) for v in values.dropna()})
+    if positive is not None:
+        is_positive = (
+            values.dropna().astype(str).str.strip().str.lower()
+            == str(positive).strip().lower()
+        )
+        if not is_positive.any():
+            raise InvalidInputError(
+                f"{source}: label column '{column}' has no value '{positive}' "
+                f"(schema.positive_label); found {seen[:10]}"
+            )
+        if len(seen) > 2:
+            raise InvalidInputError(
+                f"{source}: label column '{column}' must hold two values (and blanks for "
+                f"unlabeled rows), found {len(seen)}: {seen[:10]}"
+            )
+        out = pd.Series(pd.NA, index=values.index, dtype="Int8")
+        out[is_positive.index] = is_positive.astype("int8").to_numpy()
+        return out
+    lowered = {v.strip().lower() for v in seen}
+    if lowered <= {"true", "false"}:
+        return values.map(
+            lambda v: pd.NA if pd.isna(v) else int(str(v).strip().lower() == "true")
+        ).astype("Int8")
+    numbers = pd.to_numeric(values, errors="coerce")
+    if (numbers.notna() == values.notna()).all() and set(numbers.dropna()) <= {0, 1}:
+        return numbers.astype("Int8")
+    raise InvalidInputError(
+        f"{source}: label column '{column}' holds {seen[:10]}, not 0/1; set "
+        'schema.positive_label to the value that means positive (e.g. positive_label: "Yes")'
+    )
+
+
+def as_people_have_it(
+    table: pd.DataFrame, schema: dict[str, Any], source: str
+) -> pd.DataFrame:
+    """Tables as people have them, before the schema check: blank strings and NA tokens
+    are missing, integer-coded categoricals are text, the label may be any two values,
+    `drop:` columns go, and a table without a date column gets the run's as-of date."""
+    table = table.drop(
+        columns=[c for c in schema.get("drop") or [] if c in table.columns]
+    )
+    table = table.copy()
+    for name in schema["numeric"]:
+        if name in table.columns and not pd.api.types.is_numeric_dtype(table[name]):
+            table[name] = _blank_to_missing(table[name].astype(object), MISSING_TOKENS)
+    for name in schema["categorical"]:
+        if name in table.columns:
+            table[name] = _as_text(table[name])
+    label = schema["label_column"]
+    if label in table.columns and (
+        schema.get("positive_label") is not None
+        or not pd.api.types.is_numeric_dtype(table[label])
+    ):
+        table[label] = label_codes(
+            table[label], schema.get("positive_label"), label, source
+        )
+    if not schema.get("date_in_table", True) and schema["date_column"] not in table:
+        as_of = schema.get("as_of") or pd.Timestamp.now("UTC").date().isoformat()
+        table[schema["date_column"]] = pd.Timestamp(as_of)
+    return table
+
+
 def validate_table(
     table: pd.DataFrame,
     schema: dict[str, Any],
@@ -126,7 +229,7 @@ def validate_table(
         check_categories=strict_categories,
         check_ranges=strict_ranges,
     )
-    table = table.reset_index(drop=True)
+    table = as_people_have_it(table.reset_index(drop=True), schema, source)
     try:
         validated = pandera_schema.validate(table, lazy=True)
     except SchemaErrors as err:

@@ -102,9 +102,12 @@ class NoTruthDataset(AbstractDataset[None, pd.DataFrame]):
     """Stands in for the truth table on real data: an empty table, so reports say 'no oracle'."""
 
     def __init__(
-        self, *, key_columns: list[str], metadata: dict[str, Any] | None = None
+        self,
+        *,
+        key_columns: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
     ):
-        self._key_columns = list(key_columns)
+        self._key_columns = list(key_columns or [])
         self.metadata = metadata
 
     def load(self) -> pd.DataFrame:

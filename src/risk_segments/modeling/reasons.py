@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from .features import parse_derived
 from .risk_model import RiskModel
+
+
+def readable(name: str) -> str:
+    """A column name as words: `days_since_order` -> 'days since order',
+    `MonthlyCharges` -> 'monthly charges'."""
+    spaced = name.replace("_", " ")
+    split = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", spaced)
+    return split.lower() if split != spaced else spaced
 
 
 def feature_label(name: str, labels: dict[str, str], *, short: bool = False) -> str:
@@ -18,7 +28,7 @@ def feature_label(name: str, labels: dict[str, str], *, short: bool = False) -> 
         return labels[name]
     derived = parse_derived(name)
     if derived:
-        base = labels.get(derived.base, derived.base.replace("_", " "))
+        base = labels.get(derived.base, readable(derived.base))
         if short and derived.kind == "mean":
             return base
         months = derived.months
@@ -26,7 +36,7 @@ def feature_label(name: str, labels: dict[str, str], *, short: bool = False) -> 
         if derived.kind == "mean":
             return f"{base}, {span} average"
         return f"change in {base} over {span}"
-    return name.replace("_", " ")
+    return readable(name)
 
 
 def _format_value(name: str, value: object) -> str:

@@ -101,13 +101,20 @@ def scoring_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def required_columns(schema: dict[str, Any]) -> list[str]:
-    """The raw columns a table to score must have."""
-    return [
-        schema["id_column"],
-        schema["date_column"],
-        *schema["categorical"],
-        *schema["numeric"],
-    ]
+    """The raw columns a table to score must have (the date only if tables carry one)."""
+    date = [schema["date_column"]] if schema.get("date_in_table", True) else []
+    return [schema["id_column"], *date, *schema["categorical"], *schema["numeric"]]
+
+
+def snapshot_dates(
+    read_column: Any, columns: list[str], n_rows: int, schema: dict[str, Any]
+) -> pd.Series:
+    """Each row's snapshot date: its date column, or the run's as-of date for tables
+    without one (`date_in_table: false`)."""
+    if schema["date_column"] in columns:
+        return pd.to_datetime(read_column(schema["date_column"]))
+    as_of = schema.get("as_of") or pd.Timestamp.now("UTC").date().isoformat()
+    return pd.Series(pd.Timestamp(as_of), index=range(n_rows))
 
 
 def check_artifacts(

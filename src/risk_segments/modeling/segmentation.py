@@ -305,3 +305,37 @@ def fit_segmentation(
         **prep, algorithm=algorithm, centroids=centroids, info=info, **extra
     )
     return model, labels
+
+
+def skewed_features(
+    frame: pd.DataFrame, features: list[str], skew: float = 1.0
+) -> list[str]:
+    """The non-negative features with a long right tail (skewness above `skew`): they
+    are segmented on log1p, so a few very large values do not decide the segments."""
+    out = []
+    for name in features:
+        values = frame[name].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if len(values) > 2 and values.min() >= 0 and pd.Series(values).skew() > skew:
+            out.append(name)
+    return out
+
+
+def with_default_features(
+    segmentation: dict[str, Any], frame: pd.DataFrame, excluded: list[str]
+) -> dict[str, Any]:
+    """Segmentation parameters with `features` (default: every numeric column but the
+    excluded ones) and `log_features` (default: the skewed ones) filled in."""
+    features = segmentation.get("features") or [
+        c
+        for c in frame.columns
+        if c not in excluded and pd.api.types.is_numeric_dtype(frame[c])
+    ]
+    log_features = segmentation.get("log_features")
+    if log_features is None:
+        log_features = skewed_features(frame, list(features))
+    return {
+        **segmentation,
+        "features": list(features),
+        "log_features": list(log_features),
+    }

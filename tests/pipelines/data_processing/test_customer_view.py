@@ -17,7 +17,7 @@ from risk_segments.pipelines.data_processing.nodes import (
     validate_raw_table,
 )
 from risk_segments.pipelines.data_processing.orders import (
-    cdnow_to_transactions,
+    columns_to_transactions,
     olist_to_transactions,
 )
 from risk_segments.schema import InvalidInputError
@@ -64,7 +64,8 @@ def test_the_cdnow_adapter_reads_the_shipped_file_format(tmp_path):
     path.write_bytes(raw_text.encode())
     entry = load_config("base")["catalog"]["repeat_purchase.raw_orders"]
     dataset = DataCatalog.from_config({"orders": {**entry, "path": str(tmp_path)}})
-    transactions = cdnow_to_transactions(dataset.load("orders"))
+    options = load_config("base")["parameters"]["repeat_purchase"]["customer_view"]
+    transactions = columns_to_transactions(dataset.load("orders"), options)
     assert transactions["customer_id"].tolist() == [
         "00001",
         "00002",
@@ -86,7 +87,9 @@ def test_a_bad_cdnow_date_is_named():
         }
     )
     with pytest.raises(InvalidInputError, match="'date'.*1997-13-01"):
-        cdnow_to_transactions(raw)
+        columns_to_transactions(
+            raw, load_config("base")["parameters"]["repeat_purchase"]["customer_view"]
+        )
 
 
 def test_labels_come_from_the_horizon_after_the_cutoff_only():
@@ -184,7 +187,7 @@ def test_the_olist_adapter_follows_the_kaggle_schema(olist_files):
 def test_the_olist_customer_view_meets_the_model_input_contract(olist_files):
     params = load_config("olist")["parameters"]["repeat_purchase"]
     schema = params["schema"]
-    transactions = to_transactions(olist_files, "olist")
+    transactions = to_transactions(olist_files, {"source": "olist"})
     view, _ = build_customer_view(
         transactions, {**params["customer_view"], "first_cutoff": "2017-06-30"}, schema
     )

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from risk_segments.modeling.features import model_features
-from risk_segments.namespaces import TABULAR_NAMESPACES
 from risk_segments.pipelines.data_processing import create_pipeline
 from risk_segments.pipelines.data_processing.nodes import (
     add_history_features,
@@ -15,7 +14,7 @@ from risk_segments.pipelines.data_processing.nodes import (
     validate_raw_table,
 )
 from risk_segments.schema import InvalidInputError
-from tests.helpers import in_memory_catalog, run_in_memory
+from tests.helpers import TABULAR_NAMESPACES, in_memory_catalog, run_in_memory
 
 TRUTH_COLUMNS = {"true_probability", "true_archetype", "unlabeled_reason"}
 

@@ -8,17 +8,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk_segments.namespaces import ALL_NAMESPACES, ORDER_LOG_NAMESPACES
 from risk_segments.pipelines import propensity, reporting
 from risk_segments.pipelines.reporting.label_efficiency import (
     ORACLE,
     PREVALENCE,
     SEGMENT_RATE,
     SUPERVISED,
+    label_counts,
     segment_rate_scores,
     summarise_label_efficiency,
+    trees_for,
 )
-from tests.helpers import copy_catalog, run_in_memory
+from tests.helpers import (
+    ALL_NAMESPACES,
+    ORDER_LOG_NAMESPACES,
+    copy_catalog,
+    run_in_memory,
+)
 
 
 def efficiency_frame(supervised: list[float], segment: list[float]) -> pd.DataFrame:
@@ -114,6 +120,24 @@ def test_segment_rates_shrink_towards_the_overall_rate():
     assert overall < shrunk[0] < 0.5
 
 
+def test_label_counts_that_coincide_are_measured_once():
+    options = {
+        "label_shares": [0.0003, 0.001, 0.01, 0.1, 0.5, 1.0],
+        "min_labels": 50,
+        "repeats": 3,
+        "small_repeats": 10,
+        "small_below_labels": 2000,
+        "single_above_labels": 20000,
+    }
+    counts = list(label_counts(4500, options))
+    assert [n for _, n, _ in counts] == [50, 450, 2250, 4500]
+    assert [r for _, _, r in counts] == [10, 10, 3, 1]
+    large = {n: r for _, n, r in label_counts(100_000, options)}
+    assert large[10_000] == 3 and large[50_000] == 1
+    assert trees_for(50, {"iterations": 300, "min_iterations": 50}) == 50
+    assert trees_for(5000, {"iterations": 300, "min_iterations": 50}) == 300
+
+
 @pytest.fixture(scope="module")
 def reported(_trained_dev_catalog):
     pipeline = propensity.create_pipeline() + reporting.create_pipeline()
@@ -126,17 +150,16 @@ def test_label_efficiency_is_measured_on_the_test_rows(reported, dev_params, nam
     test = reported.load(f"{namespace}.test_predictions")
     options = dev_params["reporting"]["label_efficiency"]
     n_train = reported.load(f"{namespace}.metrics")["training"]["rows"]["train"]
-    repeats = []
+    repeats = {}  # label count -> subsets drawn; shares that give the same count run once
     for share in options["label_shares"]:
         n = min(n_train, max(round(share * n_train), options["min_labels"]))
-        small = n < options["small_below_labels"]
-        repeats.append(
-            1
-            if n == n_train
-            else options["small_repeats"]
-            if small
-            else options["repeats"]
-        )
+        if n == n_train or n >= options.get("single_above_labels", n_train):
+            repeats[n] = 1
+        elif n < options["small_below_labels"]:
+            repeats[n] = options["small_repeats"]
+        else:
+            repeats[n] = options["repeats"]
+    repeats = list(repeats.values())
     assert (frame["method"] == SUPERVISED).sum() == sum(repeats)
     assert (frame["method"] == SEGMENT_RATE).sum() == sum(repeats)
     prevalence = frame.loc[frame["method"] == PREVALENCE].iloc[0]

@@ -8,10 +8,9 @@ import pytest
 from kedro.io import DatasetError
 
 from risk_segments.datasets import CatBoostModelDataset, ChunkedParquetDataset
-from risk_segments.namespaces import ALL_NAMESPACES, TABULAR_NAMESPACES
 from risk_segments.pipelines.score import create_pipeline
 from risk_segments.schema import InvalidInputError
-from tests.helpers import run_in_memory, run_score
+from tests.helpers import ALL_NAMESPACES, TABULAR_NAMESPACES, run_in_memory, run_score
 
 
 @pytest.fixture(scope="module")

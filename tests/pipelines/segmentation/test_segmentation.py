@@ -9,13 +9,13 @@ from kedro.io import DatasetError, Version
 
 from risk_segments.datasets import SegmentationModelDataset
 from risk_segments.modeling.segmentation import fit_segmentation
-from risk_segments.namespaces import TABULAR_NAMESPACES
 from risk_segments.pipelines.segmentation.nodes import (
     assign_segments,
     check_segment_stability,
     fit_segmentation_model,
     profile_segments,
 )
+from tests.helpers import TABULAR_NAMESPACES
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from risk_segments.modeling.reasons import (
     shap_contributions,
 )
 from risk_segments.modeling.risk_model import prepare_features
-from risk_segments.namespaces import TABULAR_NAMESPACES
 from risk_segments.schema import InvalidInputError
+from tests.helpers import TABULAR_NAMESPACES
 
 
 @pytest.mark.parametrize("namespace", TABULAR_NAMESPACES)

@@ -20,13 +20,14 @@ logger = logging.getLogger(__name__)
 DAY = pd.Timedelta(days=1)
 
 
-def to_transactions(raw_orders: Any, source: str) -> pd.DataFrame:
-    """Map the raw order source (CDNOW file or Olist CSVs) into the transaction log."""
+def to_transactions(raw_orders: Any, options: dict[str, Any]) -> pd.DataFrame:
+    """Map the raw orders into the transaction log: by a column mapping, or the Olist adapter."""
+    source = options.get("source", "columns")
     if source not in ADAPTERS:
         raise ValueError(
             f"customer_view.source must be one of {sorted(ADAPTERS)}, got '{source}'"
         )
-    transactions = ADAPTERS[source](raw_orders)
+    transactions = ADAPTERS[source](raw_orders, options)
     logger.info(
         "%s: %d orders by %d customers, %s to %s",
         source,

@@ -6,7 +6,10 @@ optional order attributes (`items`, `delivery_delay_days`, `late_delivery`,
 `review_score`, `payment_type`, `payment_installments`, `product_category`,
 `customer_state`). Adapters turn a source's own files into it:
 
-* CDNOW (`CDNOW_master.txt`): customer id, date YYYYMMDD, number of CDs, dollars.
+* `columns` (any transaction table): the parameters map its columns (customer,
+  date, amount, optional quantity and order id); other columns are ignored and
+  rows may come in any order. Lines of one order (same order id) are summed
+  into one order. CDNOW (`CDNOW_master.txt`) is this adapter with a mapping.
 * Olist (Kaggle `olistbr/brazilian-ecommerce`): orders, customers, items,
   payments, reviews, products. A person is `customer_unique_id` (Olist gives a
   new `customer_id` to every order); only delivered and shipped orders count.
@@ -35,7 +38,7 @@ OPTIONAL_NUMERIC = (
 )
 OPTIONAL_TEXT = ("payment_type", "product_category", "customer_state")
 
-CDNOW_COLUMNS = ("customer_id", "date", "number_of_cds", "dollar_value")
+MAPPED_ROLES = ("customer", "date", "amount", "quantity", "order_id")
 OLIST_FILES: dict[str, tuple[str, ...]] = {
     "olist_orders_dataset": (
         "order_id",
@@ -85,23 +88,47 @@ def _numbers(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
     if bad.any():
         examples = frame.loc[bad, column].astype(str).unique()[:3].tolist()
         raise InvalidInputError(
-            f"{source}: column '{column}' has {int(bad.sum())} non-numeric value(s), e.g. {examples}"
+            f"{source}: column '{column}' has {int(bad.sum())} non-numeric value(s), e.g. {examples} "
+            f"(lines {_line_numbers(bad)})"
         )
     return values
+
+
+def _line_numbers(mask: pd.Series, limit: int = 5) -> list[int]:
+    """File line numbers of the first flagged rows (line 1 is the header)."""
+    return [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())[:limit]]
+
+
+def _guess_format(text: pd.Series) -> str | None:
+    """The strftime format of the first readable values, if pandas can tell."""
+    from pandas.tseries.api import guess_datetime_format  # noqa: PLC0415
+
+    for value in text.dropna().head(20):
+        guessed = guess_datetime_format(str(value))
+        if guessed:
+            return guessed
+    return None
 
 
 def _times(
     frame: pd.DataFrame, column: str, source: str, fmt: str | None = None
 ) -> pd.Series:
+    """Timestamps from text: the given format, else ISO 8601, else the format the values show."""
     text = frame[column].astype("string").str.strip().replace("", pd.NA)
     values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
+    if fmt is None and (values.isna() & text.notna()).any():
+        guessed = _guess_format(text)
+        if guessed:
+            values = pd.to_datetime(text, format=guessed, errors="coerce")
     bad = values.isna() & text.notna()
     if bad.any():
         examples = text[bad].unique()[:3].tolist()
         raise InvalidInputError(
-            f"{source}: column '{column}' has {int(bad.sum())} unreadable timestamp(s), e.g. {examples}"
-            + (f" (expected {fmt})" if fmt else "")
+            f"{source}: column '{column}' has {int(bad.sum())} unreadable timestamp(s), e.g. {examples} "
+            f"(lines {_line_numbers(bad)})" + (f" (expected {fmt})" if fmt else "")
         )
+    if getattr(values.dt, "tz", None) is not None:  # one clock: UTC, without the zone
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return values
 
 
@@ -145,21 +172,99 @@ def _frames(raw: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
     )
 
 
-def cdnow_to_transactions(raw: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
-    """CDNOW_master.txt rows -> the transaction log (one row per purchase line)."""
-    source = "CDNOW_master.txt"
-    raw = _frames(raw)
-    _require(raw, CDNOW_COLUMNS, source)
+def _mapping(options: Mapping[str, Any]) -> dict[str, str]:
+    columns = dict(options.get("columns") or {})
+    unknown = sorted(set(columns) - set(MAPPED_ROLES))
+    missing = [r for r in ("customer", "date", "amount") if not columns.get(r)]
+    if unknown or missing:
+        raise InvalidInputError(
+            "customer_view.columns maps the order log's columns: "
+            "{customer, date, amount, quantity (optional), order_id (optional)}; "
+            + (f"unknown role(s) {unknown}; " if unknown else "")
+            + (f"missing {missing}" if missing else "")
+        )
+    return {role: name for role, name in columns.items() if name}
+
+
+def _empty_keys(raw: pd.DataFrame, mapping: dict[str, str], source: str) -> None:
+    """Every row needs a customer, a date and an amount: say which lines lack one."""
+    problems = []
+    for role in ("customer", "date", "amount"):
+        text = raw[mapping[role]].astype("string").str.strip()
+        empty = text.isna() | (text == "")
+        if empty.any():
+            problems.append(
+                f"column '{mapping[role]}' ({role}): {int(empty.sum())} empty value(s) "
+                f"(lines {_line_numbers(empty)})"
+            )
+    if problems:
+        raise InvalidInputError(
+            f"{source} has rows without a customer, date or amount:\n  - "
+            + "\n  - ".join(problems)
+        )
+
+
+def columns_to_transactions(
+    raw: pd.DataFrame | Mapping[str, Any], options: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Any order table -> the transaction log, through the column mapping in `options`.
+
+    Rows sharing an order id are lines of one order: their amounts and quantities
+    are summed. Without an order id, every row is one order.
+    """
+    source = str(options.get("source_name") or "raw orders")
+    mapping = _mapping(options)
+    raw = _frames(raw).reset_index(drop=True)
+    _require(raw, tuple(mapping.values()), source)
+    _empty_keys(raw, mapping, source)
     out = pd.DataFrame(
         {
-            "customer_id": raw["customer_id"].astype(str).str.strip(),
-            "order_id": [f"cdnow-{i}" for i in range(len(raw))],
-            "order_time": _times(raw, "date", source, "%Y%m%d"),
-            "amount": _numbers(raw, "dollar_value", source).astype(float),
-            "items": _numbers(raw, "number_of_cds", source).astype(float),
+            "customer_id": raw[mapping["customer"]].astype(str).str.strip(),
+            "order_id": (
+                raw[mapping["order_id"]].astype(str).str.strip()
+                if "order_id" in mapping
+                else pd.Series([f"row-{i}" for i in range(len(raw))])
+            ),
+            "order_time": _times(
+                raw, mapping["date"], source, options.get("date_format")
+            ),
+            "amount": _numbers(raw, mapping["amount"], source).astype(float),
         }
     )
+    if "quantity" in mapping:
+        out["items"] = _numbers(raw, mapping["quantity"], source).astype(float)
+    negative = out["amount"] < 0
+    if negative.any() and options.get("negative_amounts", "error") == "exclude":
+        logger.warning(
+            "%s: %d rows with a negative amount left out (negative_amounts: exclude), "
+            "e.g. lines %s",
+            source,
+            int(negative.sum()),
+            _line_numbers(negative),
+        )
+        out = out.loc[~negative].reset_index(drop=True)
+    if out["order_id"].duplicated().any():
+        out = _orders_from_lines(out, source)
     return check_transactions(out, source)
+
+
+def _orders_from_lines(lines: pd.DataFrame, source: str) -> pd.DataFrame:
+    """One row per order id: the lines' amounts (and items) summed, the first time."""
+    customers = lines.groupby("order_id")["customer_id"].nunique()
+    if (customers > 1).any():
+        shared = customers.index[customers > 1][:5].tolist()
+        raise InvalidInputError(
+            f"{source}: {int((customers > 1).sum())} order id(s) belong to more than one "
+            f"customer, e.g. {shared}"
+        )
+    sums = {"amount": "sum", "customer_id": "first", "order_time": "min"}
+    if "items" in lines:
+        sums["items"] = "sum"
+    orders = lines.groupby("order_id", sort=False).agg(sums).reset_index()
+    logger.info(
+        "%s: %d order lines summed into %d orders", source, len(lines), len(orders)
+    )
+    return orders[[c for c in lines.columns if c in orders.columns]]
 
 
 def _olist_tables(files: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
@@ -291,7 +396,7 @@ def olist_to_transactions(files: Mapping[str, Any]) -> pd.DataFrame:
     return check_transactions(out, "Olist export")
 
 
-ADAPTERS: dict[str, Callable[[Any], pd.DataFrame]] = {
-    "cdnow": cdnow_to_transactions,
-    "olist": olist_to_transactions,
+ADAPTERS: dict[str, Callable[[Any, Mapping[str, Any]], pd.DataFrame]] = {
+    "columns": columns_to_transactions,
+    "olist": lambda raw, options: olist_to_transactions(raw),
 }

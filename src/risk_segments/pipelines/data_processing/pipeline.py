@@ -3,9 +3,9 @@
 from kedro.pipeline import Pipeline, node
 
 from risk_segments.namespaces import (
-    ORDER_LOG_NAMESPACES,
-    TABULAR_NAMESPACES,
+    order_log_namespaces,
     per_namespace,
+    tabular_namespaces,
 )
 
 from .customer_view import build_customer_view, to_transactions
@@ -46,7 +46,7 @@ def create_order_log_template() -> Pipeline:
             [
                 node(
                     to_transactions,
-                    inputs=["raw_orders", "params:customer_view.source"],
+                    inputs=["raw_orders", "params:customer_view"],
                     outputs="transactions",
                     name="to_transactions",
                 ),
@@ -65,7 +65,7 @@ def create_order_log_template() -> Pipeline:
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace, tagged with it."""
     return per_namespace(
-        create_template, TABULAR_NAMESPACES, "data_processing"
+        create_template, tabular_namespaces(), "data_processing"
     ) + per_namespace(
-        create_order_log_template, ORDER_LOG_NAMESPACES, "data_processing"
+        create_order_log_template, order_log_namespaces(), "data_processing"
     )

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ORDER_LOG_NAMESPACES, per_namespace
+from risk_segments.namespaces import order_log_namespaces, per_namespace
 
 from .nodes import (
     draw_model_plots,
@@ -74,4 +74,4 @@ def create_template() -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per order-log namespace, tagged with it."""
-    return per_namespace(create_template, ORDER_LOG_NAMESPACES, "propensity")
+    return per_namespace(create_template, order_log_namespaces(), "propensity")

@@ -114,7 +114,7 @@ def comparison_table(
             ),
             "segmentation": (
                 f"all rows, labeled or not: {int(segment_profiles['rows'].sum()):,}; "
-                f"{len(segmentation['features'])} behavioural features, no label"
+                f"{facts.stability.get('features') or len(segmentation['features'])} behavioural features, no label"
             ),
         },
         {

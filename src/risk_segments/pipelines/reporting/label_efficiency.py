@@ -70,16 +70,32 @@ def ranking(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
 def label_counts(
     n_train: int, options: dict[str, Any]
 ) -> Iterator[tuple[float, int, int]]:
-    """(share, labels, repeats) for every label share tried."""
+    """(share, labels, repeats) for every distinct label count the shares give.
+
+    Shares that round to the same count (small tables hit `min_labels` often)
+    are measured once. Repeats follow the count: many where few labels make the
+    result noisy, one where the count is large enough to be steady (and costly).
+    """
+    seen = set()
     for share in sorted(options["label_shares"]):
         n = min(n_train, max(int(round(share * n_train)), options["min_labels"]))
-        if n == n_train:
+        if n in seen:
+            continue
+        seen.add(n)
+        if n == n_train or n >= int(options.get("single_above_labels", n_train)):
             repeats = 1
         elif n < int(options.get("small_below_labels", 0)):
             repeats = int(options.get("small_repeats", options["repeats"]))
         else:
             repeats = int(options["repeats"])
         yield share, n, repeats
+
+
+def trees_for(labels: int, options: dict[str, Any]) -> int:
+    """Fixed trees for a model on `labels` labels: as many as labels, within
+    [`min_iterations`, `iterations`] (a few dozen labels cannot use 300 trees)."""
+    low = int(options.get("min_iterations", options["iterations"]))
+    return int(min(options["iterations"], max(low, labels)))
 
 
 def _one_draw(
@@ -96,7 +112,7 @@ def _one_draw(
         y,
         data.categorical,
         catboost,
-        iterations=options["iterations"],
+        iterations=trees_for(len(idx), options),
         learning_rate=options["learning_rate"],
         random_seed=int(options["seed"]) + common["repeat"],
     )

@@ -3,8 +3,8 @@
 from kedro.pipeline import Pipeline, node
 
 from risk_segments.namespaces import (
-    ALL_NAMESPACES,
-    ORDER_LOG_NAMESPACES,
+    all_namespaces,
+    order_log_namespaces,
     per_namespace,
 )
 
@@ -107,7 +107,7 @@ def create_template() -> Pipeline:
 
 def _report_extras(namespace: str) -> dict[str, str]:
     """Order logs add the propensity section (spend, RFM); the others have none."""
-    if namespace in ORDER_LOG_NAMESPACES:
+    if namespace in order_log_namespaces():
         return {"report_extras": f"{namespace}.propensity_metrics"}
     return {"report_extras": "params:reporting.no_extras"}
 
@@ -116,7 +116,7 @@ def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace; `params:reporting` is shared by all."""
     return per_namespace(
         create_template,
-        ALL_NAMESPACES,
+        all_namespaces(),
         "reporting",
         inputs=_report_extras,
         parameters={"params:reporting": "params:reporting"},

@@ -26,6 +26,7 @@ from risk_segments.modeling.scoring import (
     check_unique_keys,
     preflight_summary,
     score_chunk,
+    snapshot_dates,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
 
@@ -56,8 +57,8 @@ def check_score_input(
     source = ParquetChunks.of(score_input, score["chunk_size"])
     check_not_empty(source.n_rows, schema)
     check_columns(source.columns, schema)
-    id_col, date_col = schema["id_column"], schema["date_column"]
-    dates = pd.to_datetime(source.column(date_col))
+    id_col = schema["id_column"]
+    dates = snapshot_dates(source.column, source.columns, source.n_rows, schema)
     newest = dates.max()
     to_score = (
         (dates == newest).to_numpy()

@@ -48,6 +48,11 @@ def check_spark_input(
     """The pandas pre-flight checks, as Spark aggregations (nothing is collected)."""
     id_col, date_col = schema["id_column"], schema["date_column"]
     check_columns(list(score_input.columns), schema)
+    if date_col not in score_input.columns:  # one snapshot: the run's as-of date
+        as_of = pd.Timestamp(schema.get("as_of") or pd.Timestamp.now("UTC").date())
+        score_input = score_input.withColumn(
+            date_col, F.lit(as_of.to_pydatetime()).cast("timestamp")
+        )
     stats = score_input.agg(
         F.count(F.lit(1)).alias("rows"),
         F.max(F.col(date_col).cast("timestamp")).alias("newest"),

@@ -21,7 +21,11 @@ import numpy as np
 import pandas as pd
 
 from risk_segments.modeling.reasons import feature_label
-from risk_segments.modeling.segmentation import SegmentationModel, fit_segmentation
+from risk_segments.modeling.segmentation import (
+    SegmentationModel,
+    fit_segmentation,
+    with_default_features,
+)
 
 from .stability import (
     resampling,
@@ -61,7 +65,8 @@ def _segment_name(row: pd.Series, labels: dict[str, str], taken: set[str]) -> st
         parts.append(
             f"{'high' if row[feature] > 0 else 'low'} {feature_label(feature, labels, short=True)}"
         )
-    name = ", ".join(parts).capitalize() if parts else "Typical profile"
+    joined = ", ".join(parts)
+    name = joined[:1].upper() + joined[1:] if parts else "Typical profile"
     base, n = name, 2
     while name in taken:
         name, n = f"{base} ({n})", n + 1
@@ -79,6 +84,8 @@ def fit_segmentation_model(
     rows = _unlabeled_view(model_input, schema)
     seed = int(segmentation.get("seed", 0))
     sample = sample_rows(rows, int(segmentation["fit_sample"]), seed)
+    excluded = [schema["id_column"], schema["date_column"], *schema["categorical"]]
+    segmentation = with_default_features(segmentation, sample, excluded)
     start = time.perf_counter()
     logger.info(
         "Fitting %s segmentation on %d of %d rows (%d features)...",
@@ -150,10 +157,13 @@ def profile_segments(
 ) -> tuple[pd.DataFrame, plt.Figure]:
     """One row per segment: size, key-feature medians and IQRs, what sets it apart,
     the label rate (joined afterwards), and a suggested action; plus a heatmap."""
-    profile = segmentation["profile"]
+    profile = dict(segmentation["profile"])
     features = segmentation_model.features
     segments = segment_assignments["segment"].to_numpy()
     differences = _standardized_differences(model_input, segments, features)
+    if not profile.get("key_features"):  # default: what sets the segments apart most
+        spread = differences.abs().max(axis=0).sort_values(ascending=False)
+        profile["key_features"] = spread.index[:12].tolist()
     label = model_input[schema["label_column"]].astype(float)
     rows = []
     for s in sorted(np.unique(segments)):
@@ -167,7 +177,7 @@ def profile_segments(
         action = next(
             (
                 rule["action"]
-                for rule in segmentation["actions"]
+                for rule in segmentation.get("actions") or []
                 if rule["feature"] in top
                 and _matches(rule, diff, profile["action_min_difference"])
             ),
@@ -265,12 +275,18 @@ def check_segment_stability(
     keys = (schema["id_column"], schema["date_column"])
     rows = _unlabeled_view(model_input, schema)
     k = segmentation_model.n_segments
+    segmentation = {  # refits use the features the model was fitted with
+        **segmentation,
+        "features": segmentation_model.features,
+        "log_features": segmentation_model.log_features,
+    }
     has_truth = (
         truth is not None and len(truth) > 0 and "true_archetype" in truth.columns
     )
     result: dict[str, Any] = {
         "algorithm": segmentation_model.algorithm,
         "segments": k,
+        "features": len(segmentation_model.features),
         "resampling": resampling(rows, segmentation_model, segmentation),
     }
     segments = segment_assignments["segment"].to_numpy()

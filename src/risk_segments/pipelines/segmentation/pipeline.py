@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import ALL_NAMESPACES, per_namespace
+from risk_segments.namespaces import all_namespaces, per_namespace
 
 from .nodes import (
     assign_segments,
@@ -65,4 +65,4 @@ def create_template() -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace, tagged with it."""
-    return per_namespace(create_template, ALL_NAMESPACES, "segmentation")
+    return per_namespace(create_template, all_namespaces(), "segmentation")

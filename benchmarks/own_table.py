@@ -1,0 +1,113 @@
+"""A user's own table, end to end: draft it, then time `kedro run` and the score run.
+
+    uv run python benchmarks/own_table.py             # 7,043 and 50,000 rows
+    uv run python benchmarks/own_table.py --rows 7043
+
+Works in a scratch copy of the project (nothing here is touched). For each
+size it writes a churn-like CSV in the shape users bring (see
+`risk_segments.synthetic.user_tables`), runs `kedro draft-use-case`, then times
+`kedro run --namespaces=<name>` (the draft is not timed) and
+`kedro run --pipeline=score --namespaces=<name>`, and prints the figures with
+the held-out ROC-AUC. Targets (2 cores): 7K rows within 90 s, 50K within 180 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from risk_segments.synthetic.user_tables import churn_table
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {7043: 90.0, 50000: 180.0}
+
+
+def _kedro(project: Path, *args: str) -> float:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "kedro", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        sys.exit(f"kedro {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def _copy_project(target: Path) -> None:
+    for item in ("pyproject.toml", ".telemetry"):
+        shutil.copy(ROOT / item, target / item)
+    shutil.copytree(
+        ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (target / "conf" / "local").mkdir()
+    shutil.copytree(
+        ROOT / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__")
+    )
+
+
+def measure(rows: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        _copy_project(project)
+        churn_table(rows, seed=rows).to_csv(project / "customers.csv", index=False)
+        name = f"churn_{rows}"
+        draft = _kedro(
+            project,
+            "draft-use-case",
+            "--name",
+            name,
+            "--table",
+            "customers.csv",
+            "--id",
+            "customerID",
+            "--label",
+            "Churn",
+        )
+        train = _kedro(project, "run", f"--namespaces={name}")
+        score = _kedro(project, "run", "--pipeline=score", f"--namespaces={name}")
+        metrics = json.loads(
+            (project / "data" / "08_reporting" / name / "metrics.json").read_text()
+        )
+    return {
+        "rows": rows,
+        "draft_s": draft,
+        "run_s": train,
+        "score_s": score,
+        "roc_auc": metrics["roc_auc"]["value"],
+        "logistic_roc_auc": metrics["baselines"]["logistic"]["roc_auc"]["value"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="*", default=list(TARGETS))
+    args = parser.parse_args()
+    print("rows     draft    kedro run (target)    score run   ROC-AUC (logistic)")
+    for rows in args.rows:
+        m = measure(rows)
+        target = TARGETS.get(rows)
+        verdict = (
+            f"({target:.0f} s: {'met' if m['run_s'] <= target else 'NOT met'})"
+            if target
+            else ""
+        )
+        print(
+            f"{rows:>7,}  {m['draft_s']:5.1f} s  {m['run_s']:6.1f} s {verdict:<16} "
+            f"{m['score_s']:6.1f} s   {m['roc_auc']:.3f} ({m['logistic_roc_auc']:.3f})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Project commands of the Kedro CLI: `kedro draft-use-case`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from risk_segments.drafting import (
+    DraftError,
+    check_name,
+    draft_order_log,
+    draft_tabular,
+    write_draft,
+)
+
+
+@click.group(name="risk_segments")
+def cli() -> None:
+    """Project commands."""
+
+
+@cli.command("draft-use-case")
+@click.option("--name", required=True, help="the use case's name (its Kedro namespace)")
+@click.option(
+    "--table",
+    "table",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="the CSV or parquet file",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["tabular", "order_log"]),
+    default="tabular",
+    show_default=True,
+    help="one row per entity (tabular) or a transaction log (order_log)",
+)
+@click.option("--id", "id_column", help="tabular: the entity id column")
+@click.option("--label", help="tabular: the label column (blank for unlabeled rows)")
+@click.option("--positive", help="tabular: the label value that means positive")
+@click.option(
+    "--date",
+    help="the snapshot date column (tabular, optional) or the order date (order_log)",
+)
+@click.option("--customer", help="order_log: the customer column")
+@click.option("--amount", help="order_log: the order amount column")
+@click.option("--quantity", help="order_log: the quantity column (optional)")
+@click.option(
+    "--order-id", "order_id", help="order_log: the order id column (optional)"
+)
+@click.option(
+    "--horizon-days",
+    default=90,
+    show_default=True,
+    help="order_log: days after a cutoff that count as buying again",
+)
+@click.option(
+    "--force", is_flag=True, help="overwrite the files of an existing drafted use case"
+)
+def draft_use_case(**options: object) -> None:
+    """Profile a table and write conf/base/parameters_NAME.yml and catalog_NAME.yml.
+
+    \b
+    kedro draft-use-case --name NAME --table PATH --id COL --label COL [--positive VALUE] [--date COL]
+    kedro draft-use-case --name NAME --table PATH --kind order_log --customer COL --date COL --amount COL
+                         [--quantity COL] [--order-id COL] [--horizon-days N]
+    """
+    project = Path.cwd()
+    conf = project / "conf" / "base"
+    name, table = str(options["name"]), Path(str(options["table"]))
+    try:
+        check_name(name, conf, bool(options["force"]))
+        if options["kind"] == "order_log":
+            _require(options, "customer", "date", "amount")
+            columns = {
+                r: options[r]
+                for r in ("customer", "date", "amount", "quantity", "order_id")
+            }
+            draft = draft_order_log(
+                name, table, project, columns, int(options["horizon_days"])
+            )
+        else:
+            _require(options, "id_column", "label")
+            draft = draft_tabular(
+                name,
+                table,
+                project,
+                str(options["id_column"]),
+                str(options["label"]),
+                options["positive"] and str(options["positive"]),
+                options["date"] and str(options["date"]),
+            )
+    except DraftError as err:
+        raise click.ClickException(str(err)) from err
+    for path in write_draft(draft, conf, name):
+        click.echo(f"wrote {path.relative_to(project)}")
+    for line in draft.summary:
+        click.echo(f"  note: {line}")
+    click.echo(
+        f"next: kedro run --namespaces={name}   then: kedro run --pipeline=score --namespaces={name}"
+    )
+
+
+def _require(options: dict, *names: str) -> None:
+    flags = {"id_column": "--id", "order_id": "--order-id"}
+    missing = [
+        flags.get(n, f"--{n.replace('_', '-')}") for n in names if not options.get(n)
+    ]
+    if missing:
+        kind = options["kind"]
+        raise DraftError(f"--kind {kind} needs {', '.join(missing)}")

@@ -1,0 +1,724 @@
+"""`kedro draft-use-case`: profile a user's table and write a use case that runs as written.
+
+For an entity table the profile decides, column by column, what each one is
+(categorical with its levels, numeric with its range, or set aside: constant,
+id-like, free text, a likely leak of the label) and writes
+`conf/base/parameters_<name>.yml` and `conf/base/catalog_<name>.yml`, with a
+comment on every choice. For an order log it maps the columns, checks the
+dates and amounts, and picks cutoffs the log can support. Nothing here runs a
+model; `kedro run --namespaces=<name>` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+NA_TOKENS = [
+    "",
+    " ",
+    "NA",
+    "N/A",
+    "n/a",
+    "na",
+    "NaN",
+    "nan",
+    "null",
+    "NULL",
+    "None",
+    "-",
+    "?",
+]
+POSITIVE_WORDS = (
+    "yes",
+    "y",
+    "true",
+    "t",
+    "1",
+    "positive",
+    "churn",
+    "churned",
+    "bad",
+    "fraud",
+)
+MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
+FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
+LEAK_AUC = 0.99  # one column alone ranking the label this well is a likely leak
+NAME_RULE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class DraftError(ValueError):
+    """The table or the options cannot make a use case; the message says why and what to do."""
+
+
+@dataclass
+class ColumnChoice:
+    """What the draft makes of one column, and why (written as a comment)."""
+
+    name: str
+    role: str  # categorical | numeric | set_aside
+    note: str
+    levels: list[str] | None = None
+    bounds: list[float | None] = field(default_factory=lambda: [None, None])
+    skewed: bool = False
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: Path, text_columns: list[str]) -> pd.DataFrame:
+    """A CSV (blank strings and the usual NA tokens read as missing) or a parquet file."""
+    if not path.exists():
+        raise DraftError(f"--table: no file at '{path}'")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    try:
+        return pd.read_csv(path, **csv_load_args(text_columns))
+    except (UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
+
+
+def csv_load_args(text_columns: list[str]) -> dict[str, Any]:
+    """How the draft and the catalog entry it writes read a CSV: ids stay text."""
+    return {
+        "dtype": {c: "str" for c in text_columns},
+        "na_values": NA_TOKENS,
+        "keep_default_na": True,
+        "skipinitialspace": True,
+    }
+
+
+def require_column(table: pd.DataFrame, column: str, option: str) -> None:
+    """Stop with the closest column names when an option names a column the table lacks."""
+    if column not in table.columns:
+        close = difflib.get_close_matches(column, [str(c) for c in table.columns], n=3)
+        hint = f"; did you mean {close}?" if close else ""
+        raise DraftError(
+            f"{option} '{column}' is not a column of the table{hint} "
+            f"(columns: {[str(c) for c in table.columns][:40]})"
+        )
+
+
+def check_name(name: str, conf: Path, force: bool) -> None:
+    """A use-case name is a Python-style identifier that no configuration uses yet."""
+    if not NAME_RULE.match(name):
+        raise DraftError(
+            f"--name '{name}': use lower-case letters, digits and underscores, "
+            "starting with a letter (it becomes the Kedro namespace)"
+        )
+    existing = [
+        p
+        for p in (conf / f"parameters_{name}.yml", conf / f"catalog_{name}.yml")
+        if p.exists()
+    ]
+    declared = [
+        p
+        for p in conf.glob("parameters*.yml")
+        if p not in existing
+        and re.search(rf"(?m)^{re.escape(name)}:\s*$", p.read_text())
+    ]
+    if (existing or declared) and not force:
+        found = [str(p) for p in existing + declared]
+        raise DraftError(
+            f"use case '{name}' exists already ({found}); choose another --name, "
+            "or pass --force to overwrite its files"
+        )
+    if declared:
+        raise DraftError(
+            f"'{name}' is declared in {[str(p) for p in declared]}, not in a file this "
+            "command wrote; choose another --name"
+        )
+
+
+# --------------------------------------------------------------------------- label
+
+
+def positive_value(labels: pd.Series, column: str, positive: str | None) -> str | None:
+    """The value that means positive (None when the label is 0/1 or boolean already)."""
+    seen = sorted({str(v).strip() for v in labels.dropna()})
+    if len(seen) != 2:
+        raise DraftError(
+            f"--label '{column}' must hold two values (blank for unlabeled rows); "
+            f"found {len(seen)}: {seen[:10]}"
+        )
+    lowered = {v.lower() for v in seen}
+    if positive is not None:
+        if positive.strip().lower() not in lowered:
+            raise DraftError(
+                f"--positive '{positive}' is not a value of '{column}' ({seen})"
+            )
+        return None if lowered <= {"0", "1"} and positive.strip() == "1" else positive
+    if (
+        lowered <= {"0", "1"}
+        or lowered <= {"true", "false"}
+        or lowered <= {"0.0", "1.0"}
+    ):
+        return None
+    guesses = [v for v in seen if v.lower() in POSITIVE_WORDS]
+    if len(guesses) == 1:
+        return guesses[0]
+    raise DraftError(
+        f"--label '{column}' holds {seen}: say which one is positive with --positive"
+    )
+
+
+def label_as_codes(labels: pd.Series, positive: str | None) -> pd.Series:
+    """0/1 (NaN where unlabeled), the way the run will read the label."""
+    text = labels.astype("string").str.strip()
+    if positive is not None:
+        codes = (text.str.lower() == positive.strip().lower()).astype(float)
+    else:
+        codes = text.str.lower().map(
+            {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "1.0": 1.0, "0.0": 0.0}
+        )
+    return codes.where(text.notna(), np.nan).astype(float)
+
+
+# --------------------------------------------------------------------------- columns
+
+
+def _numbers(values: pd.Series) -> pd.Series | None:
+    """The column as numbers if (almost) every non-missing value reads as one."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return None
+    parsed = pd.to_numeric(text, errors="coerce")
+    if parsed.notna().mean() < 0.99:
+        return None
+    return pd.to_numeric(values.astype("string").str.strip(), errors="coerce").astype(
+        float
+    )
+
+
+def _bounds(values: np.ndarray) -> list[float | None]:
+    if not len(values):
+        return [None, None]
+    low = 0 if values.min() >= 0 else None
+    is_share = (
+        values.min() >= 0
+        and values.max() <= 1
+        and not np.all(values == np.round(values))
+    )
+    return [low, 1 if is_share else None]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+
+
+def profile_column(values: pd.Series, n_rows: int) -> ColumnChoice:
+    """Categorical, numeric or set aside, with the reason as a comment."""
+    name = str(values.name)
+    missing = values.isna().mean()
+    distinct = values.nunique(dropna=True)
+    miss = f"{missing:.1%} missing"
+    if distinct <= 1:
+        return ColumnChoice(name, "set_aside", f"constant ({distinct} distinct value)")
+    numbers = _numbers(values)
+    is_integer = numbers is not None and np.all(
+        numbers.dropna().to_numpy() == np.round(numbers.dropna().to_numpy())
+    )
+    if (numbers is None or is_integer) and distinct == values.notna().sum() == n_rows:
+        words = numbers is None and values.astype(str).str.contains(" ").mean() > 0.5
+        what = "free text" if words else "id-like"
+        return ColumnChoice(
+            name,
+            "set_aside",
+            f"{what}: a different value in each of the {n_rows:,} rows",
+        )
+    if numbers is not None and not (is_integer and distinct <= 2):
+        finite = numbers.to_numpy()[np.isfinite(numbers.to_numpy())]
+        skew = float(pd.Series(finite).skew()) if len(finite) > 2 else 0.0
+        blanks = int(numbers.isna().sum() - values.isna().sum())
+        note = f"{_fmt(finite.min())} to {_fmt(finite.max())}, {miss}" + (
+            f" ({blanks} blank or unreadable)" if blanks > 0 else ""
+        )
+        return ColumnChoice(
+            name,
+            "numeric",
+            note,
+            bounds=_bounds(finite),
+            skewed=finite.min() >= 0 and skew > 1,
+        )
+    text = values.dropna().astype(str).str.strip()
+    if numbers is not None:  # an integer code with two values: a category
+        levels = sorted({str(int(v)) for v in numbers.dropna()})
+        return ColumnChoice(
+            name, "categorical", f"integer-coded, {miss}", levels=levels
+        )
+    if distinct > FREE_TEXT_LEVELS and distinct > 0.5 * n_rows:
+        return ColumnChoice(
+            name, "set_aside", f"free text: {distinct:,} distinct values"
+        )
+    levels = sorted(text.unique().tolist()) if distinct <= MAX_LISTED_LEVELS else None
+    note = f"{distinct} levels, {miss}" + ("" if levels else " (any text accepted)")
+    return ColumnChoice(name, "categorical", note, levels=levels)
+
+
+def single_column_auc(values: pd.Series, y: np.ndarray, choice: ColumnChoice) -> float:
+    """How well this column alone ranks the label (0.5: not at all), on labeled rows.
+
+    Numeric: the values (missing as the lowest). Categorical: each level's label
+    rate, estimated on the other half of the rows (so a many-level column is not
+    rewarded for memorising).
+    """
+    if choice.role == "numeric":
+        x = _numbers(values).to_numpy()
+        x = np.where(np.isfinite(x), x, np.nanmin(x) - 1 if np.isfinite(x).any() else 0)
+        return float(roc_auc_score(y, x))
+    text = values.astype("string").fillna("__missing__").to_numpy()
+    halves = np.arange(len(y)) % 2
+    score = np.empty(len(y))
+    for half in (0, 1):
+        fit = pd.Series(y[halves != half]).groupby(text[halves != half]).mean()
+        score[halves == half] = (
+            pd.Series(text[halves == half]).map(fit).fillna(y.mean()).to_numpy()
+        )
+    return float(roc_auc_score(y, score))
+
+
+# --------------------------------------------------------------------------- YAML
+
+
+def q(value: Any) -> str:
+    """A YAML scalar: JSON quoting is valid YAML and keeps '0', 'Yes', 'null' as text."""
+    return json.dumps(value) if isinstance(value, str) else json.dumps(value)
+
+
+def key(name: str) -> str:
+    """A mapping key, quoted when it is not a plain word."""
+    return _plain(name)
+
+
+YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "none", "~"}
+
+
+def _plain(item: Any) -> str:
+    """A list item: a plain word where YAML reads it as that word, quoted otherwise."""
+    if (
+        isinstance(item, str)
+        and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", item)
+        and item.lower() not in YAML_WORDS
+    ):
+        return item
+    return json.dumps(item)
+
+
+def flow_list(
+    items: list[Any], indent: int, width: int = 92, quote: bool = False
+) -> str:
+    """`[a, b, c]`, wrapped under `indent` spaces; `quote` quotes every item (levels)."""
+    parts = [json.dumps(i) if quote else _plain(i) for i in items]
+    lines, line = [], "["
+    for i, part in enumerate(parts):
+        piece = part + (", " if i < len(parts) - 1 else "]")
+        if len(line) + len(piece) > width - indent and line != "[":
+            lines.append(line.rstrip())
+            line = " " * (indent + 1)
+        line += piece
+    if not parts:
+        line = "[]"
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def project_relative(path: Path, project: Path) -> str:
+    """The table's path as the catalog should hold it: relative inside the project."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+def today() -> str:
+    return dt.date.today().isoformat()
+
+
+# --------------------------------------------------------------------------- entity tables
+
+
+@dataclass
+class Draft:
+    """The two files a draft writes, and what it set aside (printed to the user)."""
+
+    parameters: str
+    catalog: str
+    summary: list[str]
+
+
+def _classify(
+    table: pd.DataFrame, skip: set[str], y: np.ndarray, labeled: np.ndarray
+) -> tuple[list[ColumnChoice], list[str]]:
+    """Each column's role; columns that alone predict the label almost perfectly are set aside."""
+    choices, leaks = [], []
+    for column in table.columns:
+        if str(column) in skip:
+            continue
+        choice = profile_column(table[column], len(table))
+        if choice.role != "set_aside" and labeled.sum() > 20 and 0 < y.mean() < 1:
+            auc = single_column_auc(table[column][labeled], y, choice)
+            if max(auc, 1 - auc) >= LEAK_AUC:
+                choice = ColumnChoice(
+                    choice.name,
+                    "set_aside",
+                    f"likely leak: alone it ranks the label with ROC-AUC {max(auc, 1 - auc):.3f}",
+                )
+                leaks.append(choice.name)
+        choices.append(choice)
+    return choices, leaks
+
+
+def _schema_lines(
+    choices: list[ColumnChoice],
+    id_col: str,
+    label: str,
+    positive: str | None,
+    date: str | None,
+    name: str,
+    label_note: str,
+) -> list[str]:
+    out = [
+        "  schema:",
+        f"    source: {name}.raw_table",
+        f"    id_column: {q(id_col)}",
+    ]
+    if date:
+        out.append(f"    date_column: {q(date)}")
+    else:
+        out += [
+            "    date_column: snapshot_date   # the table has no date column: every row is one",
+            "    date_in_table: false         # snapshot, dated with the run's as-of date (parameter as_of)",
+        ]
+    out.append(f"    label_column: {q(label)}")
+    if positive is not None:
+        out.append(f"    positive_label: {q(positive)}   # {label_note}")
+    else:
+        out.append(f"    # {label_note}")
+    out.append(
+        "    on_unknown_category: error   # error | warn (a new level is then scored and counted)"
+    )
+    cats = [c for c in choices if c.role == "categorical"]
+    nums = [c for c in choices if c.role == "numeric"]
+    out.append(
+        "    categorical:                 # name: allowed levels (null: any text)"
+        if cats
+        else "    categorical: {}"
+    )
+    for c in cats:
+        levels = (
+            "null"
+            if c.levels is None
+            else flow_list(c.levels, 6 + len(key(c.name)) + 2)
+        )
+        out.append(f"      {key(c.name)}: {levels}   # {c.note}")
+    out.append(
+        "    numeric:                     # name: [min, max] (null: unbounded on that side)"
+        if nums
+        else "    numeric: {}"
+    )
+    for c in nums:
+        bounds = (
+            "[" + ", ".join("null" if b is None else str(b) for b in c.bounds) + "]"
+        )
+        out.append(f"      {key(c.name)}: {bounds}   # {c.note}")
+    aside = [c for c in choices if c.role == "set_aside"]
+    if aside:
+        out.append(
+            "    drop:                        # set aside: never a feature (move one back by listing it above)"
+        )
+        out += [f"      - {q(c.name)}   # {c.note}" for c in aside]
+    return out
+
+
+def draft_tabular(
+    name: str,
+    path: Path,
+    project: Path,
+    id_col: str,
+    label: str,
+    positive: str | None = None,
+    date: str | None = None,
+) -> Draft:
+    """Profile an entity table and write the use case's parameters and catalog entries."""
+    table = read_table(path, [id_col])
+    for column, option in ((id_col, "--id"), (label, "--label"), (date, "--date")):
+        if column:
+            require_column(table, column, option)
+    if table.empty:
+        raise DraftError(f"--table '{path}' has no rows")
+    positive = positive_value(table[label], label, positive)
+    codes = label_as_codes(table[label], positive)
+    labeled = codes.notna().to_numpy()
+    if labeled.sum() < 50 or codes[labeled].nunique() < 2:
+        raise DraftError(
+            f"--label '{label}': {int(labeled.sum())} labeled rows with "
+            f"{int(codes[labeled].sum())} positives; a model needs at least 50 labeled rows of both kinds"
+        )
+    y = codes[labeled].to_numpy(dtype=int)
+    skip = {id_col, label, *([date] if date else [])}
+    choices, leaks = _classify(table, skip, y, labeled)
+    rate = y.mean()
+    label_note = (
+        f"{label}: {'1' if positive is None else repr(positive)} in {int(y.sum()):,} of "
+        f"{len(y):,} labeled rows ({rate:.1%}); {int((~labeled).sum()):,} unlabeled rows"
+    )
+    dates = pd.to_datetime(table[date], errors="coerce") if date else None
+    time_split = dates is not None and dates[labeled].nunique() >= 4
+    nums = [c.name for c in choices if c.role == "numeric"]
+    lines = [
+        f"# {name}: drafted by `kedro draft-use-case` from {path.name} on {today()}",
+        f"# ({len(table):,} rows, {len(table.columns)} columns). Every choice below was read off",
+        "# the table and can be edited; anything not written here comes from",
+        "# conf/base/use_case_defaults.yml. Run it: kedro run --namespaces=" + name,
+        f"{name}:",
+        "  kind: tabular",
+        *_schema_lines(choices, id_col, label, positive, date, name, label_note),
+        "",
+        "  supervised:",
+        "    split: {strategy: time, test_periods: 1, valid_periods: 1}   # newest labeled date tests, the one before validates"
+        if time_split
+        else "    split: {strategy: stratified, test_size: 0.2, valid_size: 0.2, seed: 42}   # one snapshot: stratified hold-out",
+        "",
+        "  segmentation:                  # label-free segments of all rows",
+        f"    features: {flow_list(nums, 14)}   # the numeric features",
+        f"    log_features: {flow_list([c.name for c in choices if c.role == 'numeric' and c.skewed], 18)}   # non-negative, long right tail (skew > 1)",
+        f"    n_components: {max(2, min(8, len(nums)))}",
+        "",
+        "  report:",
+        f"    title: {q(name.replace('_', ' ').capitalize() + ': risk score and behavioural segments')}",
+        "    entity: row                   # what one row is, in the report's words",
+        f"    primary_metric: {'pr_auc' if rate < 0.15 else 'roc_auc'}   # {'rare positives: precision-recall' if rate < 0.15 else 'ranking quality'}",
+        "",
+        "  score:",
+        f"    rows: {'newest_snapshot' if date else 'all'}   # {'the newest date is scored; earlier ones are history' if date else 'every row of the table to score'}",
+        "",
+    ]
+    catalog = _catalog_lines(name, path, project, id_col, "raw_table", "score_input")
+    summary = [f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"]
+    if leaks:
+        summary.append(
+            f"likely leaks set aside: {leaks} (check them before trusting the score)"
+        )
+    if not nums and not [c for c in choices if c.role == "categorical"]:
+        raise DraftError(
+            "no column is left to learn from: every column was set aside ("
+            + "; ".join(summary)
+            + ")"
+        )
+    return Draft("\n".join(lines), catalog, summary)
+
+
+def _catalog_lines(
+    name: str, path: Path, project: Path, text_column: str | None, *entries: str
+) -> str:
+    filepath = project_relative(path, project)
+    is_csv = path.suffix.lower() not in (".parquet", ".pq")
+    out = [
+        f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
+        "# rows to score each night (same columns; the label may be empty or absent).",
+    ]
+    for entry in entries:
+        out += [
+            f"{name}.{entry}:",
+            f"  type: {'pandas.CSVDataset' if is_csv else 'pandas.ParquetDataset'}",
+            f"  filepath: {q(filepath)}",
+        ]
+        if is_csv:
+            args = csv_load_args([text_column] if text_column else [])
+            if text_column is None:
+                args["dtype"] = (
+                    "str"  # every field as text: the adapter parses and names bad values
+                )
+            out.append(f"  load_args: {json.dumps(args)}")
+        out += ["  metadata:", "    kedro-viz:", "      layer: raw", ""]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- order logs
+
+ORDER_FEATURES: dict[str, list[float | None]] = {
+    "recency_days": [0, None],
+    "tenure_days": [0, None],
+    "orders": [1, None],
+    "frequency": [1, None],
+    "monetary_total": [0, None],
+    "monetary_avg": [0, None],
+    "monetary_max": [0, None],
+    "interpurchase_mean_days": [0, None],
+    "interpurchase_sd_days": [0, None],
+    "recency_to_gap": [0, None],
+    "orders_90d": [0, None],
+    "spend_90d": [0, None],
+    "orders_365d": [0, None],
+    "spend_365d": [0, None],
+    "spend_prev_90d": [0, None],
+    "spend_trend": [None, None],
+    "spend_per_90d_hist": [0, None],
+}
+ORDER_SEGMENT_FEATURES = [
+    "recency_days",
+    "tenure_days",
+    "frequency",
+    "monetary_total",
+    "monetary_avg",
+    "orders_90d",
+    "spend_90d",
+    "orders_365d",
+    "spend_365d",
+    "spend_per_90d_hist",
+]
+
+
+def _cutoffs(
+    start: pd.Timestamp, end: pd.Timestamp, horizon: int
+) -> tuple[str, int, int]:
+    """(first cutoff, months between cutoffs, labeled cutoffs) the log can support."""
+    for every in dict.fromkeys((max(1, round(horizon / 30)), 1)):
+        first = (start + pd.Timedelta(days=max(horizon, 90))) + pd.offsets.MonthEnd(0)
+        grid = pd.date_range(first, end, freq=f"{every}ME")
+        labeled = int((grid + pd.Timedelta(days=horizon) <= end).sum())
+        if labeled >= 3:
+            return str(first.date()), every, labeled
+    days = (end - start).days
+    raise DraftError(
+        f"the log spans {days} days ({start.date()} to {end.date()}): with a horizon of "
+        f"{horizon} days it leaves fewer than 3 cutoffs whose horizon has closed (train, "
+        "validation, test); use a shorter --horizon-days or a longer log"
+    )
+
+
+def draft_order_log(
+    name: str,
+    path: Path,
+    project: Path,
+    columns: dict[str, str | None],
+    horizon_days: int = 90,
+) -> Draft:
+    """Map an order log's columns, check them, and write a repeat-purchase use case."""
+    from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
+        columns_to_transactions,
+    )
+    from risk_segments.schema import InvalidInputError  # noqa: PLC0415
+
+    if path.suffix.lower() in (".parquet", ".pq"):
+        table = read_table(path, [])
+    else:
+        table = pd.read_csv(path, dtype=str, na_values=NA_TOKENS, keep_default_na=True)
+    option = {
+        "customer": "--customer",
+        "date": "--date",
+        "amount": "--amount",
+        "quantity": "--quantity",
+        "order_id": "--order-id",
+    }
+    for role, column in columns.items():
+        if column:
+            require_column(table, column, option[role])
+    amounts = pd.to_numeric(table[columns["amount"]], errors="coerce")
+    negative = int((amounts < 0).sum())
+    options = {
+        "source_name": f"{name}.raw_orders",
+        "columns": {k: v for k, v in columns.items() if v},
+        "negative_amounts": "exclude" if negative else "error",
+    }
+    try:
+        transactions = columns_to_transactions(table, options)
+    except InvalidInputError as err:
+        raise DraftError(str(err)) from err
+    start, end = transactions["order_time"].min(), transactions["order_time"].max()
+    first, every, labeled = _cutoffs(start, end, int(horizon_days))
+    numeric = dict(ORDER_FEATURES)
+    segment_features = list(ORDER_SEGMENT_FEATURES)
+    if columns.get("quantity"):
+        numeric["items_avg"] = [0, None]
+        segment_features.append("items_avg")
+    extra = sorted(set(map(str, table.columns)) - {v for v in columns.values() if v})
+    mapping = [
+        f"      {role}: {q(columns[role]) if columns.get(role) else 'null'}"
+        + ("" if columns.get(role) else "   # not given")
+        for role in ("customer", "date", "amount", "quantity", "order_id")
+    ]
+    lines = [
+        f"# {name}: drafted by `kedro draft-use-case` from {path.name} on {today()}.",
+        f"# {len(table):,} rows: {len(transactions):,} orders by {transactions['customer_id'].nunique():,} customers,",
+        f"# {start.date()} to {end.date()}. Edit any choice; anything not written here comes",
+        "# from conf/base/use_case_defaults.yml. Run it: kedro run --namespaces="
+        + name,
+        f"{name}:",
+        "  kind: order_log",
+        "  customer_view:",
+        "    source: columns               # the order log's columns, mapped below",
+        f"    source_name: {name}.raw_orders",
+        "    columns:",
+        *mapping,
+        f"    # other columns are ignored: {extra[:12]}"
+        if extra
+        else "    # the log has no other column",
+        f"    negative_amounts: {options['negative_amounts']}"
+        + (
+            f"   # {negative} rows with a negative amount (returns?) are left out and counted"
+            if negative
+            else "   # a negative amount stops the run"
+        ),
+        f"    first_cutoff: {q(first)}   # customer view at month-ends from here, every {every} month(s)",
+        f"    every_months: {every}   # {labeled} cutoffs with a closed horizon now",
+        f"    horizon_days: {int(horizon_days)}   # label: bought again within this many days after a cutoff",
+        "",
+        "  schema:",
+        f"    source: {name}.raw_orders",
+        "    id_column: customer_id",
+        "    date_column: snapshot_date      # the cutoff",
+        f"    label_column: bought_again_{int(horizon_days)}d",
+        "    on_unknown_category: error",
+        "    categorical: {}",
+        "    numeric:                        # the customer-view features (RFM, gaps, recent windows)",
+        *[
+            f"      {f}: [{', '.join('null' if b is None else str(b) for b in bounds)}]"
+            for f, bounds in numeric.items()
+        ],
+        "",
+        "  segmentation:",
+        f"    features: {flow_list(segment_features, 14)}",
+        f"    log_features: {flow_list(segment_features, 18)}",
+        "    n_components: 6",
+        "",
+        "  report:",
+        f"    title: {q(name.replace('_', ' ').capitalize() + ': propensity to buy again, expected spend and segments')}",
+        "    primary_metric: roc_auc",
+        "",
+    ]
+    catalog = _catalog_lines(name, path, project, None, "raw_orders")
+    summary = [
+        f"{len(transactions):,} orders, {start.date()} to {end.date()}; first cutoff {first}"
+    ]
+    if negative:
+        summary.append(
+            f"{negative} rows with a negative amount will be left out and counted"
+        )
+    return Draft("\n".join(lines), catalog, summary)
+
+
+def write_draft(draft: Draft, conf: Path, name: str) -> list[Path]:
+    """Write the two files; return their paths."""
+    conf.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, text in (("parameters", draft.parameters), ("catalog", draft.catalog)):
+        path = conf / f"{kind}_{name}.yml"
+        path.write_text(text.rstrip() + "\n")
+        written.append(path)
+    return written

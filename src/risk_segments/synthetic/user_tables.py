@@ -1,0 +1,150 @@
+"""Tables in the shapes users bring, for tests and benchmarks of `kedro draft-use-case`.
+
+Not a use case of the project: stand-ins for a user's own files, made in the
+awkward shapes real exports have, so the drafting command and the generic
+paths are exercised on something no built-in fixture looks like.
+
+* `churn_table`: one row per customer like a public telecom churn export: ids
+  with dashes, a Yes/No label, no date, blank strings in a numeric column, an
+  integer 0/1 column among text categoricals, a free-text column, optionally a
+  column that leaks the label and some unlabeled rows.
+* `order_log`: a transaction log with its own column names, ISO timestamps with
+  times, prefixed customer ids, shuffled rows, an extra column and multi-line
+  orders (one basket id over several lines).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+WORDS = (
+    "asked about bill router slow moved house price rise discount called twice "
+    "happy upgrade outage refund technician visit contract renewal roaming"
+).split()
+
+
+def churn_table(
+    n_rows: int = 7043,
+    seed: int = 0,
+    *,
+    n_unlabeled: int = 0,
+    leak: bool = False,
+) -> pd.DataFrame:
+    """A customer table with a Yes/No churn label drawn from a known logistic model."""
+    rng = np.random.default_rng(seed)
+    contract = rng.choice(
+        ["Month-to-month", "One year", "Two year"], n_rows, p=[0.55, 0.21, 0.24]
+    )
+    internet = rng.choice(["DSL", "Fiber optic", "No"], n_rows, p=[0.34, 0.44, 0.22])
+    payment = rng.choice(
+        [
+            "Electronic check",
+            "Mailed check",
+            "Bank transfer (automatic)",
+            "Credit card (automatic)",
+        ],
+        n_rows,
+    )
+    senior = (rng.random(n_rows) < 0.16).astype(int)
+    tenure = np.clip(
+        rng.gamma(1.2 + 1.5 * (contract != "Month-to-month"), 18), 0, 72
+    ).astype(int)
+    monthly = np.round(
+        np.clip(
+            20
+            + 45 * (internet == "Fiber optic")
+            + 25 * (internet == "DSL")
+            + rng.normal(0, 12, n_rows),
+            18.25,
+            118.75,
+        ),
+        2,
+    )
+    total = np.round(monthly * tenure * rng.uniform(0.95, 1.05, n_rows), 2)
+    logit = (
+        -1.2
+        + 1.4 * (contract == "Month-to-month")
+        - 0.9 * (contract == "Two year")
+        + 0.8 * (internet == "Fiber optic")
+        + 0.5 * (payment == "Electronic check")
+        + 0.4 * senior
+        - 0.035 * tenure
+        + 0.01 * (monthly - 60)
+    )
+    churn = rng.random(n_rows) < 1 / (1 + np.exp(-logit))
+    ids = [
+        f"{rng.integers(1000, 9999)}-{''.join(rng.choice(list('ABCDEFGHIJKLMNOPQRSTUVWXYZ'), 5))}"
+        for _ in range(n_rows)
+    ]
+    table = pd.DataFrame(
+        {
+            "customerID": ids,
+            "gender": rng.choice(["Female", "Male"], n_rows),
+            "SeniorCitizen": senior,
+            "Partner": rng.choice(["Yes", "No"], n_rows),
+            "Dependents": rng.choice(["Yes", "No"], n_rows, p=[0.3, 0.7]),
+            "tenure": tenure,
+            "PhoneService": rng.choice(["Yes", "No"], n_rows, p=[0.9, 0.1]),
+            "InternetService": internet,
+            "Contract": contract,
+            "PaperlessBilling": rng.choice(["Yes", "No"], n_rows, p=[0.6, 0.4]),
+            "PaymentMethod": payment,
+            "MonthlyCharges": monthly,
+            # a new customer has no total yet: the export writes a blank
+            "TotalCharges": np.where(tenure == 0, " ", total.astype(str)),
+            "notes": [" ".join(rng.choice(WORDS, 4)) + f" #{i}" for i in range(n_rows)],
+            "Churn": np.where(churn, "Yes", "No").astype(object),
+        }
+    )
+    table["customerID"] = (
+        table["customerID"] + "-" + pd.Series(range(n_rows)).astype(str)
+    )
+    if leak:  # filled in only after a customer left: it gives the answer away
+        table["cancel_code"] = np.where(
+            churn, rng.choice(["C1", "C2", "C3"], n_rows), None
+        )
+    if n_unlabeled:
+        table.loc[table.index[-n_unlabeled:], "Churn"] = ""
+    return table
+
+
+def order_log(
+    n_customers: int = 2000,
+    seed: int = 0,
+    *,
+    start: str = "2022-01-01",
+    days: int = 730,
+) -> pd.DataFrame:
+    """A shuffled transaction log: customers buy at their own rate until they lapse."""
+    rng = np.random.default_rng(seed)
+    t0 = pd.Timestamp(start)
+    rows = []
+    for c in range(n_customers):
+        first = rng.uniform(0, days * 0.6)
+        rate = rng.gamma(0.8, 1 / 45)  # purchases per day while active
+        alive = rng.exponential(rng.choice([90, 400, 2000]))
+        spend = rng.lognormal(3.2, 0.6)
+        t = first
+        basket = 0
+        while t < min(days, first + alive):
+            lines = rng.integers(1, 4)
+            for _ in range(lines):
+                rows.append(
+                    (
+                        f"CUST-{c:05d}",
+                        t0 + pd.Timedelta(seconds=float(t) * 86400),
+                        round(float(spend * rng.uniform(0.5, 1.5)) / lines, 2),
+                        int(rng.integers(1, 4)),
+                        f"B{c:05d}-{basket:03d}",
+                        rng.choice(["Online", "Store 12", "Store 7"]),
+                    )
+                )
+            basket += 1
+            t += rng.exponential(1 / max(rate, 1e-4))
+    log = pd.DataFrame(
+        rows,
+        columns=["Client Ref", "Purchased At", "Total (EUR)", "Qty", "Basket", "Store"],
+    )
+    log["Purchased At"] = log["Purchased At"].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return log.sample(frac=1.0, random_state=seed).reset_index(drop=True)

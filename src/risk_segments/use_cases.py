@@ -1,0 +1,102 @@
+"""Use cases are configuration: a parameters block with a `kind` declares one.
+
+A top-level parameters block whose `kind` is `tabular` (one table of entities)
+or `order_log` (a transaction log turned into a customer view) is a use case;
+its name is its Kedro namespace. The pipeline registry instantiates every
+stage for every declared use case, so adding one (`kedro draft-use-case`, or a
+`conf/base/parameters_<name>.yml` written by hand) never touches Python.
+
+`UseCaseConfigLoader` is the project's config loader: it fills every declared
+use case's parameters with the defaults in `conf/<env>/use_case_defaults.yml`
+(a block's own keys win), and stamps the run's as-of date into each schema.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any
+
+from kedro.config import OmegaConfigLoader
+
+KINDS = ("tabular", "order_log")
+DEFAULTS_KEY = "use_case_defaults"
+
+_active: UseCaseConfigLoader | None = None
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `override` laid over it: dicts merge key by key, anything else replaces."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def declared(parameters: dict[str, Any]) -> dict[str, str]:
+    """{use case name: kind} for every parameters block that declares a kind."""
+    cases = {}
+    for name, block in parameters.items():
+        if isinstance(block, dict) and "kind" in block:
+            kind = block["kind"]
+            if kind not in KINDS:
+                raise ValueError(
+                    f"parameters '{name}': kind must be one of {list(KINDS)}, got '{kind}'"
+                )
+            cases[name] = kind
+    return cases
+
+
+def as_of_date(value: Any) -> str:
+    """The run's as-of date as YYYY-MM-DD: the parameter, or today (UTC) when it is null."""
+    if value in (None, "", "today"):
+        return dt.datetime.now(dt.UTC).date().isoformat()
+    try:
+        return dt.date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError as err:
+        raise ValueError(
+            f"parameter 'as_of' must be a date (YYYY-MM-DD) or null, got '{value}'"
+        ) from err
+
+
+def with_defaults(
+    parameters: dict[str, Any], defaults: dict[str, Any]
+) -> dict[str, Any]:
+    """Every declared use case's block laid over the defaults of its kind."""
+    out = dict(parameters)
+    out["as_of"] = as_of_date(parameters.get("as_of"))
+    for name, kind in declared(parameters).items():
+        base = deep_merge(defaults.get("common", {}), defaults.get(kind, {}))
+        block = deep_merge(base, parameters[name])
+        block["schema"] = {**block.get("schema", {}), "as_of": out["as_of"]}
+        out[name] = block
+    return out
+
+
+class UseCaseConfigLoader(OmegaConfigLoader):
+    """Kedro's OmegaConfigLoader, with use-case defaults filled into the parameters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        patterns = dict(kwargs.pop("config_patterns", None) or {})
+        patterns.setdefault(DEFAULTS_KEY, [f"{DEFAULTS_KEY}*", f"{DEFAULTS_KEY}*/**"])
+        super().__init__(*args, config_patterns=patterns, **kwargs)
+        global _active  # noqa: PLW0603 - the registry reads the run's loader
+        _active = self
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        config = super().__getitem__(key)
+        if key != "parameters":
+            return config
+        try:
+            defaults = super().__getitem__(DEFAULTS_KEY)
+        except Exception:  # noqa: BLE001 - no defaults file: blocks stand alone
+            defaults = {}
+        return with_defaults(config, defaults.get(DEFAULTS_KEY, defaults))
+
+
+def active_loader() -> UseCaseConfigLoader | None:
+    """The config loader of the current Kedro session, if one was made."""
+    return _active
