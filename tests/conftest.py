@@ -37,13 +37,19 @@ def dev_catalog(dev_config) -> DataCatalog:
 
 @pytest.fixture(scope="session")
 def _trained_dev_catalog(dev_config) -> DataCatalog:
-    """The default training run (data_processing, supervised_risk, segmentation) on dev data."""
-    from risk_segments.pipelines import data_processing, segmentation, supervised_risk
+    """The training run (data_processing, supervised_risk, segmentation, publish) on dev data."""
+    from risk_segments.pipelines import (
+        data_processing,
+        publish,
+        segmentation,
+        supervised_risk,
+    )
 
     pipeline = (
         data_processing.create_pipeline()
         + supervised_risk.create_pipeline()
         + segmentation.create_pipeline()
+        + publish.create_pipeline()
     )
     return run_in_memory(pipeline, in_memory_catalog(dev_config))
 

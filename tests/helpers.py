@@ -102,7 +102,7 @@ def run_score(catalog, params, namespace, score_input, chunk_size=1000, **overri
         scores = scored.toPandas()
     else:
         scores = pd.concat(list(scored), ignore_index=True)
-    report, monitoring = summarise_scoring(summary, score)
+    report, monitoring, _ = summarise_scoring(summary, score)
     return scores, report, monitoring
 
 

@@ -1,8 +1,10 @@
-"""Project hooks: a Spark session for the environments that configure one."""
+"""Project hooks: a Spark session where configured; a failure record for failed score runs."""
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from typing import Any
 
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
@@ -48,3 +50,32 @@ class SparkHooks:
             "Spark session ready (%s)",
             remote or settings.get("spark.master", "default master"),
         )
+
+
+class ScoreStatusHook:
+    """A failed score run leaves a failure record beside the last good scores.
+
+    `score_status.json` always describes the last score run of a use case: the
+    summary node writes `complete` with its counts; when the run fails this hook
+    writes `failed` with the error, so a downstream job never reads stale
+    scores without knowing.
+    """
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, pipeline: Any, catalog: Any) -> None:
+        namespaces = {
+            node.namespace.split(".")[0]
+            for node in pipeline.nodes
+            if "score" in node.tags and node.namespace
+        }
+        for namespace in sorted(namespaces):
+            record = {
+                "status": "failed",
+                "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "error": f"{type(error).__name__}: {error}"[:4000],
+                "note": "the scores on disk are from an earlier run (or none)",
+            }
+            try:
+                catalog.save(f"{namespace}.score_status", record)
+            except Exception as err:  # noqa: BLE001 - never hide the run's own error
+                logger.warning("could not write %s.score_status: %s", namespace, err)

@@ -7,6 +7,7 @@ from kedro.pipeline import Pipeline
 from risk_segments.pipelines import (
     data_processing,
     propensity,
+    publish,
     reporting,
     score,
     segmentation,
@@ -22,6 +23,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "segmentation": segmentation.create_pipeline(),
         "reporting": reporting.create_pipeline(),
         "propensity": propensity.create_pipeline(),
+        "publish": publish.create_pipeline(),
         "score": score.create_pipeline(),
     }
     pipelines["__default__"] = (
@@ -30,5 +32,6 @@ def register_pipelines() -> dict[str, Pipeline]:
         + pipelines["segmentation"]
         + pipelines["reporting"]
         + pipelines["propensity"]
+        + pipelines["publish"]
     )
     return pipelines

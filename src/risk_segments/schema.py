@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,59 @@ logger = logging.getLogger(__name__)
 
 
 class InvalidInputError(ValueError):
-    """A table did not meet its schema; the message names every column and rule broken."""
+    """A table did not meet its schema; the message names every column and rule broken.
+
+    `problems` holds the same as (column, rule, rows, examples), so the counts of
+    several chunks of one input can be added up into one message.
+    """
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class Problem(NamedTuple):
+    """One broken rule: the column, the rule, how many rows, a few example values."""
+
+    column: str
+    rule: str
+    rows: int
+    examples: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        """The problem as one line of an error message."""
+        if self.rule == "missing":
+            return f"column '{self.column}': missing (required by the schema)"
+        where = f" in {self.rows} rows" if self.rows else ""
+        sample = f" (e.g. {', '.join(self.examples)})" if self.examples else ""
+        return f"column '{self.column}': {self.rule}{where}{sample}"
+
+
+def schema_error(
+    source: str, problems: list[Problem], rows: int | None = None
+) -> InvalidInputError:
+    """One error naming the input and every problem found in it."""
+    over = f" over {rows:,} rows" if rows is not None else ""
+    return InvalidInputError(
+        f"{source} does not match its schema ({len(problems)} problem(s){over}):\n  - "
+        + "\n  - ".join(p.line() for p in problems),
+        problems,
+    )
+
+
+def merge_problems(problems: list[Problem]) -> list[Problem]:
+    """The same (column, rule) found in several chunks: rows added, examples pooled."""
+    merged: dict[tuple[str, str], Problem] = {}
+    for p in problems:
+        if (p.column, p.rule) in merged:
+            old = merged[(p.column, p.rule)]
+            examples = tuple(dict.fromkeys(old.examples + p.examples))[:5]
+            merged[(p.column, p.rule)] = old._replace(
+                rows=old.rows + p.rows, examples=examples
+            )
+        else:
+            merged[(p.column, p.rule)] = p
+    return list(merged.values())
 
 
 def categorical_features(schema: dict[str, Any]) -> list[str]:
@@ -80,24 +132,86 @@ def build_raw_schema(
     return pa.DataFrameSchema(columns, strict=False)
 
 
-def _describe_failures(failures: pd.DataFrame) -> list[str]:
-    """One line per (column, rule), with a row count and example values."""
-    lines = []
+def _describe_failures(failures: pd.DataFrame) -> list[Problem]:
+    """One problem per (column, rule), with a row count and example values."""
+    problems = []
     missing = failures["check"].eq("column_in_dataframe")
     for column in failures.loc[missing, "failure_case"].astype(str).unique():
-        lines.append(f"column '{column}': missing (required by the schema)")
+        problems.append(Problem(column, "missing", 0))
     failures = failures.loc[~missing]
     is_coerce = failures["check"].astype(str).str.startswith("coerce_dtype")
     badly_typed = failures.loc[is_coerce, "column"].unique()
     # a column that cannot be read as its type: report only that, not the knock-on checks
     failures = failures.loc[is_coerce | ~failures["column"].isin(badly_typed)]
     for (column, check), group in failures.groupby(["column", "check"], sort=False):
-        examples = group["failure_case"].dropna().astype(str).unique()[:5]
+        examples = tuple(group["failure_case"].dropna().astype(str).unique()[:5])
         rows = int(group["index"].notna().sum())
-        where = f" in {rows} rows" if rows else ""
-        sample = f" (e.g. {', '.join(examples)})" if len(examples) else ""
-        lines.append(f"column '{column}': failed '{check}'{where}{sample}")
-    return lines
+        problems.append(Problem(str(column), f"failed '{check}'", rows, examples))
+    return problems
+
+
+def _key_problems(table: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
+    """Rows without an id: their own rule (not a duplicate key, not a crash later)."""
+    id_col = schema["id_column"]
+    if id_col not in table.columns:
+        return []
+    text = table[id_col].astype("string").str.strip()
+    empty = (text.isna() | (text == "")).to_numpy()
+    if not empty.any():
+        return []
+    rows = tuple(f"row {i + 1}" for i in np.flatnonzero(empty)[:5])
+    return [Problem(id_col, "no id (empty)", int(empty.sum()), rows)]
+
+
+def future_rows(table: pd.DataFrame, schema: dict[str, Any]) -> np.ndarray:
+    """Which rows are dated after the run's as-of date."""
+    date = schema["date_column"]
+    if date not in table.columns or not schema.get("as_of"):
+        return np.zeros(len(table), dtype=bool)
+    dates = pd.to_datetime(table[date], errors="coerce")
+    return (dates.dt.normalize() > pd.Timestamp(schema["as_of"])).to_numpy()
+
+
+def _date_problems(
+    validated: pd.DataFrame, schema: dict[str, Any], source: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Rows dated after the as-of date: refused, or (`future_rows: exclude`) left out and counted."""
+    future = future_rows(validated, schema)
+    if not future.any():
+        return validated, []
+    date = schema["date_column"]
+    examples = tuple(
+        validated.loc[future, date].dt.date.astype(str).unique()[:5].tolist()
+    )
+    if schema.get("future_rows", "error") == "exclude":
+        logger.warning(
+            "%s: %d rows dated after the as-of date %s left out (future_rows: exclude), e.g. %s",
+            source,
+            int(future.sum()),
+            schema["as_of"],
+            list(examples),
+        )
+        return validated.loc[~future].reset_index(drop=True), []
+    rule = f"dated after the as-of date {schema['as_of']} (set as_of, or future_rows: exclude)"
+    return validated, [Problem(date, rule, int(future.sum()), examples)]
+
+
+def _empty_problems(validated: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
+    """Features with no value at all: the model would learn or score nothing from them."""
+    if schema.get("on_empty_feature", "error") != "error" or not len(validated):
+        return []
+    allowed = set(schema.get("allow_empty") or [])
+    return [
+        Problem(
+            name,
+            "no value at all (list it under allow_empty to accept)",
+            len(validated),
+        )
+        for name in [*schema["categorical"], *schema["numeric"]]
+        if name in validated.columns
+        and name not in allowed
+        and validated[name].isna().all()
+    ]
 
 
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "-", "?")
@@ -230,16 +344,23 @@ def validate_table(
         check_ranges=strict_ranges,
     )
     table = as_people_have_it(table.reset_index(drop=True), schema, source)
+    key_problems = _key_problems(table, schema)
     try:
         validated = pandera_schema.validate(table, lazy=True)
+        problems = key_problems
     except SchemaErrors as err:
-        lines = _describe_failures(err.failure_cases)
-        raise InvalidInputError(
-            f"{source} does not match its schema ({len(lines)} problem(s)):\n  - "
-            + "\n  - ".join(lines)
-        ) from None
+        problems = key_problems + [
+            p
+            for p in _describe_failures(err.failure_cases)
+            if not (key_problems and p.column == schema["id_column"])
+        ]
+        raise schema_error(source, problems) from None
     except SchemaError as err:  # pragma: no cover - lazy=True reports SchemaErrors
         raise InvalidInputError(f"{source}: {err}") from None
+    validated, date_problems = _date_problems(validated, schema, source)
+    problems += date_problems + _empty_problems(validated, schema)
+    if problems:
+        raise schema_error(source, problems)
     keys = [schema["id_column"], schema["date_column"]]
     duplicated = validated.duplicated(keys, keep=False)
     if duplicated.any():

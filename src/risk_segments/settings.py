@@ -1,9 +1,9 @@
 """Project settings: see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
-from risk_segments.hooks import SparkHooks
+from risk_segments.hooks import ScoreStatusHook, SparkHooks
 from risk_segments.use_cases import UseCaseConfigLoader
 
-HOOKS = (SparkHooks(),)
+HOOKS = (SparkHooks(), ScoreStatusHook())
 
 # Kedro's OmegaConfigLoader, plus the defaults of every declared use case (use_cases.py)
 CONFIG_LOADER_CLASS = UseCaseConfigLoader

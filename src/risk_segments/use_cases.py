@@ -71,7 +71,17 @@ def with_defaults(
     for name, kind in declared(parameters).items():
         base = deep_merge(defaults.get("common", {}), defaults.get(kind, {}))
         block = deep_merge(base, parameters[name])
-        block["schema"] = {**block.get("schema", {}), "as_of": out["as_of"]}
+        # what nodes need to name the data and date it: the namespace and the as-of date
+        block["schema"] = {
+            **block.get("schema", {}),
+            "as_of": out["as_of"],
+            "namespace": name,
+        }
+        if kind == "order_log":
+            block["customer_view"] = {
+                **block.get("customer_view", {}),
+                "as_of": out["as_of"],
+            }
         out[name] = block
     return out
 

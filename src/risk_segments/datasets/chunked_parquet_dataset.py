@@ -76,7 +76,12 @@ class ParquetChunks:
         """One whole column (cheap: parquet is columnar)."""
         if self._frame is not None:
             return self._frame[name]
-        return self._file.read(columns=[name]).column(0).to_pandas()
+        try:
+            return self._file.read(columns=[name]).column(0).to_pandas()
+        except (OSError, pa.ArrowException) as err:
+            raise DatasetError(
+                f"'{self._path}' could not be read (column '{name}'): {err}"
+            ) from err
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         if self._frame is not None:

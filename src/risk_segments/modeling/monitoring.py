@@ -2,8 +2,10 @@
 
 `scoring_reference` is saved at training (bins and shares of every feature and
 of the score on the training rows); scoring counts the same bins chunk by chunk
-(`DriftCounter`) and reports the population stability index (`psi`) per feature,
-labelled by `drift_label`. Both scoring engines use these definitions.
+(`DriftCounter`) and reports the population stability index (`psi`) per feature
+with its verdict (`drift_row`): an alarm only where the PSI passes both the
+configured floor and what sampling alone gives for that many rows. Both scoring
+engines use these definitions.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
 from .risk_model import RiskModel, prepare_features
-from .splits import rows_of
 
 PSI_WARNING = 0.25
 PSI_MODERATE = 0.1
@@ -26,16 +28,6 @@ def psi(expected: np.ndarray, actual: np.ndarray) -> float:
     e = np.clip(np.asarray(expected, dtype=float), 1e-4, None)
     a = np.clip(np.asarray(actual, dtype=float), 1e-4, None)
     return float(((a - e) * np.log(a / e)).sum())
-
-
-def drift_label(value: float | np.ndarray) -> str | np.ndarray:
-    """'major (> 0.25)', 'moderate (> 0.1)' or 'none' for a PSI value (or an array)."""
-    labels = np.select(
-        [np.asarray(value) > PSI_WARNING, np.asarray(value) > PSI_MODERATE],
-        [f"major (> {PSI_WARNING})", f"moderate (> {PSI_MODERATE})"],
-        "none",
-    )
-    return str(labels) if np.ndim(value) == 0 else labels
 
 
 def numeric_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -73,15 +65,81 @@ def reference_distributions(
     return out
 
 
+def reference_rows(
+    model_input: pd.DataFrame, schema: dict[str, Any], score: dict[str, Any]
+) -> pd.DataFrame:
+    """The training run's rows as the score run would see them: the newest snapshot
+    for `rows: newest_snapshot`, every row for `rows: all` (labeled or not). Drift is
+    measured against these, so a batch drawn like them raises no alarm."""
+    if score.get("rows") == "newest_snapshot":
+        date = schema["date_column"]
+        return model_input.loc[model_input[date] == model_input[date].max()]
+    return model_input
+
+
 def scoring_reference(
     model_input: pd.DataFrame,
-    data_split: pd.DataFrame,
     risk_model: RiskModel,
     schema: dict[str, Any],
+    score: dict[str, Any],
 ) -> dict[str, Any]:
-    """The reference distributions on the training rows, with the model's scores."""
-    train = rows_of(model_input, data_split, schema, "train")
-    return reference_distributions(train, risk_model, risk_model.predict_proba(train))
+    """The reference distributions of the rows scoring would score, with the model's scores."""
+    rows = reference_rows(model_input, schema, score)
+    return reference_distributions(rows, risk_model, risk_model.predict_proba(rows))
+
+
+def noise_level(bins: int, rows: int, reference_rows: int, quantile: float) -> float:
+    """The PSI that sampling alone exceeds with probability 1 - `quantile`, for two
+    samples of these sizes over `bins` bins (PSI ~ chi2(bins - 1) x (1/n + 1/m))."""
+    if bins < 2 or rows < 1:
+        return 0.0
+    return float(chi2.ppf(quantile, bins - 1) * (1 / rows + 1 / max(reference_rows, 1)))
+
+
+def pooled_psi(
+    expected: np.ndarray, counts: np.ndarray, reference_rows: int, min_count: float = 5
+) -> tuple[float, int]:
+    """PSI with the bins too small to read (expected count under `min_count` in this
+    sample) pooled into one; returns the PSI and the number of bins it used."""
+    expected = np.asarray(expected, dtype=float)
+    counts = np.asarray(counts, dtype=float)
+    rows = counts.sum()
+    if rows == 0:
+        return 0.0, 0
+    small = expected * rows < min_count
+    if small.any() and (~small).any():
+        expected = np.append(expected[~small], expected[small].sum())
+        counts = np.append(counts[~small], counts[small].sum())
+    return psi(expected, counts / rows), int((expected > 0).sum())
+
+
+def drift_row(
+    feature: str,
+    kind: str,
+    expected: np.ndarray,
+    counts: np.ndarray,
+    reference_rows: int,
+    floor: float = PSI_WARNING,
+) -> dict[str, Any]:
+    """PSI of one feature, the level sampling alone would reach, and the verdict."""
+    value, bins = pooled_psi(expected, counts, reference_rows)
+    rows = int(np.sum(counts))
+    major = max(floor, noise_level(bins, rows, reference_rows, 0.999))
+    moderate = max(PSI_MODERATE, noise_level(bins, rows, reference_rows, 0.99))
+    verdict = (
+        f"major (> {major:.3g})"
+        if value > major
+        else f"moderate (> {moderate:.3g})"
+        if value > moderate
+        else "none"
+    )
+    return {
+        "feature": feature,
+        "kind": kind,
+        "psi": value,
+        "alarm_level": major,
+        "drift": verdict,
+    }
 
 
 class DriftCounter:
@@ -111,20 +169,26 @@ class DriftCounter:
                     str(level), 0
                 ) + int(count)
 
-    def psi(self) -> pd.DataFrame:
-        """Population stability index per feature and for the score, largest first."""
+    def psi(self, floor: float = PSI_WARNING) -> pd.DataFrame:
+        """PSI per feature and for the score, largest first, with the level sampling
+        alone would reach for this many rows (`alarm_level`) and the verdict."""
+        m = int(self.reference.get("rows", 0))
         rows = []
         for column, ref in self.reference["numeric"].items():
-            actual = self.numeric[column] / max(self.rows, 1)
             name = "risk_score" if column == SCORE_COLUMN else column
-            rows.append((name, "numeric", psi(np.asarray(ref["shares"]), actual)))
+            rows.append(
+                drift_row(
+                    name, "numeric", np.asarray(ref["shares"]), self.numeric[column], m
+                )
+            )
         for column, ref in self.reference["categorical"].items():
             levels = sorted(set(ref) | set(self.categorical[column]))
             expected = np.array([ref.get(level, 0.0) for level in levels])
-            actual = np.array(
+            counts = np.array(
                 [self.categorical[column].get(level, 0) for level in levels]
-            ) / max(self.rows, 1)
-            rows.append((column, "categorical", psi(expected, actual)))
-        table = pd.DataFrame(rows, columns=["feature", "kind", "psi"])
-        table["drift"] = drift_label(table["psi"].to_numpy())
+            )
+            rows.append(drift_row(column, "categorical", expected, counts, m, floor))
+        table = pd.DataFrame(
+            rows, columns=["feature", "kind", "psi", "alarm_level", "drift"]
+        )
         return table.sort_values("psi", ascending=False, ignore_index=True)

@@ -84,6 +84,7 @@ def score_frame(
     out["atypical"] = atypical
     out["model_version"] = risk_model.info.get("version", "unversioned")
     out["segmentation_version"] = segmentation_model.info.get("version", "unversioned")
+    out["run_id"] = risk_model.info.get("run_id", "unpublished")
     return out
 
 
@@ -91,13 +92,76 @@ def score_frame(
 
 
 def input_name(schema: dict[str, Any]) -> str:
-    """How error messages name the rows to score."""
+    """How error messages name the rows to score: the dataset the user points at them."""
+    if schema.get("namespace"):
+        return f"{schema['namespace']}.score_input"
     return f"{schema.get('source', 'score input').replace('raw_table', 'score_input')}"
 
 
+def check_ids_present(
+    empty_ids: int, examples: list[str], schema: dict[str, Any]
+) -> None:
+    """Stop on rows without an id (the engine counts them over the whole input)."""
+    if empty_ids:
+        raise InvalidInputError(
+            f"{input_name(schema)}: {empty_ids} row(s) have no id in '{schema['id_column']}' "
+            f"({', '.join(examples[:5])}); every row to score needs one"
+        )
+
+
+def check_dates(
+    unreadable: int,
+    unreadable_examples: list[str],
+    future: int,
+    future_examples: list[str],
+    schema: dict[str, Any],
+) -> None:
+    """Stop on unreadable dates, and on dates after the as-of date unless they are
+    to be left out (`future_rows: exclude`)."""
+    date = schema["date_column"]
+    if unreadable:
+        raise InvalidInputError(
+            f"{input_name(schema)}: column '{date}' has {unreadable} unreadable date(s), "
+            f"e.g. {unreadable_examples[:5]}"
+        )
+    if future and schema.get("future_rows", "error") != "exclude":
+        raise InvalidInputError(
+            f"{input_name(schema)}: {future} row(s) dated after the as-of date "
+            f"{schema.get('as_of')} in '{date}', e.g. {future_examples[:5]}; fix the dates, "
+            "run with --params as_of=YYYY-MM-DD, or set future_rows: exclude to leave them "
+            "out and count them"
+        )
+
+
+def check_features_present(
+    non_empty: dict[str, int],
+    risk_model: RiskModel,
+    score: dict[str, Any],
+    schema: dict[str, Any],
+) -> list[str]:
+    """Features the model uses that arrive with no value at all: they change decisions,
+    so they stop the run unless `score.on_empty_feature: warn`. Returns them."""
+    used = set(risk_model.spec["features"])
+    empty = [name for name, count in non_empty.items() if count == 0 and name in used]
+    if empty and score.get("on_empty_feature", "error") == "error":
+        raise InvalidInputError(
+            f"{input_name(schema)}: feature(s) {empty} arrive with no value at all; the "
+            "model uses them, so scores and flags would change. Fix the extract, or set "
+            "score.on_empty_feature: warn to score anyway"
+        )
+    return empty
+
+
 def scoring_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """At scoring, unseen categories and out-of-range values are scored and counted."""
-    return {**schema, "on_unknown_category": "warn", "on_out_of_range": "warn"}
+    """At scoring, unseen categories, out-of-range values and empty columns within a
+    chunk are scored and counted (whole-input rules are checked before scoring)."""
+    return {
+        **schema,
+        "on_unknown_category": "warn",
+        "on_out_of_range": "warn",
+        "on_empty_feature": "warn",
+        "future_rows": "exclude",
+    }
 
 
 def required_columns(schema: dict[str, Any]) -> list[str]:
@@ -182,6 +246,8 @@ def preflight_summary(
     """What the run will score and with which artifacts (logged, and kept in the summary)."""
     preflight = {
         "engine": engine,
+        "run_id": risk_model.info.get("run_id", "unpublished"),
+        "started": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
         "rows_in": rows_in,
         "rows_to_score": rows_to_score,
         "score_rows": score["rows"],
@@ -223,7 +289,10 @@ def score_chunk(
     tolerant = scoring_schema(schema)
     warnings: dict[str, int] = {}
     validated = validate_raw_table(raw, tolerant)
-    for kind, column, count in count_violations(validated, tolerant):
+    to_score = validated
+    if score["rows"] == "newest_snapshot":  # history rows feed features, are not scored
+        to_score = validated.loc[validated[schema["date_column"]] == newest]
+    for kind, column, count in count_violations(to_score, tolerant):
         key = f"{kind} in '{column}'"
         warnings[key] = warnings.get(key, 0) + count
     rows = model_input_from_validated(validated, schema, derived)

@@ -144,7 +144,9 @@ def test_tolerated_input_is_scored_and_counted(trained_dev_catalog, dev_params, 
     table.loc[table.index[8:10], "avg_order_value"] = np.inf
     table.loc[table.index[10:20], "orders_90d"] = np.nan
     table["push_click_rate"] = np.nan
-    scores, report, _ = run_score(trained_dev_catalog, dev_params, CHURN, table)
+    scores, report, _ = run_score(
+        trained_dev_catalog, dev_params, CHURN, table, on_empty_feature="warn"
+    )
     assert len(scores) == len(table)
     assert np.isfinite(scores["risk_score"]).all()
     warnings = report["warnings"]

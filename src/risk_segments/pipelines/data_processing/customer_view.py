@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from risk_segments.schema import InvalidInputError
+
 from .orders import ADAPTERS, check_transactions
 
 logger = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ def to_transactions(raw_orders: Any, options: dict[str, Any]) -> pd.DataFrame:
         raise ValueError(
             f"customer_view.source must be one of {sorted(ADAPTERS)}, got '{source}'"
         )
-    transactions = ADAPTERS[source](raw_orders, options)
+    transactions = _not_after_as_of(ADAPTERS[source](raw_orders, options), options)
     logger.info(
         "%s: %d orders by %d customers, %s to %s",
         source,
@@ -39,12 +41,49 @@ def to_transactions(raw_orders: Any, options: dict[str, Any]) -> pd.DataFrame:
     return transactions.sort_values(["order_time", "order_id"], ignore_index=True)
 
 
+def _not_after_as_of(
+    transactions: pd.DataFrame, options: dict[str, Any]
+) -> pd.DataFrame:
+    """Orders dated after the run's as-of date are refused (or, with
+    `future_rows: exclude`, left out and counted): one wrong date must not move
+    every cutoff into the future."""
+    as_of = options.get("as_of")
+    if not as_of:
+        return transactions
+    future = transactions["order_time"].dt.normalize() > pd.Timestamp(as_of)
+    if not future.any():
+        return transactions
+    name = options.get("source_name", "raw orders")
+    examples = (
+        transactions.loc[future, ["customer_id", "order_time"]]
+        .head(5)
+        .astype(str)
+        .to_dict("records")
+    )
+    if options.get("future_rows", "error") == "exclude":
+        logger.warning(
+            "%s: %d orders dated after the as-of date %s left out (future_rows: exclude), e.g. %s",
+            name,
+            int(future.sum()),
+            as_of,
+            examples,
+        )
+        return transactions.loc[~future].reset_index(drop=True)
+    raise InvalidInputError(
+        f"{name}: {int(future.sum())} order(s) dated after the as-of date {as_of}, e.g. "
+        f"{examples}; fix the dates, run with --params as_of=YYYY-MM-DD, or set "
+        "customer_view.future_rows: exclude to leave them out and count them"
+    )
+
+
 def cutoff_dates(
     transactions: pd.DataFrame, options: dict[str, Any]
 ) -> tuple[list[pd.Timestamp], pd.Timestamp]:
     """Cutoffs every `every_months` month-ends from `first_cutoff`, plus the log's last day
     (the open-horizon cutoff); and the last day of the log."""
     end = transactions["order_time"].max().normalize()
+    if options.get("as_of"):  # a cutoff never passes the as-of date
+        end = min(end, pd.Timestamp(options["as_of"]))
     grid = pd.date_range(
         pd.Timestamp(options["first_cutoff"]),
         end,

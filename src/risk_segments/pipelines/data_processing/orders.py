@@ -96,7 +96,7 @@ def _numbers(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
 
 def _line_numbers(mask: pd.Series, limit: int = 5) -> list[int]:
     """File line numbers of the first flagged rows (line 1 is the header)."""
-    return [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())[:limit]]
+    return [int(i) + 2 for i in mask.index[mask.to_numpy()][:limit]]
 
 
 def _guess_format(text: pd.Series) -> str | None:
@@ -186,9 +186,29 @@ def _mapping(options: Mapping[str, Any]) -> dict[str, str]:
     return {role: name for role, name in columns.items() if name}
 
 
+def _short_lines(raw: pd.DataFrame) -> pd.Series:
+    """Rows whose trailing fields are all missing: a line with fewer fields than the header."""
+    filled = raw.notna().to_numpy()
+    last = np.where(
+        filled.any(axis=1), filled.shape[1] - 1 - np.argmax(filled[:, ::-1], axis=1), -1
+    )
+    return pd.Series(last < filled.shape[1] - 1, index=raw.index)
+
+
 def _empty_keys(raw: pd.DataFrame, mapping: dict[str, str], source: str) -> None:
-    """Every row needs a customer, a date and an amount: say which lines lack one."""
+    """Every row needs a customer, a date and an amount: say which lines lack one,
+    and which lines are short (fewer fields than the header) rather than empty."""
+    short = _short_lines(raw)
+    needed = [mapping[r] for r in ("customer", "date", "amount")]
+    short &= raw[needed].isna().any(axis=1)
     problems = []
+    if short.any():
+        fields = raw.loc[short].notna().sum(axis=1)
+        problems.append(
+            f"{int(short.sum())} short line(s), fewer fields than the header's "
+            f"{raw.shape[1]} (lines {_line_numbers(short)}; e.g. {int(fields.iloc[0])} fields)"
+        )
+        raw = raw.loc[~short]
     for role in ("customer", "date", "amount"):
         text = raw[mapping[role]].astype("string").str.strip()
         empty = text.isna() | (text == "")

@@ -16,26 +16,110 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from risk_segments.datasets.artifact_set_dataset import ArtifactStore
 from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
+from risk_segments.modeling.artifacts import ArtifactSet, data_fingerprint
+from risk_segments.modeling.features import validate_raw_table
 from risk_segments.modeling.monitoring import PSI_WARNING, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel, prepare_features
 from risk_segments.modeling.scoring import (
     check_artifacts,
     check_columns,
+    check_dates,
+    check_features_present,
+    check_ids_present,
     check_not_empty,
     check_unique_keys,
+    input_name,
     preflight_summary,
     score_chunk,
+    scoring_schema,
     snapshot_dates,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
+from risk_segments.schema import (
+    InvalidInputError,
+    Problem,
+    future_rows,
+    merge_problems,
+    schema_error,
+)
 
 logger = logging.getLogger(__name__)
+
+
+def select_artifacts(
+    artifact_set: ArtifactStore | ArtifactSet, score: dict[str, Any]
+) -> tuple[RiskModel, SegmentationModel, dict[str, Any]]:
+    """Exactly one training run's model, segmentation and reference: the newest complete
+    set, or the run named by `score.run_id` (`--params <ns>.score.run_id=...`)."""
+    chosen = (
+        artifact_set
+        if isinstance(artifact_set, ArtifactSet)
+        else artifact_set.load(score.get("run_id"))
+    )
+    logger.info(
+        "Scoring with the artifacts of run %s (trained on %s)",
+        chosen.run_id,
+        chosen.manifest.get("training_data", "data of this session"),
+    )
+    for model in (chosen.risk_model, chosen.segmentation_model):
+        model.info.setdefault("run_id", chosen.run_id)
+    return chosen.risk_model, chosen.segmentation_model, chosen.scoring_reference
 
 
 def is_spark_frame(data: Any) -> bool:
     """A Spark DataFrame (classic or Spark Connect), recognised without importing pyspark."""
     return type(data).__module__.startswith("pyspark.") and hasattr(data, "mapInPandas")
+
+
+def _keys(
+    source: ParquetChunks, schema: dict[str, Any]
+) -> tuple[np.ndarray, pd.Series]:
+    """Ids and snapshot dates of every row, checked: no empty id, no unreadable or
+    (unless excluded) future date. Read column by column: cheap for parquet."""
+    ids = source.column(schema["id_column"])
+    text = ids.astype("string").str.strip()
+    empty = (text.isna() | (text == "")).to_numpy()
+    check_ids_present(
+        int(empty.sum()), [f"row {i + 1}" for i in np.flatnonzero(empty)[:5]], schema
+    )
+    if schema["date_column"] in source.columns:
+        raw_dates = source.column(schema["date_column"])
+        dates = pd.to_datetime(raw_dates, errors="coerce")
+        bad = (dates.isna() & raw_dates.notna()).to_numpy()
+        unreadable = raw_dates[bad].astype(str).unique()[:5].tolist()
+    else:
+        dates, bad, unreadable = snapshot_dates(None, [], source.n_rows, schema), [], []
+    future = future_rows(pd.DataFrame({schema["date_column"]: dates}), schema)
+    check_dates(
+        int(np.sum(bad)),
+        unreadable,
+        int(future.sum()),
+        dates[future].dt.date.astype(str).unique()[:5].tolist(),
+        schema,
+    )
+    return ids.astype(str).to_numpy(), dates.where(~future)
+
+
+def _validate_all(
+    source: ParquetChunks, schema: dict[str, Any]
+) -> tuple[list[Problem], dict[str, int]]:
+    """Every chunk against the schema (problems added up over the whole input), and
+    how many values each feature has."""
+    problems, non_empty = (
+        [],
+        dict.fromkeys([*schema["categorical"], *schema["numeric"]], 0),
+    )
+    for chunk in source:
+        try:
+            validated = validate_raw_table(chunk, scoring_schema(schema))
+        except InvalidInputError as err:
+            problems += err.problems
+            continue
+        for name in non_empty:
+            non_empty[name] += int(validated[name].notna().sum())
+    return merge_problems(problems), non_empty
 
 
 def check_score_input(
@@ -46,7 +130,8 @@ def check_score_input(
     derived: dict[str, Any] | None,
     score: dict[str, Any],
 ) -> dict[str, Any]:
-    """Stop before scoring if the input or the artifacts cannot be trusted; say what to score."""
+    """Stop before scoring (before any output is opened) if the input or the artifacts
+    cannot be trusted, with counts over the whole input; say what will be scored."""
     check_artifacts(risk_model, segmentation_model, schema, derived)
     if is_spark_frame(score_input):
         from .spark import check_spark_input  # noqa: PLC0415 - pyspark is an optional extra
@@ -57,19 +142,20 @@ def check_score_input(
     source = ParquetChunks.of(score_input, score["chunk_size"])
     check_not_empty(source.n_rows, schema)
     check_columns(source.columns, schema)
-    id_col = schema["id_column"]
-    dates = snapshot_dates(source.column, source.columns, source.n_rows, schema)
+    ids, dates = _keys(source, schema)
+    kept = dates.notna().to_numpy()
+    keys = pd.DataFrame({"id": ids[kept], "date": dates[kept].to_numpy()})
+    duplicated = keys.duplicated(keep=False).to_numpy()
+    check_unique_keys(int(duplicated.sum()), list(set(keys["id"][duplicated])), schema)
+    problems, non_empty = _validate_all(source, schema)
+    if problems:
+        raise schema_error(input_name(schema), problems, rows=source.n_rows)
+    empty = check_features_present(non_empty, risk_model, score, schema)
     newest = dates.max()
     to_score = (
-        (dates == newest).to_numpy()
-        if score["rows"] == "newest_snapshot"
-        else np.ones(len(dates), bool)
+        (dates == newest) if score["rows"] == "newest_snapshot" else dates.notna()
     )
-    ids = source.column(id_col).astype(str).to_numpy()
-    keys = pd.DataFrame({"id": ids, "date": dates.to_numpy()})
-    duplicated = keys.duplicated(keep=False).to_numpy()
-    check_unique_keys(int(duplicated.sum()), list(set(ids[duplicated])), schema)
-    return preflight_summary(
+    summary = preflight_summary(
         "pandas",
         int(source.n_rows),
         int(to_score.sum()),
@@ -78,6 +164,11 @@ def check_score_input(
         risk_model,
         segmentation_model,
     )
+    summary["as_of"] = schema.get("as_of")
+    summary["input_fingerprint"] = data_fingerprint(keys)
+    summary["rows_left_out_future"] = int((~kept).sum())
+    summary["empty_features"] = empty
+    return summary
 
 
 def _entity_chunks(
@@ -150,7 +241,10 @@ def _stream(
             f"scored {summary['rows_out']} rows but {summary['rows_to_score']} were to be scored"
         )
     summary["seconds"] = time.perf_counter() - start
-    summary["psi"] = drift.psi().to_dict("records")
+    summary["finished"] = pd.Timestamp.now("UTC").isoformat(timespec="seconds")
+    summary["psi"] = drift.psi(floor=score.get("psi_warning", PSI_WARNING)).to_dict(
+        "records"
+    )
     summary["complete"] = True
 
 
@@ -202,8 +296,9 @@ def score_rows(
 
 def summarise_scoring(
     score_summary: dict[str, Any], score: dict[str, Any]
-) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Check the run was complete, log warnings, and give the PSI table."""
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    """Check the run was complete, log warnings and drift alarms; give the summary, the
+    PSI table and the run's status record (a failed run writes its own, see hooks)."""
     if not score_summary.get("complete"):
         raise RuntimeError(
             "the scores were not fully written before the summary was read; "
@@ -212,13 +307,15 @@ def summarise_scoring(
     for warning, count in score_summary["warnings"].items():
         logger.warning("Scored anyway: %d rows with %s", count, warning)
     monitoring = pd.DataFrame(score_summary["psi"])
-    threshold = score.get("psi_warning", PSI_WARNING)
-    for row in monitoring.loc[monitoring["psi"] > threshold].itertuples():
+    alarms = monitoring.loc[monitoring["drift"].str.startswith("major")]
+    for row in alarms.itertuples():
         logger.warning(
-            "Population drift: PSI of '%s' is %.3f (> %.2f) against training",
+            "Population drift: PSI of '%s' is %.3f, above %.3f (the floor, or what "
+            "sampling alone gives for %d rows)",
             row.feature,
             row.psi,
-            threshold,
+            row.alarm_level,
+            score_summary["rows_out"],
         )
     logger.info(
         "Scored %d rows in %.1f s; %d warnings; largest PSI %.3f ('%s')",
@@ -229,7 +326,19 @@ def summarise_scoring(
         monitoring["feature"].iloc[0] if len(monitoring) else "-",
     )
     report = {k: v for k, v in score_summary.items() if k not in ("psi", "complete")}
-    report["features_above_psi_warning"] = monitoring.loc[
-        monitoring["psi"] > threshold, "feature"
-    ].tolist()
-    return report, monitoring
+    report["drift_alarms"] = alarms["feature"].tolist()
+    report["status"] = "complete"
+    status = {
+        k: report.get(k)
+        for k in (
+            "status",
+            "run_id",
+            "as_of",
+            "input_fingerprint",
+            "rows_in",
+            "rows_out",
+            "started",
+            "finished",
+        )
+    }
+    return report, monitoring, status

@@ -4,19 +4,26 @@ from kedro.pipeline import Pipeline, node
 
 from risk_segments.namespaces import all_namespaces, per_namespace
 
-from .nodes import check_score_input, score_rows, summarise_scoring
+from .nodes import check_score_input, score_rows, select_artifacts, summarise_scoring
 
 
 def create_template() -> Pipeline:
-    """The un-namespaced nodes: rows to score + trained artifacts -> scores, summary, drift."""
+    """The un-namespaced nodes: one training run's artifacts + rows to score ->
+    scores, summary, drift, and the run's status."""
     return Pipeline(
         [
+            node(
+                select_artifacts,
+                ["artifact_set", "params:score"],
+                ["scoring_model", "scoring_segmentation", "scoring_reference_used"],
+                name="select_artifacts",
+            ),
             node(
                 check_score_input,
                 [
                     "score_input",
-                    "risk_model",
-                    "segmentation_model",
+                    "scoring_model",
+                    "scoring_segmentation",
                     "params:schema",
                     "params:derived",
                     "params:score",
@@ -29,9 +36,9 @@ def create_template() -> Pipeline:
                 [
                     "score_input",
                     "score_preflight",
-                    "risk_model",
-                    "segmentation_model",
-                    "scoring_reference",
+                    "scoring_model",
+                    "scoring_segmentation",
+                    "scoring_reference_used",
                     "params:schema",
                     "params:derived",
                     "params:feature_labels",
@@ -43,7 +50,7 @@ def create_template() -> Pipeline:
             node(
                 summarise_scoring,
                 ["score_stream_summary", "params:score"],
-                ["score_summary", "score_monitoring"],
+                ["score_summary", "score_monitoring", "score_status"],
                 name="summarise_scoring",
             ),
         ]

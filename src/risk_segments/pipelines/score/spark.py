@@ -24,10 +24,11 @@ from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from risk_segments.modeling.monitoring import SCORE_COLUMN, drift_label, psi
+from risk_segments.modeling.monitoring import SCORE_COLUMN, drift_row
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
     check_columns,
+    check_ids_present,
     check_not_empty,
     check_unique_keys,
     preflight_summary,
@@ -53,11 +54,14 @@ def check_spark_input(
         score_input = score_input.withColumn(
             date_col, F.lit(as_of.to_pydatetime()).cast("timestamp")
         )
+    empty_id = F.col(id_col).isNull() | (F.trim(F.col(id_col).cast("string")) == "")
     stats = score_input.agg(
         F.count(F.lit(1)).alias("rows"),
         F.max(F.col(date_col).cast("timestamp")).alias("newest"),
+        F.sum(F.when(empty_id, 1).otherwise(0)).alias("empty_ids"),
     ).first()
     check_not_empty(int(stats["rows"] or 0), schema)
+    check_ids_present(int(stats["empty_ids"] or 0), ["(Spark input)"], schema)
     newest = pd.Timestamp(stats["newest"])
     duplicated = (
         score_input.groupBy(
@@ -188,8 +192,10 @@ def score_rows_spark(
         "partitions": partitions,
         "warnings": {},
         "warnings_note": "input warnings are counted by the pandas engine only",
-        "psi": [_score_psi(scores, scoring_reference)],
+        "psi": [_score_psi(scores, scoring_reference, score["psi_warning"])],
         "seconds": time.perf_counter() - start,
+        "as_of": schema.get("as_of"),
+        "finished": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
         "complete": True,
     }
     logger.info(
@@ -201,7 +207,9 @@ def score_rows_spark(
     return scores, summary
 
 
-def _score_psi(scores: SparkDataFrame, reference: dict[str, Any]) -> dict[str, Any]:
+def _score_psi(
+    scores: SparkDataFrame, reference: dict[str, Any], floor: float
+) -> dict[str, Any]:
     """PSI of the risk score against training, from bin counts aggregated on Spark."""
     ref = reference["numeric"][SCORE_COLUMN]
     edges = np.asarray(ref["edges"], dtype=float)
@@ -215,11 +223,11 @@ def _score_psi(scores: SparkDataFrame, reference: dict[str, Any]) -> dict[str, A
     ).otherwise(bucket)
     counts = dict(scores.groupBy(bucket.alias("b")).count().collect())
     actual = np.array([counts.get(i, 0) for i in range(len(edges) + 2)], dtype=float)
-    actual /= max(actual.sum(), 1.0)
-    value = psi(np.asarray(ref["shares"], dtype=float), actual)
-    return {
-        "feature": "risk_score",
-        "kind": "numeric",
-        "psi": value,
-        "drift": drift_label(value),
-    }
+    return drift_row(
+        "risk_score",
+        "numeric",
+        np.asarray(ref["shares"], dtype=float),
+        actual,
+        int(reference.get("rows", 0)),
+        floor,
+    )

@@ -118,12 +118,13 @@ def train_logistic_baseline(
 
 def build_scoring_reference(
     model_input: pd.DataFrame,
-    data_split: pd.DataFrame,
     risk_model: RiskModel,
     schema: dict[str, Any],
+    score: dict[str, Any],
 ) -> dict[str, Any]:
-    """Distributions of every feature and of the score on the training rows (for PSI)."""
-    return scoring_reference(model_input, data_split, risk_model, schema)
+    """Distributions of every feature and of the score on the rows a score run would
+    score from this training data (for drift monitoring)."""
+    return scoring_reference(model_input, risk_model, schema, score)
 
 
 def predict_test_rows(

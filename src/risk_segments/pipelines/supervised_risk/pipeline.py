@@ -75,7 +75,7 @@ def create_template() -> Pipeline:
             ),
             node(
                 build_scoring_reference,
-                ["model_input", "data_split", "risk_model", "params:schema"],
+                ["model_input", "risk_model", "params:schema", "params:score"],
                 "scoring_reference",
                 name="build_scoring_reference",
             ),

@@ -1,0 +1,86 @@
+"""One training run, one set of artifacts: model, segmentation and scoring reference,
+tied together by a manifest.
+
+The manifest names the run, the sha256 of every member file, a hash of the
+parameters that shaped them and a fingerprint of the training data; it is
+written last, so a run that failed half way leaves no manifest and scoring never
+picks up its files. With a signing key the manifest carries an HMAC-SHA256
+signature: then an edited member (even with its checksum edited to match) or
+an unsigned set is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from .risk_model import RiskModel
+from .segmentation import SegmentationModel
+
+UNPUBLISHED = "unpublished"
+
+
+@dataclass
+class ArtifactSet:
+    """What one training run hands to scoring."""
+
+    risk_model: RiskModel
+    segmentation_model: SegmentationModel
+    scoring_reference: dict[str, Any]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id", UNPUBLISHED))
+
+
+def params_hash(*blocks: Any) -> str:
+    """sha256 of the parameters that shaped a run (canonical JSON)."""
+    text = json.dumps(blocks, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """A fingerprint of a table's rows and values (order-sensitive), with its size."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    digest = hashlib.sha256(hashed.tobytes()).hexdigest()[:32]
+    return f"{len(frame)}x{frame.shape[1]}:{digest}"
+
+
+def canonical(manifest: dict[str, Any]) -> bytes:
+    """The manifest's bytes as signed: every key but the signature, sorted."""
+    body = {k: v for k, v in manifest.items() if k != "signature"}
+    return json.dumps(body, sort_keys=True).encode("utf-8")
+
+
+def sign(manifest: dict[str, Any], key: str) -> str:
+    """HMAC-SHA256 of the manifest with the signing key."""
+    return hmac.new(
+        key.encode("utf-8"), canonical(manifest), hashlib.sha256
+    ).hexdigest()
+
+
+def verify(manifest: dict[str, Any], key: str | None, where: str) -> None:
+    """With a key, the manifest must carry a valid signature; without one, nothing to check."""
+    if not key:
+        return
+    signature = manifest.get("signature")
+    if not signature:
+        raise ArtifactError(
+            f"{where}: the artifact set is not signed, but a signing key is configured; "
+            "retrain with the key, or remove the key to accept unsigned sets"
+        )
+    if not hmac.compare_digest(signature, sign(manifest, key)):
+        raise ArtifactError(
+            f"{where}: the artifact set's signature does not match: its manifest or a "
+            "member was changed after training; refusing to score with it"
+        )
+
+
+class ArtifactError(ValueError):
+    """An artifact set is incomplete, mixed, edited or unsigned; the message says which."""

@@ -1,0 +1,5 @@
+"""publish: the training run's artifacts as one set, manifest last."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]
