@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -110,3 +114,40 @@ def run_score(catalog, params, namespace, score_input, chunk_size=1000, **overri
 TABULAR_NAMESPACES = ("seller_risk", "customer_churn")
 ORDER_LOG_NAMESPACES = ("repeat_purchase",)
 ALL_NAMESPACES = TABULAR_NAMESPACES + ORDER_LOG_NAMESPACES
+
+
+def copy_project(target: Path, *, local_env: str | None = None) -> Path:
+    """A copy of the project (source, configuration, the shipped order log) to run
+    `kedro` in; `local_env` becomes its conf/local (else conf/local is empty)."""
+    for item in ("pyproject.toml", ".telemetry"):
+        shutil.copy(PROJECT_ROOT / item, target / item)
+    shutil.copytree(
+        PROJECT_ROOT / "conf", target / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    if local_env:
+        shutil.copytree(PROJECT_ROOT / "conf" / local_env, target / "conf" / "local")
+    else:
+        (target / "conf" / "local").mkdir()
+    shutil.copytree(
+        PROJECT_ROOT / "src",
+        target / "src",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    cdnow = Path("data") / "01_raw" / "cdnow"
+    shutil.copytree(PROJECT_ROOT / cdnow, target / cdnow)
+    return target
+
+
+def kedro_cli(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`kedro <args>` in a project folder, as a user types it (no telemetry)."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
+    env.pop("KEDRO_ENV", None)
+    return subprocess.run(
+        [sys.executable, "-m", "kedro", *args],
+        check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )

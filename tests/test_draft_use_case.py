@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ from risk_segments.drafting import (
 )
 from risk_segments.synthetic.user_tables import churn_table, order_log
 from risk_segments.use_cases import declared
-from tests.helpers import PROJECT_ROOT
+from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli
 
 ENTITY = "telco_churn"
 ORDERS = "shop_repeat"
@@ -142,17 +141,7 @@ def load_config_at(project: Path):
 
 
 def _kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    env.pop("KEDRO_ENV", None)
-    return subprocess.run(
-        [sys.executable, "-m", "kedro", *args],
-        check=False,
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return kedro_cli(project, *args)
 
 
 def _ok(done: subprocess.CompletedProcess) -> str:
@@ -163,16 +152,7 @@ def _ok(done: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope="module")
 def drafted(tmp_path_factory) -> Path:
     """A copy of the project where a user drafted and ran two use cases of their own."""
-    project = tmp_path_factory.mktemp("user_project")
-    for item in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / item, project / item)
-    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=_no_local)
-    (project / "conf" / "local").mkdir()  # a fresh checkout: personal overrides empty
-    shutil.copytree(
-        PROJECT_ROOT / "src",
-        project / "src",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    project = copy_project(tmp_path_factory.mktemp("user_project"))
     inbox = project / "inbox"
     inbox.mkdir()
     churn_table(1500, seed=5, n_unlabeled=100).to_csv(

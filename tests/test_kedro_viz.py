@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ALL_NAMESPACES, ORDER_LOG_NAMESPACES, PROJECT_ROOT
+from tests.helpers import (
+    ALL_NAMESPACES,
+    ORDER_LOG_NAMESPACES,
+    copy_project,
+    kedro_cli,
+)
 
 LAYERS = ["raw", "intermediate", "model_input", "models", "model_output", "reporting"]
 PREVIEWS = {
@@ -28,16 +29,7 @@ PREVIEWS = {
 
 
 def _kedro(project: Path, *args: str) -> None:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "1"}
-    done = subprocess.run(
-        [sys.executable, "-m", "kedro", *args],
-        check=False,
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    done = kedro_cli(project, *args)
     assert done.returncode == 0, (
         f"kedro {' '.join(args)} failed:\n{done.stderr[-3000:]}"
     )
@@ -46,21 +38,8 @@ def _kedro(project: Path, *args: str) -> None:
 @pytest.fixture(scope="module")
 def viz_api(tmp_path_factory) -> Path:
     """`kedro run` then `kedro viz build --include-previews` in a copy of the project on dev data."""
-    project = tmp_path_factory.mktemp("project")
-    for item in ("pyproject.toml", ".telemetry"):
-        shutil.copy(PROJECT_ROOT / item, project / item)
-    shutil.copytree(
-        PROJECT_ROOT / "conf", project / "conf", ignore=shutil.ignore_patterns("local")
-    )
     # `kedro viz build` reads the default environment (local): make it the dev sizes
-    shutil.copytree(PROJECT_ROOT / "conf" / "dev", project / "conf" / "local")
-    shutil.copytree(
-        PROJECT_ROOT / "src",
-        project / "src",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
-    cdnow = Path("data") / "01_raw" / "cdnow"  # the shipped order log
-    shutil.copytree(PROJECT_ROOT / cdnow, project / cdnow)
+    project = copy_project(tmp_path_factory.mktemp("project"), local_env="dev")
     _kedro(project, "run")
     _kedro(project, "viz", "build", "--include-previews")
     return project / "build" / "api"
