@@ -94,6 +94,27 @@ def fit_fixed_trees(
     return model.fit(X, y)
 
 
+def fit_multiclass(
+    X: pd.DataFrame, y: np.ndarray, *, seed: int = 0, iterations: int = 400
+) -> CatBoostClassifier:
+    """A multi-class CatBoost with fixed trees (the separability ceiling of segments)."""
+    model = CatBoostClassifier(
+        **catboost_params(
+            {
+                "iterations": iterations,
+                "learning_rate": 0.1,
+                "depth": 6,
+                "thread_count": 2,
+            },
+            [],
+            early_stopping=False,
+            random_seed=seed,
+        ),
+        loss_function="MultiClass",
+    )
+    return model.fit(X, y)
+
+
 def cross_fitted_platt(raw: np.ndarray, y: np.ndarray, seed: int) -> np.ndarray:
     """Platt-scaled probabilities for each validation row from a fit on the other half."""
     out = np.empty(len(raw))

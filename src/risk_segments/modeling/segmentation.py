@@ -25,7 +25,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import adjusted_rand_score, silhouette_score
+from sklearn.metrics import accuracy_score, adjusted_rand_score, silhouette_score
+from sklearn.mixture import GaussianMixture
 
 logger = logging.getLogger(__name__)
 CLIP = 5.0
@@ -52,6 +53,11 @@ class SegmentationModel:
         default_factory=lambda: np.empty(0, dtype=int)
     )
     atypical_distance: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # gmm: mixture weights and the Cholesky factors of the precisions (k x d x d;
+    # diagonal models store them as k x d)
+    weights: np.ndarray = field(default_factory=lambda: np.empty(0))
+    precisions_cholesky: np.ndarray = field(default_factory=lambda: np.empty(0))
+    covariance_type: str = ""
     segment_names: dict[int, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -103,6 +109,14 @@ class SegmentationModel:
                 dist = np.sqrt(np.maximum(d2[np.arange(len(block)), best], 0))
                 atypical[start : start + chunk] = dist > self.atypical_distance[best]
             return segments, atypical
+        if self.algorithm == "gmm":
+            for start in range(0, len(Z), chunk):
+                scores = self._log_likelihoods(Z[start : start + chunk])
+                best = np.argmax(scores, axis=1)
+                segments[start : start + chunk] = best
+                fit = -scores[np.arange(len(best)), best]
+                atypical[start : start + chunk] = fit > self.atypical_distance[best]
+            return segments, atypical
         tree = cKDTree(self.prototypes)
         dist, idx = tree.query(Z, k=1, workers=-1)
         raw = self.prototype_segments[idx]
@@ -112,6 +126,27 @@ class SegmentationModel:
         )  # noise prototypes are stored as -segment-1
         atypical[:] = noise | (dist > self.atypical_distance[segments])
         return segments, atypical
+
+    def _log_likelihoods(self, Z: np.ndarray) -> np.ndarray:
+        """log(weight) + log N(z | mean, covariance) per row and component (numpy only)."""
+        d = Z.shape[1]
+        out = np.empty((len(Z), self.n_segments))
+        for s in range(self.n_segments):
+            chol = self.precisions_cholesky[s]
+            diff = Z - self.centroids[s]
+            if chol.ndim == 1:  # diagonal
+                y = diff * chol
+                log_det = np.log(chol).sum()
+            else:
+                y = diff @ chol
+                log_det = np.log(np.diag(chol)).sum()
+            out[:, s] = (
+                np.log(self.weights[s])
+                - 0.5 * (y**2).sum(axis=1)
+                + log_det
+                - 0.5 * d * np.log(2 * np.pi)
+            )
+        return out
 
     def assign(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Segment id and atypical flag for every row of a table."""
@@ -164,7 +199,16 @@ def embed(
     """Fit preprocessing + PCA on `frame`; return the fitted state and the embedded rows."""
     prep = _fit_preprocessing(frame, params)
     Z_full = _pca_input(frame, prep)
-    n_components = min(int(params["n_components"]), Z_full.shape[1])
+    wanted = params.get("n_components")
+    if wanted is None:  # no reduction: the scaled features themselves
+        width = Z_full.shape[1]
+        prep["pca_mean"], prep["pca_components"] = np.zeros(width), np.eye(width)
+        prep["explained_variance"] = 1.0
+        return prep, Z_full
+    # an integer: that many components; a share below 1: as many as explain it
+    n_components = (
+        float(wanted) if 0 < float(wanted) < 1 else min(int(wanted), Z_full.shape[1])
+    )
     pca = PCA(n_components=n_components, random_state=seed).fit(Z_full)
     prep["pca_mean"] = pca.mean_
     prep["pca_components"] = pca.components_
@@ -230,6 +274,69 @@ def choose_k(
     return int(best["k"]), table
 
 
+def _gmm(Z: np.ndarray, k: int, seed: int, options: dict[str, Any]) -> GaussianMixture:
+    return GaussianMixture(
+        n_components=k,
+        covariance_type=options.get("covariance_type", "full"),
+        n_init=int(options.get("n_init", 2)),
+        reg_covar=float(options.get("reg_covar", 1e-4)),
+        max_iter=int(options.get("max_iter", 200)),
+        random_state=seed,
+    ).fit(Z)
+
+
+def choose_gmm(
+    Z: np.ndarray, params: dict[str, Any], seed: int
+) -> tuple[GaussianMixture, list[dict[str, float]]]:
+    """A Gaussian mixture with k chosen label-free: the lowest BIC among the k whose
+    refits on resamples agree (ARI) well enough; then refitted on all rows."""
+    options = {**params.get("kmeans", {}), **params.get("gmm", {})}
+    rng = np.random.default_rng(seed)
+    sample = Z[
+        rng.choice(len(Z), size=min(len(Z), options["selection_sample"]), replace=False)
+    ]
+    table = []
+    for k in range(options["k_min"], options["k_max"] + 1):
+        start = time.perf_counter()
+        model = _gmm(sample, k, seed, options)
+        labels = model.predict(sample)
+        agreement = []
+        for r in range(int(options.get("stability_resamples", 2))):
+            rows = rng.choice(len(sample), size=len(sample), replace=True)
+            refit = _gmm(sample[rows], k, seed + r + 1, options)
+            agreement.append(adjusted_rand_score(labels, refit.predict(sample)))
+        row = {
+            "k": k,
+            "bic": float(model.bic(sample)),
+            "bootstrap_ari": float(np.mean(agreement)),
+        }
+        table.append(row)
+        logger.info(
+            "  k=%d: BIC %.0f, bootstrap ARI %.3f (%.1f s)",
+            k,
+            row["bic"],
+            row["bootstrap_ari"],
+            time.perf_counter() - start,
+        )
+    stable = [
+        r for r in table if r["bootstrap_ari"] >= options["min_bootstrap_ari"]
+    ] or table
+    best = min(stable, key=lambda r: r["bic"])
+    return _gmm(Z, int(best["k"]), seed, options), table
+
+
+def _cholesky(mixture: GaussianMixture) -> np.ndarray:
+    """Per component the Cholesky factor of the precision (diag: a vector)."""
+    chol = mixture.precisions_cholesky_
+    if mixture.covariance_type == "full":
+        return np.asarray(chol)
+    if mixture.covariance_type == "diag":
+        return np.asarray(chol)
+    if mixture.covariance_type == "spherical":
+        return np.repeat(np.asarray(chol)[:, None], mixture.means_.shape[1], axis=1)
+    return np.repeat(np.asarray(chol)[None], mixture.n_components, axis=0)  # tied
+
+
 def _atypical_cutoffs(
     Z: np.ndarray, labels: np.ndarray, reference: np.ndarray, quantile: float, k: int
 ) -> np.ndarray:
@@ -261,6 +368,27 @@ def fit_segmentation(
         centroids = model.cluster_centers_
         extra = {"atypical_distance": _atypical_cutoffs(Z, labels, dist, quantile, k)}
         info.update(k=k, k_selection=table)
+    elif algorithm == "gmm":
+        mixture, table = choose_gmm(Z, params, seed)
+        labels = mixture.predict(Z).astype(np.int32)
+        k = mixture.n_components
+        fitted = SegmentationModel(
+            **prep,
+            algorithm="gmm",
+            centroids=mixture.means_,
+            weights=mixture.weights_,
+            precisions_cholesky=_cholesky(mixture),
+            covariance_type=mixture.covariance_type,
+        )
+        misfit = -fitted._log_likelihoods(Z)[np.arange(len(Z)), labels]
+        extra = {
+            "atypical_distance": _atypical_cutoffs(Z, labels, misfit, quantile, k),
+            "weights": mixture.weights_,
+            "precisions_cholesky": _cholesky(mixture),
+            "covariance_type": mixture.covariance_type,
+        }
+        centroids = mixture.means_
+        info.update(k=k, k_selection=table, chosen_by="lowest BIC among stable k")
     elif algorithm == "hdbscan":
         import hdbscan
 
@@ -299,7 +427,7 @@ def fit_segmentation(
         )
     else:
         raise ValueError(
-            f"segmentation.algorithm must be 'kmeans' or 'hdbscan', got '{algorithm}'"
+            f"segmentation.algorithm must be 'kmeans', 'gmm' or 'hdbscan', got '{algorithm}'"
         )
     model = SegmentationModel(
         **prep, algorithm=algorithm, centroids=centroids, info=info, **extra
@@ -338,4 +466,26 @@ def with_default_features(
         **segmentation,
         "features": list(features),
         "log_features": list(log_features),
+    }
+
+
+def separability_ceiling(
+    features: pd.DataFrame, groups: np.ndarray, seed: int = 0, rows: int = 40_000
+) -> dict[str, float]:
+    """What the features can tell apart at all: a supervised multi-class CatBoost
+    trained on half the rows with the true group, scored on the other half (ARI
+    and accuracy). For evaluation on simulated data only; never shapes a segment."""
+    from .fitting import fit_multiclass  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    picked = rng.permutation(len(features))[:rows]
+    X = features.iloc[picked].reset_index(drop=True).astype(float)
+    y = np.asarray(groups)[picked]
+    half = len(X) // 2
+    model = fit_multiclass(X.iloc[:half], y[:half], seed=seed)
+    predicted = np.asarray(model.predict(X.iloc[half:])).ravel()
+    return {
+        "ari": float(adjusted_rand_score(y[half:], predicted)),
+        "accuracy": float(accuracy_score(y[half:], predicted)),
+        "rows": int(len(X)),
     }

@@ -137,7 +137,14 @@ def test_profiles_and_stability_on_dev_data(trained_dev_catalog, dev_params, nam
     )
     assert 0 <= stability["resampling"]["ari_mean"] <= 1
     assert len(stability["resampling"]["jaccard_per_segment"]) == model.n_segments
-    assert stability["truth_recovery"]["truth_coverage"] == pytest.approx(1.0)
+    recovery = stability["truth_recovery"]
+    assert recovery["truth_coverage"] == pytest.approx(1.0)
+    # the ceiling: a supervised model of the archetype does better than chance, and the
+    # share found is the segments' ARI on the same held-out rows over it
+    assert 0.2 < recovery["ceiling_ari"] <= 1 and recovery["ceiling_accuracy"] > 1 / 6
+    assert recovery["share_of_recoverable_found"] == pytest.approx(
+        recovery["segments_ari_on_ceiling_rows"] / recovery["ceiling_ari"]
+    )
     if namespace == "seller_risk":
         mom = stability["month_over_month"]
         assert 0 < mom["share_keeping_segment"] <= 1

@@ -138,6 +138,13 @@ def comparison_table(
                 stability_text
                 + (
                     f"; agreement with the true archetypes ARI {_num(truth['ari_vs_true_archetype'], 2)}"
+                    + (
+                        f" against a ceiling of {_num(truth['ceiling_ari'], 2)} (a supervised model "
+                        f"of the archetype from the same features): {_pct(truth['share_of_recoverable_found'], 0)} "
+                        "of the recoverable structure found"
+                        if truth.get("ceiling_ari")
+                        else ""
+                    )
                     if truth
                     else ""
                 )

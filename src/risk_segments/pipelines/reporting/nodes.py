@@ -265,6 +265,10 @@ def compare_approaches(
             "atypical_share": atypical_share(segment_profiles),
             "share_keeping_segment": mom["share_keeping_segment"] if mom else None,
             "ari_vs_true_archetype": truth["ari_vs_true_archetype"] if truth else None,
+            "ceiling_ari": truth.get("ceiling_ari") if truth else None,
+            "share_of_recoverable_found": truth.get("share_of_recoverable_found")
+            if truth
+            else None,
         },
         "recommendation": recommendation(facts, score),
         "model_card": model_card(facts, test_predictions, schema, report),

@@ -322,7 +322,7 @@ def check_segment_stability(
             segments[labeled], segments[~labeled], k
         )
     result["truth_recovery"] = (
-        truth_recovery(segment_assignments, segmentation_model, truth, list(keys))
+        truth_recovery(segment_assignments, segmentation_model, truth, list(keys), rows)
         if has_truth
         else None
     )
