@@ -195,6 +195,35 @@ def test_truncated_and_corrupt_parquet_files_are_named(raw, tmp_path):
             source.column(name)
 
 
+def test_a_non_utf8_file_is_named(tmp_path):
+    from kedro_datasets.pandas import CSVDataset
+
+    path = tmp_path / "orders.csv"
+    path.write_bytes("who,when,paid\nJosé,2024-01-01,3\n".encode("latin-1"))
+    with pytest.raises(DatasetError, match=r"orders\.csv"):
+        CSVDataset(filepath=str(path)).load()
+
+
+def test_a_refused_input_leaves_the_earlier_scores_intact(
+    trained_dev_catalog, dev_params, raw, tmp_path
+):
+    from risk_segments.pipelines.score import create_pipeline
+    from tests.helpers import run_in_memory
+
+    catalog = trained_dev_catalog
+    target = tmp_path / "scores.parquet"
+    catalog[f"{CHURN}.scores"] = ChunkedParquetDataset(filepath=str(target))
+    catalog[f"{CHURN}.score_input"] = raw[CHURN]
+    pipeline = create_pipeline().only_nodes_with_namespaces([CHURN])
+    run_in_memory(pipeline, catalog)
+    before = target.read_bytes()
+    assert len(pd.read_parquet(target)) == len(raw[CHURN])
+    catalog[f"{CHURN}.score_input"] = raw[CHURN].drop(columns=["orders_90d"])
+    with pytest.raises(Exception, match="missing column"):
+        run_in_memory(pipeline, catalog)
+    assert target.read_bytes() == before
+
+
 def test_a_failed_score_run_leaves_a_failure_record(tmp_path):
     class Node:
         def __init__(self, namespace):

@@ -135,6 +135,17 @@ def evaluate_scores(
     return result
 
 
+BOOTSTRAP_BUDGET = 20_000_000  # row-replicates: 200 replicates up to 100K test rows
+
+
+def bootstrap_count(requested: int, rows: int, floor: int = 50) -> int:
+    """Bootstrap replicates for a test set of `rows` rows: as requested, but no more
+    than the budget allows on a large table (and never fewer than `floor`)."""
+    if requested <= 0:
+        return 0
+    return int(min(requested, max(floor, BOOTSTRAP_BUDGET // max(rows, 1))))
+
+
 def best_f1_threshold(y: np.ndarray, score: np.ndarray) -> float:
     """The score threshold that maximises F1 (flag rows with score >= threshold)."""
     y = np.asarray(y, dtype=float)

@@ -18,7 +18,7 @@ from sklearn.metrics import roc_curve
 
 from risk_segments.modeling.features import numeric_features
 from risk_segments.modeling.fitting import fit_spend_model
-from risk_segments.modeling.metrics import evaluate_scores
+from risk_segments.modeling.metrics import bootstrap_count, evaluate_scores
 from risk_segments.modeling.risk_model import RiskModel, feature_spec
 from risk_segments.modeling.spend_model import SpendModel
 from risk_segments.modeling.splits import rows_of
@@ -168,7 +168,10 @@ def evaluate_propensity(
     y, p = test["label"].to_numpy(), test["risk_score"].to_numpy()
     actual = test[column].to_numpy(dtype=float)
     evaluation = supervised["evaluation"]
-    boot = {"n_bootstrap": evaluation["n_bootstrap"], "seed": evaluation["seed"]}
+    boot = {
+        "n_bootstrap": bootstrap_count(evaluation["n_bootstrap"], len(y)),
+        "seed": evaluation["seed"],
+    }
     keep = ("roc_auc", "pr_auc", "lift_top_decile", "recall_top_10pct")
     rfm = _rfm_score(rows_of(model_input, data_split, schema, "train"), test)
     spend_if_buy = spend_model.predict_spend(test)

@@ -22,6 +22,7 @@ from risk_segments.modeling.features import numeric_features
 from risk_segments.modeling.fitting import augment_missing_block, fit_risk_model
 from risk_segments.modeling.metrics import (
     best_f1_threshold,
+    bootstrap_count,
     calibration_table,
     evaluate_scores,
     log_test_metrics,
@@ -176,7 +177,10 @@ def evaluate_risk_model(
     """Test-set metrics with 95% intervals for the model, the baselines and the oracle."""
     evaluation = supervised["evaluation"]
     y = test_predictions["label"].to_numpy()
-    boot = {"n_bootstrap": evaluation["n_bootstrap"], "seed": evaluation["seed"]}
+    boot = {
+        "n_bootstrap": bootstrap_count(evaluation["n_bootstrap"], len(y)),
+        "seed": evaluation["seed"],
+    }
     scores = {c: test_predictions[c] for c in ("risk_score", "logistic_score")}
     model = evaluate_scores(
         y, scores["risk_score"], threshold=risk_model.thresholds["decision"], **boot
