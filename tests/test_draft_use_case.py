@@ -272,3 +272,37 @@ def test_the_order_log_scores_every_customer_at_the_newest_cutoff(drafted):
     assert transactions["amount"].sum() == pytest.approx(
         pd.to_numeric(log["Total (EUR)"]).sum()
     )
+
+
+def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path):
+    months = pd.date_range("2025-01-31", periods=6, freq="ME")
+    parts = []
+    for i, month in enumerate(months):
+        part = churn_table(400, seed=10 + i)
+        part["customerID"] = [f"C-{j:04d}" for j in range(len(part))]
+        part["month_end"] = month.date().isoformat()
+        parts.append(part)
+    path = _write(pd.concat(parts, ignore_index=True), tmp_path / "panel.csv")
+    draft = draft_tabular(
+        "panel", path, tmp_path, "customerID", "Churn", date="month_end"
+    )
+    assert "strategy: time" in draft.parameters
+    assert "rows: newest_snapshot" in draft.parameters
+    assert 'date_column: "month_end"' in draft.parameters
+    assert "date_in_table" not in draft.parameters
+
+
+def test_an_order_log_too_short_for_three_cutoffs_is_refused(tmp_path):
+    from risk_segments.drafting import draft_order_log
+
+    log = order_log(100, seed=3, days=120)
+    path = _write(log, tmp_path / "orders.csv")
+    columns = {
+        "customer": "Client Ref",
+        "date": "Purchased At",
+        "amount": "Total (EUR)",
+        "quantity": None,
+        "order_id": "Basket",
+    }
+    with pytest.raises(DraftError, match=r"fewer than 3 cutoffs.*--horizon-days"):
+        draft_order_log("short", path, tmp_path, columns, horizon_days=90)
