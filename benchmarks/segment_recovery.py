@@ -93,11 +93,14 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int)
     parser.add_argument("--persistence", type=float)
+    parser.add_argument("--archetypes", type=int, help="fewer than the 6 archetypes")
     parser.add_argument("--rows", type=int, default=40_000)
     parser.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
     args = parser.parse_args()
     for source in args.source:
-        rows, params, schema = load(source, args.seed, args.persistence, None)
+        rows, params, schema = load(
+            source, args.seed, args.persistence, args.archetypes
+        )
         rng = np.random.default_rng(0)
         rows = rows.iloc[rng.permutation(len(rows))[: args.rows]].reset_index(drop=True)
         half = len(rows) // 2
@@ -114,7 +117,7 @@ def main() -> None:
         )
         print(
             f"\n{source} (seed {args.seed}, persistence {args.persistence}, archetypes "
-            f"default), {len(rows):,} rows: ceiling ARI "
+            f"{args.archetypes or 6}), {len(rows):,} rows: ceiling ARI "
             f"{ceiling['ari']:.3f}, accuracy {ceiling['accuracy']:.3f} ({time.perf_counter() - start:.0f} s)"
         )
         truth = held["true_archetype"].to_numpy()

@@ -90,6 +90,9 @@ class CustomerBaseConfig:
     engagement_missing_rate: float = 0.08
     profile_missing_rate: float = 0.03
     tracking_gap_missing_rate: float = 0.7
+    n_archetypes: int = (
+        6  # fewer: the first n archetypes only (a check of segmentation)
+    )
 
 
 def generate_customer_base(
@@ -109,10 +112,21 @@ def generate_customer_base(
     tracking_gap[rng.choice(established, size=n_gap, replace=False)] = True
     labeled = ~recent & ~tracking_gap
 
+    if not 2 <= cfg.n_archetypes <= len(ARCHETYPES):
+        raise ValueError(f"n_archetypes must be in [2, {len(ARCHETYPES)}]")
+    recent_mix, established_mix = (
+        (RECENT_MIX, ESTABLISHED_MIX)
+        if cfg.n_archetypes == len(ARCHETYPES)
+        else (
+            RECENT_MIX[: cfg.n_archetypes] / RECENT_MIX[: cfg.n_archetypes].sum(),
+            ESTABLISHED_MIX[: cfg.n_archetypes]
+            / ESTABLISHED_MIX[: cfg.n_archetypes].sum(),
+        )
+    )
     archetype = np.where(
         recent,
-        rng.choice(len(ARCHETYPES), size=n, p=RECENT_MIX),
-        rng.choice(len(ARCHETYPES), size=n, p=ESTABLISHED_MIX),
+        rng.choice(len(recent_mix), size=n, p=recent_mix),
+        rng.choice(len(established_mix), size=n, p=established_mix),
     )
     traits = ARCHETYPE_MEANS[archetype] + rng.normal(0, cfg.trait_sd, (n, len(LATENTS)))
     eng, intensity, price, sat, fading = (traits[:, j] for j in range(len(LATENTS)))

@@ -112,6 +112,9 @@ class SellerPanelConfig:
     ad_missing_rate: float = 0.12
     contact_missing_rate: float = 0.06
     new_seller_missing_multiplier: float = 3.5
+    n_archetypes: int = (
+        6  # fewer: the first n archetypes only (a check of segmentation)
+    )
 
 
 def _pick(
@@ -120,9 +123,15 @@ def _pick(
     return rng.choice(len(options), size=n, p=np.asarray(shares) / np.sum(shares))
 
 
-def _transition_matrix(persistence: float) -> np.ndarray:
-    moves = ARCHETYPE_MOVES / ARCHETYPE_MOVES.sum(axis=1, keepdims=True)
-    return persistence * np.eye(len(ARCHETYPES)) + (1.0 - persistence) * moves
+def _first(mix: np.ndarray, k: int) -> np.ndarray:
+    """The mix over the first k archetypes (the full one, untouched, when k is all)."""
+    return mix if k == len(mix) else mix[:k] / mix[:k].sum()
+
+
+def _transition_matrix(persistence: float, k: int = len(ARCHETYPES)) -> np.ndarray:
+    moves = ARCHETYPE_MOVES if k == len(ARCHETYPES) else ARCHETYPE_MOVES[:k, :k]
+    moves = moves / moves.sum(axis=1, keepdims=True)
+    return persistence * np.eye(k) + (1.0 - persistence) * moves
 
 
 def _simulate_months(cfg: SellerPanelConfig, rng: np.random.Generator) -> dict:
@@ -136,7 +145,9 @@ def _simulate_months(cfg: SellerPanelConfig, rng: np.random.Generator) -> dict:
             np.repeat(np.arange(1, cfg.n_months, dtype=np.int16), n_entrants),
         ]
     )
-    transition = _transition_matrix(cfg.persistence)
+    if not 2 <= cfg.n_archetypes <= len(ARCHETYPES):
+        raise ValueError(f"n_archetypes must be in [2, {len(ARCHETYPES)}]")
+    transition = _transition_matrix(cfg.persistence, cfg.n_archetypes)
     seller_effect = rng.normal(
         0.0, cfg.seller_effect_sd, size=(n_sellers, len(LATENTS))
     )
@@ -159,8 +170,8 @@ def _simulate_months(cfg: SellerPanelConfig, rng: np.random.Generator) -> dict:
             moving = np.flatnonzero(active)
             archetype[moving] = choice_by_row(rng, transition[archetype[moving]])
         entering = np.flatnonzero((entry_month == month) & ~exited & ~active)
-        mix = INITIAL_MIX if month == 0 else ENTRANT_MIX
-        archetype[entering] = rng.choice(len(ARCHETYPES), size=len(entering), p=mix)
+        mix = _first(INITIAL_MIX if month == 0 else ENTRANT_MIX, cfg.n_archetypes)
+        archetype[entering] = rng.choice(len(mix), size=len(entering), p=mix)
         active[entering] = True
 
         idx = np.flatnonzero(active)

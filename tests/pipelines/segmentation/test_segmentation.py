@@ -67,11 +67,13 @@ def test_fit_is_deterministic_for_a_seed(seller_rows, seller_params):
     ) or not np.array_equal(other.centroids, _fit(seller_rows, seller_params).centroids)
 
 
-@pytest.mark.parametrize("algorithm", ["kmeans", "hdbscan"])
+@pytest.mark.parametrize("algorithm", ["kmeans", "gmm", "hdbscan"])
 def test_assigning_the_training_rows_reproduces_the_fitted_labels(
     seller_rows, seller_params, algorithm
 ):
     params = {**seller_params["segmentation"], "algorithm": algorithm}
+    if algorithm == "hdbscan":  # density clustering wants a few dimensions
+        params["n_components"] = 8
     sample = seller_rows.drop(columns=[seller_params["schema"]["label_column"]]).sample(
         2500, random_state=0
     )
