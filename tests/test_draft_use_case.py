@@ -10,7 +10,6 @@ timestamps with times, prefixed ids, shuffled rows and an extra column.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,14 +103,16 @@ def test_an_existing_use_case_is_not_overwritten(tmp_path):
     check_name("new_case", conf, force=False)
 
 
-def test_the_draft_loads_as_configuration_with_text_levels(tmp_path):
+def test_the_draft_loads_as_configuration_with_text_levels(tmp_path, monkeypatch):
     """YAML reads Yes/No as booleans unless quoted: the levels must stay text."""
     project = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=_no_local)
     path = _write(churn_table(800, seed=4, n_unlabeled=50), project / "t.csv")
     draft = draft_tabular(ENTITY, path, project, "customerID", "Churn")
     write_draft(draft, project / "conf" / "base", ENTITY)
-    os.chdir(project)
+    monkeypatch.chdir(project)
+    # the loader made here must not stay the active one after the test
+    monkeypatch.setattr("risk_segments.use_cases._active", None)
     params = load_config_at(project)["parameters"]
     assert declared(params)[ENTITY] == "tabular"
     schema = params[ENTITY]["schema"]
