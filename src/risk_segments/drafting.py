@@ -296,7 +296,7 @@ def single_column_auc(values: pd.Series, y: np.ndarray, choice: ColumnChoice) ->
 
 def q(value: Any) -> str:
     """A YAML scalar: JSON quoting is valid YAML and keeps '0', 'Yes', 'null' as text."""
-    return json.dumps(value) if isinstance(value, str) else json.dumps(value)
+    return json.dumps(value)
 
 
 def key(name: str) -> str:

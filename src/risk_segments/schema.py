@@ -287,6 +287,12 @@ def label_codes(
     )
 
 
+def as_of_date(schema: dict[str, Any]) -> pd.Timestamp:
+    """The run's as-of date (the config loader stamps it into every schema); today
+    (UTC) for a schema that was built without one."""
+    return pd.Timestamp(schema.get("as_of") or pd.Timestamp.now("UTC").date())
+
+
 def as_people_have_it(
     table: pd.DataFrame, schema: dict[str, Any], source: str
 ) -> pd.DataFrame:
@@ -312,8 +318,7 @@ def as_people_have_it(
             table[label], schema.get("positive_label"), label, source
         )
     if not schema.get("date_in_table", True) and schema["date_column"] not in table:
-        as_of = schema.get("as_of") or pd.Timestamp.now("UTC").date().isoformat()
-        table[schema["date_column"]] = pd.Timestamp(as_of)
+        table[schema["date_column"]] = as_of_date(schema)
     return table
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk_segments.schema import InvalidInputError, count_violations
+from risk_segments.schema import InvalidInputError, as_of_date, count_violations
 
 from .features import model_features, model_input_from_validated, validate_raw_table
 from .reasons import reason_codes
@@ -170,15 +170,10 @@ def required_columns(schema: dict[str, Any]) -> list[str]:
     return [schema["id_column"], *date, *schema["categorical"], *schema["numeric"]]
 
 
-def snapshot_dates(
-    read_column: Any, columns: list[str], n_rows: int, schema: dict[str, Any]
-) -> pd.Series:
-    """Each row's snapshot date: its date column, or the run's as-of date for tables
-    without one (`date_in_table: false`)."""
-    if schema["date_column"] in columns:
-        return pd.to_datetime(read_column(schema["date_column"]))
-    as_of = schema.get("as_of") or pd.Timestamp.now("UTC").date().isoformat()
-    return pd.Series(pd.Timestamp(as_of), index=range(n_rows))
+def as_of_dates(n_rows: int, schema: dict[str, Any]) -> pd.Series:
+    """The snapshot date of every row of a table without a date column
+    (`date_in_table: false`): the run's as-of date."""
+    return pd.Series(as_of_date(schema), index=range(n_rows))
 
 
 def check_artifacts(

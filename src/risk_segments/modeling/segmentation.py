@@ -328,9 +328,7 @@ def choose_gmm(
 def _cholesky(mixture: GaussianMixture) -> np.ndarray:
     """Per component the Cholesky factor of the precision (diag: a vector)."""
     chol = mixture.precisions_cholesky_
-    if mixture.covariance_type == "full":
-        return np.asarray(chol)
-    if mixture.covariance_type == "diag":
+    if mixture.covariance_type in ("full", "diag"):
         return np.asarray(chol)
     if mixture.covariance_type == "spherical":
         return np.repeat(np.asarray(chol)[:, None], mixture.means_.shape[1], axis=1)
@@ -372,22 +370,20 @@ def fit_segmentation(
         mixture, table = choose_gmm(Z, params, seed)
         labels = mixture.predict(Z).astype(np.int32)
         k = mixture.n_components
-        fitted = SegmentationModel(
-            **prep,
-            algorithm="gmm",
-            centroids=mixture.means_,
-            weights=mixture.weights_,
-            precisions_cholesky=_cholesky(mixture),
-            covariance_type=mixture.covariance_type,
-        )
-        misfit = -fitted._log_likelihoods(Z)[np.arange(len(Z)), labels]
-        extra = {
-            "atypical_distance": _atypical_cutoffs(Z, labels, misfit, quantile, k),
+        centroids = mixture.means_
+        state = {
             "weights": mixture.weights_,
             "precisions_cholesky": _cholesky(mixture),
             "covariance_type": mixture.covariance_type,
         }
-        centroids = mixture.means_
+        fitted = SegmentationModel(
+            **prep, algorithm="gmm", centroids=centroids, **state
+        )
+        misfit = -fitted._log_likelihoods(Z)[np.arange(len(Z)), labels]
+        extra = {
+            "atypical_distance": _atypical_cutoffs(Z, labels, misfit, quantile, k),
+            **state,
+        }
         info.update(k=k, k_selection=table, chosen_by="lowest BIC among stable k")
     elif algorithm == "hdbscan":
         import hdbscan

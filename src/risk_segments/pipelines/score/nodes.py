@@ -23,6 +23,7 @@ from risk_segments.modeling.features import validate_raw_table
 from risk_segments.modeling.monitoring import PSI_WARNING, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel, prepare_features
 from risk_segments.modeling.scoring import (
+    as_of_dates,
     check_artifacts,
     check_columns,
     check_dates,
@@ -34,7 +35,6 @@ from risk_segments.modeling.scoring import (
     preflight_summary,
     score_chunk,
     scoring_schema,
-    snapshot_dates,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
 from risk_segments.schema import (
@@ -90,7 +90,7 @@ def _keys(
         bad = (dates.isna() & raw_dates.notna()).to_numpy()
         unreadable = raw_dates[bad].astype(str).unique()[:5].tolist()
     else:
-        dates, bad, unreadable = snapshot_dates(None, [], source.n_rows, schema), [], []
+        dates, bad, unreadable = as_of_dates(source.n_rows, schema), [], []
     future = future_rows(pd.DataFrame({schema["date_column"]: dates}), schema)
     check_dates(
         int(np.sum(bad)),

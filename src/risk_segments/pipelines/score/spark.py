@@ -35,6 +35,7 @@ from risk_segments.modeling.scoring import (
     score_chunk,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
+from risk_segments.schema import as_of_date
 
 logger = logging.getLogger(__name__)
 
@@ -50,9 +51,8 @@ def check_spark_input(
     id_col, date_col = schema["id_column"], schema["date_column"]
     check_columns(list(score_input.columns), schema)
     if date_col not in score_input.columns:  # one snapshot: the run's as-of date
-        as_of = pd.Timestamp(schema.get("as_of") or pd.Timestamp.now("UTC").date())
         score_input = score_input.withColumn(
-            date_col, F.lit(as_of.to_pydatetime()).cast("timestamp")
+            date_col, F.lit(as_of_date(schema).to_pydatetime()).cast("timestamp")
         )
     empty_id = F.col(id_col).isNull() | (F.trim(F.col(id_col).cast("string")) == "")
     stats = score_input.agg(
