@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from risk_segments.modeling.btyd import BTYD_RANGES
+
 NA_TOKENS = [
     "",
     " ",
@@ -642,7 +644,7 @@ def draft_order_log(
         raise DraftError(str(err)) from err
     start, end = transactions["order_time"].min(), transactions["order_time"].max()
     first, every, labeled = _cutoffs(start, end, int(horizon_days))
-    numeric = dict(ORDER_FEATURES)
+    numeric = dict(ORDER_FEATURES) | {c: list(r) for c, r in BTYD_RANGES.items()}
     segment_features = list(ORDER_SEGMENT_FEATURES)
     if columns.get("quantity"):
         numeric["items_avg"] = [0, None]

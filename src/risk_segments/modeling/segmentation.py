@@ -3,9 +3,12 @@
 Everything fitted is plain arrays and JSON (`SegmentationModel`), so it saves
 without pickle and assigns new rows with numpy alone:
 
-* preprocessing: log1p for heavy-tailed features, median imputation with
-  missing indicators, robust scaling (median / IQR, clipped), PCA to a few
-  dimensions;
+* preprocessing: log1p for heavy-tailed features; conditional imputation (a
+  missing value takes its expected value given the row's observed features,
+  from the fitted mean and covariance) or median imputation; optional missing
+  indicators; standard (mean / sd) or robust (median / IQR) scaling, clipped;
+  optionally PCA (docs/segments.md: the defaults are the ones that found most of
+  the recoverable structure on every setting tried);
 * `kmeans`: centroids in PCA space; a row goes to its nearest centroid;
 * `hdbscan`: fitted on a sample; every fitted sample point that HDBSCAN placed
   in a cluster is a prototype, and a new row takes the segment of its nearest
@@ -58,6 +61,9 @@ class SegmentationModel:
     weights: np.ndarray = field(default_factory=lambda: np.empty(0))
     precisions_cholesky: np.ndarray = field(default_factory=lambda: np.empty(0))
     covariance_type: str = ""
+    # conditional imputation: mean and covariance of the (log) features; empty: medians
+    impute_mean: np.ndarray = field(default_factory=lambda: np.empty(0))
+    impute_covariance: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
     segment_names: dict[int, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
 
@@ -85,7 +91,7 @@ class SegmentationModel:
             if self.indicator_features
             else np.empty((len(X), 0))
         )
-        X = np.where(np.isnan(X), self.medians, X)
+        X = _impute(X, self.medians, self.impute_mean, self.impute_covariance)
         X = np.clip((X - self.centers) / self.scales, -CLIP, CLIP)
         Z = np.hstack([X, indicators])
         return (Z - self.pca_mean) @ self.pca_components.T
@@ -153,6 +159,55 @@ class SegmentationModel:
         return self.assign_embedded(self.transform(frame))
 
 
+def _impute(
+    X: np.ndarray, medians: np.ndarray, mean: np.ndarray, covariance: np.ndarray
+) -> np.ndarray:
+    """Fill missing values: with their conditional expectation given the row's observed
+    features (Gaussian, one solve per missing pattern) when a covariance was fitted,
+    else with the medians."""
+    missing = np.isnan(X)
+    if not missing.any():
+        return X
+    if covariance.size == 0:
+        return np.where(missing, medians, X)
+    X = X.copy()
+    packed = np.packbits(missing, axis=1)
+    keys = np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel()
+    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    for p, row in enumerate(first):
+        gap = missing[row]
+        if not gap.any():
+            continue
+        rows = np.flatnonzero(which.ravel() == p)
+        seen = ~gap
+        filled = np.broadcast_to(mean[gap], (len(rows), int(gap.sum()))).copy()
+        if seen.any():
+            weights = np.linalg.solve(
+                covariance[np.ix_(seen, seen)], covariance[np.ix_(seen, gap)]
+            )
+            filled += (X[np.ix_(rows, seen)] - mean[seen]) @ weights
+        X[np.ix_(rows, gap)] = filled
+    return X
+
+
+def _fit_imputation(
+    X: np.ndarray, medians: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance for conditional imputation: pairwise over the observed values,
+    made positive definite (eigenvalues floored), a pair never seen together uncorrelated."""
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(X, axis=0)
+    covariance = pd.DataFrame(X).cov(min_periods=30).to_numpy()
+    variances = np.diag(covariance).copy()
+    variances = np.where(np.isfinite(variances) & (variances > 1e-12), variances, 1.0)
+    covariance = np.where(np.isfinite(covariance), covariance, 0.0)
+    np.fill_diagonal(covariance, variances)
+    values, vectors = np.linalg.eigh(covariance)
+    floor = 1e-3 * float(np.mean(variances))
+    covariance = (vectors * np.maximum(values, floor)) @ vectors.T
+    return np.where(np.isfinite(mean), mean, 0.0), covariance
+
+
 def _fit_preprocessing(frame: pd.DataFrame, params: dict[str, Any]) -> dict[str, Any]:
     features = list(params["features"])
     log_features = [f for f in params.get("log_features", []) if f in features]
@@ -161,24 +216,47 @@ def _fit_preprocessing(frame: pd.DataFrame, params: dict[str, Any]) -> dict[str,
     for j, name in enumerate(features):
         if name in log_features:
             X[:, j] = np.log1p(np.clip(X[:, j], 0, None))
-    medians = np.nanmedian(X, axis=0)
+    with np.errstate(all="ignore"):
+        medians = np.nanmedian(X, axis=0) if len(X) else np.zeros(len(features))
     medians = np.where(np.isnan(medians), 0.0, medians)
     missing_share = np.isnan(X).mean(axis=0)
-    indicator_features = [
-        f for f, share in zip(features, missing_share, strict=True) if share >= 0.01
-    ]
-    filled = np.where(np.isnan(X), medians, X)
-    q25, q75 = np.percentile(filled, [25, 75], axis=0)
-    scales = q75 - q25
+    indicator_features = (
+        [f for f, share in zip(features, missing_share, strict=True) if share >= 0.01]
+        if params.get("missing_indicators", False)
+        else []
+    )
+    imputation = params.get("imputation", "conditional")
+    if imputation not in ("conditional", "median"):
+        raise ValueError(
+            f"segmentation.imputation must be 'conditional' or 'median', got '{imputation}'"
+        )
+    mean, covariance = (
+        _fit_imputation(X, medians)
+        if imputation == "conditional" and np.isnan(X).any()
+        else (np.empty(0), np.empty((0, 0)))
+    )
+    filled = _impute(X, medians, mean, covariance)
+    scaling = params.get("scaling", "standard")
+    if scaling == "standard":
+        centers, scales = filled.mean(axis=0), filled.std(axis=0)
+    elif scaling == "robust":
+        q25, q75 = np.percentile(filled, [25, 75], axis=0)
+        centers, scales = medians, q75 - q25
+    else:
+        raise ValueError(
+            f"segmentation.scaling must be 'standard' or 'robust', got '{scaling}'"
+        )
     fallback = filled.std(axis=0)
     scales = np.where(scales > 1e-9, scales, np.where(fallback > 1e-9, fallback, 1.0))
     return {
         "features": features,
         "log_features": log_features,
         "medians": medians,
-        "centers": medians,
+        "centers": centers,
         "scales": scales,
         "indicator_features": indicator_features,
+        "impute_mean": mean,
+        "impute_covariance": covariance,
     }
 
 
@@ -220,16 +298,35 @@ def _kmeans(Z: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Z)
 
 
-def _bootstrap_ari(
+def jaccard_per_segment(reference: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
+    """For each reference segment, the best Jaccard overlap with any segment of `other`."""
+    out = np.zeros(k)
+    for s in range(k):
+        a = reference == s
+        if not a.any():
+            out[s] = np.nan
+            continue
+        best = 0.0
+        for t in np.unique(other[a]):
+            b = other == t
+            best = max(best, (a & b).sum() / (a | b).sum())
+        out[s] = best
+    return out
+
+
+def _bootstrap_agreement(
     Z: np.ndarray, k: int, seed: int, n_init: int, resamples: int, reference: KMeans
-) -> float:
+) -> tuple[float, float]:
+    """Refits on bootstrap resamples against the fit: mean ARI, and the least
+    reproducible segment's mean Jaccard (clusterwise stability)."""
     rng = np.random.default_rng(seed)
-    scores = []
+    scores, jaccards = [], []
     for r in range(resamples):
         rows = rng.choice(len(Z), size=len(Z), replace=True)
-        refit = _kmeans(Z[rows], k, seed + r + 1, n_init)
-        scores.append(adjusted_rand_score(reference.labels_, refit.predict(Z)))
-    return float(np.mean(scores))
+        labels = _kmeans(Z[rows], k, seed + r + 1, n_init).predict(Z)
+        scores.append(adjusted_rand_score(reference.labels_, labels))
+        jaccards.append(jaccard_per_segment(reference.labels_, labels, k))
+    return float(np.mean(scores)), float(np.nanmin(np.mean(jaccards, axis=0)))
 
 
 def choose_k(
@@ -248,30 +345,70 @@ def choose_k(
         silhouette = silhouette_score(
             sample, model.labels_, sample_size=min(len(sample), 5000), random_state=seed
         )
-        stability = _bootstrap_ari(
+        stability, weakest = _bootstrap_agreement(
             sample, k, seed, options["n_init"], options["stability_resamples"], model
         )
         table.append(
-            {"k": k, "silhouette": float(silhouette), "bootstrap_ari": stability}
+            {
+                "k": k,
+                "silhouette": float(silhouette),
+                "bootstrap_ari": stability,
+                "min_segment_jaccard": weakest,
+            }
         )
         logger.info(
-            "  k=%d: silhouette %.3f, bootstrap ARI %.3f (%.1f s)",
+            "  k=%d: silhouette %.3f, bootstrap ARI %.3f, least stable segment's "
+            "Jaccard %.3f (%.1f s)",
             k,
             silhouette,
             stability,
+            weakest,
             time.perf_counter() - start,
         )
+    return _pick_k(table, options), table
+
+
+K_RULES = {
+    "stable_run": "the largest k of the first run of k whose refits agree",
+    "silhouette_stability": "best silhouette + weight x bootstrap ARI among stable k",
+}
+
+
+def _pick_k(table: list[dict[str, float]], options: dict[str, Any]) -> int:
+    """The number of segments from the label-free table of candidates.
+
+    `stable_run` (default): walking up from k_min, the first k whose resampled refits
+    agree (bootstrap ARI >= min_bootstrap_ari, and every segment found again with a
+    Jaccard >= min_segment_jaccard) opens a run; the run's largest k wins:
+    as many segments as the data supports before splits stop being reproducible.
+    `silhouette_stability`: the best silhouette + weight x bootstrap ARI among the
+    stable k (silhouette favours few segments). No stable k: the most stable one."""
+    rule = options.get("k_rule", "stable_run")
+    if rule not in K_RULES:
+        raise ValueError(
+            f"segmentation.kmeans.k_rule must be one of {sorted(K_RULES)}, got '{rule}'"
+        )
+    threshold = options["min_bootstrap_ari"]
+    jaccard = options.get("min_segment_jaccard", 0.0)
     stable = [
-        row for row in table if row["bootstrap_ari"] >= options["min_bootstrap_ari"]
-    ] or table
-    best = max(
-        stable,
-        key=lambda row: (
-            row["silhouette"]
-            + options.get("stability_weight", 0.5) * row["bootstrap_ari"]
-        ),
-    )
-    return int(best["k"]), table
+        row["bootstrap_ari"] >= threshold
+        and row.get("min_segment_jaccard", 1.0) >= jaccard
+        for row in table
+    ]
+    if not any(stable):
+        return int(max(table, key=lambda row: row["bootstrap_ari"])["k"])
+    if rule == "silhouette_stability":
+        weight = options.get("stability_weight", 0.5)
+        candidates = [row for row, ok in zip(table, stable, strict=True) if ok]
+        best = max(
+            candidates, key=lambda r: r["silhouette"] + weight * r["bootstrap_ari"]
+        )
+        return int(best["k"])
+    first = stable.index(True)
+    last = first
+    while last + 1 < len(table) and stable[last + 1]:
+        last += 1
+    return int(table[last]["k"])
 
 
 def _gmm(Z: np.ndarray, k: int, seed: int, options: dict[str, Any]) -> GaussianMixture:
@@ -365,7 +502,8 @@ def fit_segmentation(
         dist = np.linalg.norm(Z - model.cluster_centers_[labels], axis=1)
         centroids = model.cluster_centers_
         extra = {"atypical_distance": _atypical_cutoffs(Z, labels, dist, quantile, k)}
-        info.update(k=k, k_selection=table)
+        rule = params["kmeans"].get("k_rule", "stable_run")
+        info.update(k=k, k_selection=table, chosen_by=K_RULES[rule])
     elif algorithm == "gmm":
         mixture, table = choose_gmm(Z, params, seed)
         labels = mixture.predict(Z).astype(np.int32)

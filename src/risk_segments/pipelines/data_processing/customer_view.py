@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from risk_segments.modeling.btyd import btyd_features
 from risk_segments.schema import InvalidInputError
 
 from .orders import ADAPTERS, check_transactions
@@ -202,7 +203,9 @@ def build_customer_view(
     transactions: pd.DataFrame, options: dict[str, Any], schema: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stack the customer view at every cutoff (features as of the cutoff) with the labels
-    from the horizon after it; rows whose horizon is still open keep empty labels."""
+    from the horizon after it; rows whose horizon is still open keep empty labels. With
+    `btyd: true`, BG/NBD, Pareto/NBD and Gamma-Gamma outputs join the features, each
+    fitted on the purchases up to that cutoff."""
     check_transactions(transactions)
     if options.get("sample_customers"):
         transactions = _sample_customers(transactions, int(options["sample_customers"]))
@@ -217,6 +220,10 @@ def build_customer_view(
     frames = []
     for cutoff in cutoffs:
         view = features_at(transactions, cutoff)
+        if options.get(
+            "btyd", False
+        ):  # the peers' outputs, fitted up to the cutoff only
+            view = view.join(btyd_features(transactions, cutoff, horizon.days))
         labeled = cutoff + horizon <= end
         future = transactions.loc[
             (transactions["order_time"] >= cutoff + DAY)

@@ -112,9 +112,13 @@ def _captured(actual: np.ndarray, ranking: np.ndarray, share: float = 0.1) -> fl
 
 
 def _expected_spend_metrics(
-    actual: np.ndarray, expected: np.ndarray, history: np.ndarray, rfm: np.ndarray
+    actual: np.ndarray,
+    expected: np.ndarray,
+    history: np.ndarray,
+    rfm: np.ndarray,
+    btyd: np.ndarray | None,
 ) -> dict[str, float]:
-    return {
+    out = {
         "mae_model": _mae(actual, expected),
         "mae_historical_average": _mae(actual, history),
         "mae_zero": _mae(actual, np.zeros_like(actual)),
@@ -126,6 +130,14 @@ def _expected_spend_metrics(
         "top_10pct_spend_share_rfm": _captured(actual, rfm),
         "top_10pct_spend_share_historical_average": _captured(actual, history),
     }
+    if btyd is not None:  # BG/NBD x Gamma-Gamma, the classic expected-spend peer
+        out.update(
+            mae_btyd=_mae(actual, btyd),
+            spearman_btyd=float(spearmanr(btyd, actual).statistic),
+            top_10pct_spend_share_btyd=_captured(actual, btyd),
+            total_predicted_btyd=float(btyd.sum()),
+        )
+    return out
 
 
 def _log_propensity(result: dict[str, Any]) -> None:
@@ -141,6 +153,17 @@ def _log_propensity(result: dict[str, Any]) -> None:
         e["mae_model"],
         e["mae_historical_average"],
     )
+    if "mae_btyd" in e:
+        logger.info(
+            "Expected spend: MAE %.2f (BG/NBD x Gamma-Gamma %.2f), Spearman %.3f (%.3f), "
+            "top-10%% share of spend %.1f%% (%.1f%%)",
+            e["mae_model"],
+            e["mae_btyd"],
+            e["spearman_model"],
+            e["spearman_btyd"],
+            100 * e["top_10pct_spend_share_model"],
+            100 * e["top_10pct_spend_share_btyd"],
+        )
 
 
 def evaluate_propensity(
@@ -188,7 +211,11 @@ def evaluate_propensity(
             for name, score in (("model", p), ("rfm_score", rfm))
         },
         "expected_spend": _expected_spend_metrics(
-            actual, p * spend_if_buy, history, rfm
+            actual,
+            p * spend_if_buy,
+            history,
+            rfm,
+            test[BTYD_SPEND].to_numpy(dtype=float) if BTYD_SPEND in test else None,
         ),
         "spend_given_purchase": {
             "buyers": int(buyers.sum()),
@@ -204,6 +231,9 @@ def evaluate_propensity(
     }
     _log_propensity(result)
     return result
+
+
+BTYD_SPEND = "btyd_expected_spend"
 
 
 def rank_customers(
@@ -276,6 +306,12 @@ def draw_model_plots(
             else metrics["baselines"]["logistic"]["roc_auc"]["value"]
         )
         ax_roc.plot(fpr, tpr, style, label=f"{name} (AUC {auc:.3f})")
+    peer = metrics.get("paired_vs_best_baseline", {}).get("baseline")
+    if peer and f"baseline:{peer}" in test_predictions:
+        fpr, tpr, _ = roc_curve(y, test_predictions[f"baseline:{peer}"])
+        name = metrics["baseline_labels"].get(peer, peer)
+        auc = metrics["baselines"][peer]["roc_auc"]["value"]
+        ax_roc.plot(fpr, tpr, ":", label=f"{name} (AUC {auc:.3f})")
     ax_roc.plot([0, 1], [0, 1], color="grey", linewidth=1, label="no model")
     ax_roc.set(
         xlabel="false positive rate",

@@ -203,6 +203,27 @@ def labels_sentence(efficiency: dict[str, Any], metric_name: str) -> str:
     return sentence
 
 
+def _paired_sentence(metrics: dict[str, Any]) -> str:
+    """Whether the model is ahead of its best baseline beyond the noise (paired bootstrap)."""
+    paired = metrics.get("paired_vs_best_baseline")
+    if not paired:
+        return ""
+    name = (metrics.get("baseline_labels") or {}).get(
+        paired["baseline"], paired["baseline"]
+    )
+    auc, lift = paired["roc_auc"], paired["lift_top_decile"]
+    figures = (
+        f"ROC-AUC {auc['value']:+.3f} [{auc['ci_low']:+.3f}, {auc['ci_high']:+.3f}], "
+        f"lift {lift['value']:+.2f} [{lift['ci_low']:+.2f}, {lift['ci_high']:+.2f}]"
+    )
+    if auc["ci_low"] > 0 and lift["ci_low"] > 0:
+        return f" Against the best baseline, {name}, it is ahead beyond the noise ({figures}, paired bootstrap)."
+    return (
+        f" Against the best baseline, {name}, the paired difference ({figures}) includes zero: "
+        f"the simpler {name} is as good for ranking; prefer it unless the reasons per row matter."
+    )
+
+
 def recommendation(facts: Facts, score: dict[str, Any]) -> list[str]:
     """The report's 'In short': when to use which approach, with this run's numbers."""
     metrics, efficiency, primary = facts.metrics, facts.efficiency, facts.primary
@@ -226,6 +247,7 @@ def recommendation(facts: Facts, score: dict[str, Any]) -> list[str]:
             f"it reaches {metric_name} {_with_ci(metrics[primary])} against {_num(logistic[primary]['value'])} for a "
             f"logistic regression and {_num(efficiency['prevalence'])} for no model{oracle_text}. Its top 10% "
             f"holds {_pct(metrics['recall_top_10pct']['value'])} of the positives (lift {metrics['lift_top_decile']['value']:.2f})."
+            + _paired_sentence(metrics)
         ),
         sentence
         + (

@@ -18,6 +18,7 @@ from risk_segments.modeling.monitoring import psi
 from risk_segments.modeling.segmentation import (
     SegmentationModel,
     fit_segmentation,
+    jaccard_per_segment,
     separability_ceiling,
 )
 
@@ -31,22 +32,6 @@ def sample_rows(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
         if n < len(frame)
         else frame
     )
-
-
-def jaccard_per_segment(reference: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
-    """For each reference segment, the best Jaccard overlap with any segment of `other`."""
-    out = np.zeros(k)
-    for s in range(k):
-        a = reference == s
-        if not a.any():
-            out[s] = np.nan
-            continue
-        best = 0.0
-        for t in np.unique(other[a]):
-            b = other == t
-            best = max(best, (a & b).sum() / (a | b).sum())
-        out[s] = best
-    return out
 
 
 def refit(

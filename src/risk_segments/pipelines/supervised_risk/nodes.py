@@ -27,6 +27,7 @@ from risk_segments.modeling.metrics import (
     evaluate_scores,
     log_test_metrics,
     model_to_oracle,
+    paired_difference,
     target_checks,
 )
 from risk_segments.modeling.monitoring import scoring_reference
@@ -135,14 +136,30 @@ def predict_test_rows(
     logistic_baseline: dict[str, Any],
     truth: pd.DataFrame,
     schema: dict[str, Any],
+    supervised: dict[str, Any],
 ) -> pd.DataFrame:
-    """Scores of the model, the baselines and (if known) the oracle on the test rows."""
+    """Scores of the model, the baselines and (if known) the oracle on the test rows.
+    `supervised.score_baselines` names columns of the table that are scores in their
+    own right (a peer model's output): each is reported as a baseline as it stands."""
     test = rows_of(model_input, data_split, schema, "test")
     keys = [schema["id_column"], schema["date_column"]]
     out = test[keys].copy()
     out["label"] = labels_of(test, schema)
     out["risk_score"] = risk_model.predict_proba(test)
     out["logistic_score"] = logistic_scores(logistic_baseline, test)
+    for column in supervised.get("score_baselines") or {}:
+        if column not in test.columns:
+            raise ValueError(
+                f"supervised.score_baselines names '{column}', which is not a column of "
+                f"the model input (columns: {sorted(map(str, test.columns))[:20]})"
+            )
+        values = test[column].to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            raise ValueError(
+                f"score baseline '{column}' has {int((~np.isfinite(values)).sum())} "
+                "missing or infinite value(s) on the test rows"
+            )
+        out[f"baseline:{column}"] = values
     out["prevalence_score"] = risk_model.info["positive_rate"]["train"]
     if truth is not None and len(truth) and "true_probability" in truth.columns:
         oracle = out[keys].merge(
@@ -168,6 +185,26 @@ def _oracle_metrics(
     )
 
 
+def _paired_vs_best(
+    test_predictions: pd.DataFrame,
+    y: np.ndarray,
+    baselines: dict[str, dict[str, Any]],
+    boot: dict[str, int],
+) -> dict[str, Any]:
+    """The model against the baseline with the best ROC-AUC, on paired replicates."""
+    best = max(baselines, key=lambda name: baselines[name]["roc_auc"]["value"])
+    column = "logistic_score" if best == "logistic" else f"baseline:{best}"
+    return {
+        "baseline": best,
+        **paired_difference(
+            y,
+            test_predictions["risk_score"].to_numpy(),
+            test_predictions[column].to_numpy(),
+            **boot,
+        ),
+    }
+
+
 def evaluate_risk_model(
     test_predictions: pd.DataFrame,
     risk_model: RiskModel,
@@ -190,12 +227,21 @@ def evaluate_risk_model(
     )
     prevalence = evaluate_scores(y, test_predictions["prevalence_score"], **boot)
     oracle = _oracle_metrics(test_predictions, y, boot)
+    named = supervised.get("score_baselines") or {}
+    peers = {
+        column: evaluate_scores(y, test_predictions[f"baseline:{column}"], **boot)
+        for column in named
+    }
     metrics: dict[str, Any] = {
         **model,
         "test_rows": len(y),
         "test_positives": int(y.sum()),
         "test_positive_rate": float(y.mean()),
-        "baselines": {"logistic": logistic, "prevalence": prevalence},
+        "baselines": {"logistic": logistic, "prevalence": prevalence, **peers},
+        "baseline_labels": {"logistic": "logistic regression", **named},
+        "paired_vs_best_baseline": _paired_vs_best(
+            test_predictions, y, {"logistic": logistic, **peers}, boot
+        ),
         "oracle": oracle,
         "oracle_note": (
             "the true probability from the simulation; its F1 is at its own best threshold on the test rows"

@@ -58,6 +58,7 @@ def create_template() -> Pipeline:
                     "logistic_baseline",
                     "truth",
                     "params:schema",
+                    "params:supervised",
                 ],
                 "test_predictions",
                 name="predict_test_rows",
