@@ -57,13 +57,17 @@ def _table(aris, silhouettes):
     ]
 
 
-def test_the_k_rule_takes_the_largest_k_of_the_first_stable_run():
+def test_the_k_rules_on_a_table_of_stability():
     # k=3 unstable, 4-6 stable, 7 not, 8 stable again (a chance agreement)
     table = _table(
         [0.3, 0.98, 0.97, 0.95, 0.85, 0.93], [0.15, 0.16, 0.17, 0.14, 0.13, 0.12]
     )
     options = {"min_bootstrap_ari": 0.9}
-    assert _pick_k(table, options) == 6
+    assert _pick_k(table, options) == 6  # stable_run, the default
+    assert _pick_k(table, {**options, "k_rule": "largest_stable"}) == 8
+    # a segment that is not found again makes its k unstable: k=5 breaks the run
+    jaccard = [{**r, "min_segment_jaccard": 0.6 if r["k"] == 5 else 0.9} for r in table]
+    assert _pick_k(jaccard, {**options, "min_segment_jaccard": 0.75}) == 4
     assert _pick_k(table, {**options, "k_rule": "silhouette_stability"}) == 5
     # nothing stable: the most stable k
     assert _pick_k(_table([0.5, 0.7, 0.6], [0.1, 0.1, 0.1]), options) == 4
