@@ -4,12 +4,13 @@ Saving is `MatplotlibDataset`'s own (one figure, or a dict of figures as a
 folder of PNGs, on any fsspec path); this subclass names dict entries
 ``<key>.png``, replaces the folder's old PNGs, and adds `load`, which returns
 the PNG bytes (or a dict of name -> bytes for a folder), so a downstream node
-can embed them. `preview` gives Kedro-Viz the image (a folder's first one).
+can embed them. `preview` gives Kedro-Viz the image (a folder's figures on one sheet).
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import os
 from pathlib import PurePosixPath
 from typing import Any
@@ -97,7 +98,34 @@ class FigureDataset(MatplotlibDataset):
         return self._fs.cat_file(path)
 
     def preview(self) -> ImagePreview:
-        """The image (a folder's first one), base64-encoded, for Kedro-Viz."""
+        """The image, base64-encoded, for Kedro-Viz; a folder's figures all on one
+        sheet (two columns, each titled with its name)."""
         data = self.load()
-        png = next(iter(data.values())) if isinstance(data, dict) else data
+        png = contact_sheet(data) if isinstance(data, dict) else data
         return ImagePreview(base64.b64encode(png).decode("utf-8"))
+
+
+def contact_sheet(images: dict[str, bytes], columns: int = 2) -> bytes:
+    """Several PNGs as one PNG: a grid, each image under its name."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.image as mpimg  # noqa: PLC0415
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    if not images:
+        raise DatasetError("the figure folder holds no PNG to preview")
+    if len(images) == 1:
+        return next(iter(images.values()))
+    rows = -(-len(images) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(6 * columns, 4.5 * rows))
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, (name, png) in zip(axes.ravel(), images.items(), strict=False):
+        ax.imshow(mpimg.imread(io.BytesIO(png), format="png"))
+        ax.set_title(name.replace("_", " "), fontsize=11)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    plt.close(figure)
+    return buffer.getvalue()

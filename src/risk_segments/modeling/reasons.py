@@ -67,14 +67,9 @@ def reason_text(name: str, value: object, spec: dict, labels: dict[str, str]) ->
     return f"{label} {shown} (typical {_format_value(name, typical)})"
 
 
-def shap_contributions(
-    risk_model: RiskModel, frame: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray]:
-    """(rows x features SHAP matrix, base value per row); they sum to the raw log-odds."""
-    values = risk_model.model.get_feature_importance(
-        data=risk_model.pool(frame), type="ShapValues"
-    )
-    return values[:, :-1], values[:, -1]
+def shap_contributions(risk_model: RiskModel, frame: pd.DataFrame) -> np.ndarray:
+    """Rows x features SHAP matrix: with the expected value, the raw log-odds."""
+    return risk_model.shap_values(frame)
 
 
 def reason_codes(
@@ -93,7 +88,7 @@ def reason_codes(
                     dtype=float if part == "contribution" else object
                 )
         return out
-    contributions, _ = shap_contributions(risk_model, frame)
+    contributions = shap_contributions(risk_model, frame)
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :top_k]
     values = frame[features].to_numpy(dtype=object)
     rows = np.arange(len(frame))

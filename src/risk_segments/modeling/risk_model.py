@@ -114,6 +114,9 @@ class RiskModel:
     calibration: dict[str, Any] = field(default_factory=lambda: {"method": "none"})
     thresholds: dict[str, Any] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    # per-tree SHAP tables (`leaf_shap.LeafShap.tables()`), filled in training
+    shap_tables: dict[str, Any] = field(default_factory=dict, repr=False)
+    _leaf_shap: Any = field(default=None, repr=False, compare=False)
 
     def pool(self, frame: pd.DataFrame) -> Pool:
         """A CatBoost pool of the features, in training order."""
@@ -124,6 +127,23 @@ class RiskModel:
     def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
         """CatBoost's raw log-odds (what SHAP values add up to)."""
         return self.model.predict(self.pool(frame), prediction_type="RawFormulaVal")
+
+    def shap_values(self, frame: pd.DataFrame) -> np.ndarray:
+        """Rows x features SHAP values (log-odds), CatBoost's own, from the saved
+        per-leaf tables (leaves training never reached are added on the way)."""
+        from .leaf_shap import LeafShap  # noqa: PLC0415
+
+        if self._leaf_shap is None:
+            self._leaf_shap = LeafShap(self.model, self.shap_tables)
+        return self._leaf_shap.shap_values(self.pool(frame))
+
+    def learn_shap_tables(self, frame: pd.DataFrame) -> None:
+        """Tabulate the SHAP values of every leaf these rows reach (training)."""
+        from .leaf_shap import LeafShap  # noqa: PLC0415
+
+        if self._leaf_shap is None:
+            self._leaf_shap = LeafShap(self.model, self.shap_tables)
+        self._leaf_shap.learn(self.pool(frame))
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw log-odds to a calibrated probability."""
@@ -151,6 +171,9 @@ class RiskModel:
             "calibration": self.calibration,
             "thresholds": self.thresholds,
             "info": self.info,
+            "shap_tables": (
+                self._leaf_shap.tables() if self._leaf_shap else self.shap_tables
+            ),
         }
 
     @classmethod
@@ -164,6 +187,7 @@ class RiskModel:
             spec=metadata["spec"],
             calibration=metadata["calibration"],
             thresholds=metadata["thresholds"],
+            shap_tables=metadata.get("shap_tables") or {},
             info={
                 **metadata["info"],
                 "version": metadata.get("version", "unversioned"),

@@ -93,7 +93,23 @@ def train_risk_model(
         ],
         "catboost_params": dict(supervised["catboost"]),
     }
+    _tabulate_shap(risk_model, model_input, supervised)
     return risk_model
+
+
+def _tabulate_shap(
+    risk_model: RiskModel, model_input: pd.DataFrame, supervised: dict[str, Any]
+) -> None:
+    """SHAP tables for the leaves the model input reaches (up to `shap_table_rows`
+    rows, 25K at a time): scoring then reads reasons from them."""
+    rows = int(supervised.get("shap_table_rows", 200_000))
+    picked = (
+        model_input.sample(rows, random_state=0)
+        if len(model_input) > rows
+        else model_input
+    )
+    for start in range(0, len(picked), 25_000):
+        risk_model.learn_shap_tables(picked.iloc[start : start + 25_000])
 
 
 def train_logistic_baseline(
@@ -278,7 +294,7 @@ def explain_risk_model(
     sample = test.sample(
         n=min(evaluation["shap_sample"], len(test)), random_state=evaluation["seed"]
     )
-    contributions, _ = shap_contributions(risk_model, sample)
+    contributions = shap_contributions(risk_model, sample)
     features = risk_model.spec["features"]
     importance = pd.DataFrame(
         {
