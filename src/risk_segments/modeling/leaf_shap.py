@@ -37,6 +37,7 @@ class LeafShap:
         self.columns = [np.empty(0, dtype=np.int64) for _ in range(self.trees)]
         self.values = [np.empty((0, 0)) for _ in range(self.trees)]
         self._table: sparse.csr_matrix | None = None
+        self._map = np.empty((0, 0), dtype=np.int64)
         if tables:
             if len(tables["leaves"]) != self.trees:
                 raise ValueError(
@@ -69,12 +70,15 @@ class LeafShap:
         self.values[t] = np.vstack([old, rows[:, columns]])[order]
         self._table = None
 
-    def learn(self, pool: Pool, leaves: np.ndarray | None = None) -> LeafShap:
-        """Fill the tables for every (tree, leaf) these rows reach that no table has."""
+    def learn(
+        self, pool: Pool, leaves: np.ndarray | None = None, trees: Any = None
+    ) -> LeafShap:
+        """Fill the tables for every (tree, leaf) these rows reach that no table has
+        (only in `trees`, if given)."""
         if leaves is None:
             leaves = np.asarray(self.model.calc_leaf_indexes(pool), dtype=np.int64)
         start, added = time.perf_counter(), 0
-        for t in range(self.trees):
+        for t in range(self.trees) if trees is None else trees:
             seen, first = np.unique(leaves[:, t], return_index=True)
             new = ~np.isin(seen, self.leaves[t])
             if new.any():
@@ -92,15 +96,26 @@ class LeafShap:
             )
         return self
 
-    def _stacked(self) -> tuple[sparse.csr_matrix, np.ndarray]:
-        offsets = np.cumsum([0] + [len(ids) for ids in self.leaves])
-        if self._table is None:
-            blocks = [
-                _block(values, columns, self.width)
-                for values, columns in zip(self.values, self.columns, strict=True)
-            ]
-            self._table = sparse.vstack(blocks, format="csr")
-        return self._table, offsets
+    def _stacked(self, width: int) -> tuple[sparse.csr_matrix, np.ndarray]:
+        """All trees' tables stacked (sparse), and a trees x leaf-id map to their rows
+        (-1: a leaf no table has)."""
+        if self._table is None or self._map.shape[1] < width:
+            self._table = sparse.vstack(
+                [
+                    _block(values, columns, self.width)
+                    for values, columns in zip(self.values, self.columns, strict=True)
+                ],
+                format="csr",
+            )
+            width = max(
+                [width, *(int(ids.max()) + 1 for ids in self.leaves if len(ids))]
+            )
+            self._map = np.full((self.trees, width), -1, dtype=np.int64)
+            offset = 0
+            for t, ids in enumerate(self.leaves):
+                self._map[t, ids] = offset + np.arange(len(ids))
+                offset += len(ids)
+        return self._table, self._map
 
     def shap_values(self, pool: Pool) -> np.ndarray:
         """Rows x features SHAP matrix (CatBoost's `ShapValues` without its last,
@@ -109,11 +124,19 @@ class LeafShap:
         n = len(leaves)
         if n == 0:
             return np.zeros((0, self.width))
-        self.learn(pool, leaves)
-        table, offsets = self._stacked()
-        position = np.empty_like(leaves)
-        for t in range(self.trees):
-            position[:, t] = offsets[t] + np.searchsorted(self.leaves[t], leaves[:, t])
+        width = int(leaves.max()) + 1
+        table, rows_of = self._stacked(width)
+        position = rows_of[np.arange(self.trees), leaves]
+        unknown = position < 0
+        if unknown.any():  # leaves training never reached: tabulate them
+            rows = np.flatnonzero(unknown.any(axis=1))
+            self.learn(
+                pool.slice(rows.tolist()),
+                leaves[rows],
+                np.flatnonzero(unknown.any(axis=0)).tolist(),
+            )
+            table, rows_of = self._stacked(width)
+            position = rows_of[np.arange(self.trees), leaves]
         which = sparse.csr_matrix(
             (
                 np.ones(n * self.trees),
