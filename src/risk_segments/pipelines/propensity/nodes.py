@@ -284,6 +284,20 @@ def rank_customers(
     return out.sort_values("probability", ascending=False, ignore_index=True)
 
 
+def _best_named_peer(
+    test_predictions: pd.DataFrame, metrics: dict[str, Any]
+) -> str | None:
+    """The named score baseline (a peer model such as BG/NBD) with the best ROC-AUC."""
+    peers = [
+        name
+        for name in metrics.get("baseline_labels", {})
+        if f"baseline:{name}" in test_predictions
+    ]
+    if not peers:
+        return None
+    return max(peers, key=lambda n: metrics["baselines"][n]["roc_auc"]["value"])
+
+
 def draw_model_plots(
     test_predictions: pd.DataFrame,
     metrics: dict[str, Any],
@@ -306,10 +320,10 @@ def draw_model_plots(
             else metrics["baselines"]["logistic"]["roc_auc"]["value"]
         )
         ax_roc.plot(fpr, tpr, style, label=f"{name} (AUC {auc:.3f})")
-    peer = metrics.get("paired_vs_best_baseline", {}).get("baseline")
-    if peer and f"baseline:{peer}" in test_predictions:
+    peer = _best_named_peer(test_predictions, metrics)
+    if peer:
         fpr, tpr, _ = roc_curve(y, test_predictions[f"baseline:{peer}"])
-        name = metrics["baseline_labels"].get(peer, peer)
+        name = metrics["baseline_labels"][peer]
         auc = metrics["baselines"][peer]["roc_auc"]["value"]
         ax_roc.plot(fpr, tpr, ":", label=f"{name} (AUC {auc:.3f})")
     ax_roc.plot([0, 1], [0, 1], color="grey", linewidth=1, label="no model")
@@ -321,6 +335,17 @@ def draw_model_plots(
     ordered = y[np.argsort(-test_predictions["risk_score"].to_numpy(), kind="stable")]
     share = np.arange(1, len(y) + 1) / len(y)
     ax_gain.plot(share, np.cumsum(ordered) / max(ordered.sum(), 1), label="CatBoost")
+    if peer:
+        by_peer = y[
+            np.argsort(-test_predictions[f"baseline:{peer}"].to_numpy(), kind="stable")
+        ]
+        ax_gain.plot(
+            share,
+            np.cumsum(by_peer) / max(by_peer.sum(), 1),
+            ":",
+            label=f"{metrics['baseline_labels'][peer]} (lift "
+            f"{metrics['baselines'][peer]['lift_top_decile']['value']:.2f})",
+        )
     ax_gain.plot([0, 1], [0, 1], color="grey", linewidth=1, label="no model")
     lift = metrics["lift_top_decile"]["value"]
     ax_gain.axvline(0.1, color="black", linestyle=":", linewidth=1)
