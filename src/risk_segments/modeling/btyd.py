@@ -77,11 +77,19 @@ def _values(result: Any, n: int) -> np.ndarray:
     return values
 
 
-def _fit(model_class: Any, data: pd.DataFrame) -> Any:
+def _fit(model_class: Any, data: pd.DataFrame, cutoff: pd.Timestamp) -> Any:
     model = model_class(data=data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.fit(method="map", progressbar=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(method="map", progressbar=False)
+    except Exception as err:
+        raise RuntimeError(
+            f"customer_view.btyd: {model_class.__name__} could not be fitted at the cutoff "
+            f"{cutoff.date()} on {len(data)} customers ({type(err).__name__}: {err}); "
+            "set customer_view.btyd: false (and drop the BTYD columns from schema.numeric "
+            "and supervised.score_baselines) to run without them"
+        ) from err
     return model
 
 
@@ -105,10 +113,10 @@ def btyd_features(
     )
     t = int(horizon_days)
     out = pd.DataFrame(index=summary.index)
-    bg = _fit(clv.BetaGeoModel, data)
+    bg = _fit(clv.BetaGeoModel, data, cutoff)
     out["bgnbd_p_buy"] = 1 - _values(bg.expected_probability_no_purchase(t=t), n)
     out["bgnbd_expected_purchases"] = _values(bg.expected_purchases(future_t=t), n)
-    pareto = _fit(clv.ParetoNBDModel, data)
+    pareto = _fit(clv.ParetoNBDModel, data, cutoff)
     out["pnbd_p_buy"] = 1 - _values(
         pareto.expected_purchase_probability(n_purchases=0, future_t=t), n
     )
@@ -120,7 +128,9 @@ def btyd_features(
     )
     spending = data.assign(monetary_value=summary["monetary_value"].to_numpy())
     if repeat.sum() >= MIN_REPEAT_BUYERS:
-        gamma = _fit(clv.GammaGammaModel, spending.loc[repeat].reset_index(drop=True))
+        gamma = _fit(
+            clv.GammaGammaModel, spending.loc[repeat].reset_index(drop=True), cutoff
+        )
         out["gg_expected_order_value"] = _values(
             gamma.expected_customer_spend(
                 data=spending.assign(

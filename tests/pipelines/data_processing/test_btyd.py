@@ -87,3 +87,16 @@ def test_btyd_features_do_not_look_past_the_cutoff(orders, features):
     changed.loc[later, "amount"] *= 10
     changed = changed.loc[~later | (changed.index % 2 == 0)]  # half the future gone
     pd.testing.assert_frame_equal(features, btyd_features(changed, CUTOFF, 90))
+
+
+def test_a_fit_that_fails_names_the_model_the_cutoff_and_the_way_out(monkeypatch):
+    from pymc_marketing import clv
+
+    def broken(self, *args, **kwargs):
+        raise ValueError("Initial evaluation of model at starting point failed")
+
+    monkeypatch.setattr(clv.ParetoNBDModel, "fit", broken)
+    with pytest.raises(
+        RuntimeError, match=r"ParetoNBDModel .* 2020-06-30 .*btyd: false"
+    ):
+        btyd_features(_orders(customers=40), CUTOFF, 90)
