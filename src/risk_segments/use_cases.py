@@ -82,8 +82,33 @@ def with_defaults(
                 **block.get("customer_view", {}),
                 "as_of": out["as_of"],
             }
+            if not block["customer_view"].get("btyd", False):
+                block = without_btyd(block)
         out[name] = block
     return out
+
+
+def without_btyd(block: dict[str, Any]) -> dict[str, Any]:
+    """An order log run with `customer_view.btyd: false`: the BTYD columns leave the
+    schema, the feature groups and the score baselines, so one switch turns them off."""
+    from risk_segments.modeling.btyd import BTYD_COLUMNS  # noqa: PLC0415
+
+    schema = dict(block.get("schema", {}))
+    schema["numeric"] = {
+        k: v for k, v in (schema.get("numeric") or {}).items() if k not in BTYD_COLUMNS
+    }
+    groups = {
+        name: [c for c in columns if c not in BTYD_COLUMNS]
+        for name, columns in (schema.get("feature_groups") or {}).items()
+    }
+    schema["feature_groups"] = {name: cols for name, cols in groups.items() if cols}
+    supervised = dict(block.get("supervised", {}))
+    supervised["score_baselines"] = {
+        k: v
+        for k, v in (supervised.get("score_baselines") or {}).items()
+        if k not in BTYD_COLUMNS
+    }
+    return {**block, "schema": schema, "supervised": supervised}
 
 
 class UseCaseConfigLoader(OmegaConfigLoader):

@@ -87,8 +87,7 @@ def _fit(model_class: Any, data: pd.DataFrame, cutoff: pd.Timestamp) -> Any:
         raise RuntimeError(
             f"customer_view.btyd: {model_class.__name__} could not be fitted at the cutoff "
             f"{cutoff.date()} on {len(data)} customers ({type(err).__name__}: {err}); "
-            "set customer_view.btyd: false (and drop the BTYD columns from schema.numeric "
-            "and supervised.score_baselines) to run without them"
+            "set customer_view.btyd: false to run without them"
         ) from err
     return model
 

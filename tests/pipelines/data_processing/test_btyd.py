@@ -100,3 +100,29 @@ def test_a_fit_that_fails_names_the_model_the_cutoff_and_the_way_out(monkeypatch
         RuntimeError, match=r"ParetoNBDModel .* 2020-06-30 .*btyd: false"
     ):
         btyd_features(_orders(customers=40), CUTOFF, 90)
+
+
+def test_one_switch_turns_the_peers_off(orders):
+    from risk_segments.modeling.features import validate_raw_table
+    from risk_segments.pipelines.data_processing.customer_view import (
+        build_customer_view,
+    )
+    from risk_segments.use_cases import with_defaults
+    from tests.helpers import load_config
+
+    block = load_config("base")["parameters"]["repeat_purchase"]
+    off = {**block, "customer_view": {**block["customer_view"], "btyd": False}}
+    params = with_defaults({"repeat_purchase": off}, {})["repeat_purchase"]
+    schema = params["schema"]
+    assert "recency_days" in schema["numeric"]
+    assert not set(BTYD_COLUMNS) & set(schema["numeric"])
+    assert "btyd" not in schema["feature_groups"]
+    assert params["supervised"]["score_baselines"] == {}
+    options = {**params["customer_view"], "first_cutoff": "2020-03-31", "as_of": None}
+    view, _ = build_customer_view(
+        orders.assign(order_id=[f"o{i}" for i in range(len(orders))], items=1.0),
+        options,
+        schema,
+    )
+    assert not set(BTYD_COLUMNS) & set(view.columns)
+    validate_raw_table(view, schema)  # the schema no longer asks for them
