@@ -29,6 +29,9 @@ BTYD_COLUMNS = {
     "gg_expected_order_value": "Gamma-Gamma: expected value per purchase",
     "btyd_expected_spend": "BG/NBD x Gamma-Gamma: expected spend in the horizon",
 }
+EXPECTED_SPEND = (
+    "btyd_expected_spend"  # the expected-spend peer (propensity reports it)
+)
 # the range each output can take (for the schema of a drafted order log)
 BTYD_RANGES = {
     c: (0, 1) if c.endswith(("p_buy", "p_alive")) else (0, None) for c in BTYD_COLUMNS
@@ -148,7 +151,7 @@ def btyd_features(
             MIN_REPEAT_BUYERS,
         )
         out["gg_expected_order_value"] = summary["day_spend_mean"]
-    out["btyd_expected_spend"] = (
+    out[EXPECTED_SPEND] = (
         out["bgnbd_expected_purchases"] * out["gg_expected_order_value"]
     )
     probabilities = ["bgnbd_p_buy", "pnbd_p_buy", "pnbd_p_alive"]

@@ -158,7 +158,7 @@ class LeafShap:
 
 def _block(values: np.ndarray, columns: np.ndarray, width: int) -> sparse.csr_matrix:
     """One tree's leaves x features table as a sparse block (only its features)."""
-    rows, used = values.shape if values.ndim == 2 else (len(values), 0)
+    rows, used = values.shape
     if used == 0:
         return sparse.csr_matrix((rows, width))
     return sparse.csr_matrix(

@@ -128,22 +128,22 @@ class RiskModel:
         """CatBoost's raw log-odds (what SHAP values add up to)."""
         return self.model.predict(self.pool(frame), prediction_type="RawFormulaVal")
 
+    def _tables(self) -> Any:
+        """The per-leaf SHAP tables in use (built from `shap_tables` once)."""
+        from .leaf_shap import LeafShap  # noqa: PLC0415
+
+        if self._leaf_shap is None:
+            self._leaf_shap = LeafShap(self.model, self.shap_tables)
+        return self._leaf_shap
+
     def shap_values(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows x features SHAP values (log-odds), CatBoost's own, from the saved
         per-leaf tables (leaves training never reached are added on the way)."""
-        from .leaf_shap import LeafShap  # noqa: PLC0415
-
-        if self._leaf_shap is None:
-            self._leaf_shap = LeafShap(self.model, self.shap_tables)
-        return self._leaf_shap.shap_values(self.pool(frame))
+        return self._tables().shap_values(self.pool(frame))
 
     def learn_shap_tables(self, frame: pd.DataFrame) -> None:
         """Tabulate the SHAP values of every leaf these rows reach (training)."""
-        from .leaf_shap import LeafShap  # noqa: PLC0415
-
-        if self._leaf_shap is None:
-            self._leaf_shap = LeafShap(self.model, self.shap_tables)
-        self._leaf_shap.learn(self.pool(frame))
+        self._tables().learn(self.pool(frame))
 
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw log-odds to a calibrated probability."""

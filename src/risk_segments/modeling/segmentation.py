@@ -173,12 +173,14 @@ def _impute(
     X = X.copy()
     packed = np.packbits(missing, axis=1)
     keys = np.ascontiguousarray(packed).view(f"V{packed.shape[1]}").ravel()
-    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
-    for p, row in enumerate(first):
-        gap = missing[row]
+    _, which, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    by_pattern = np.split(
+        np.argsort(which.ravel(), kind="stable"), np.cumsum(counts)[:-1]
+    )
+    for rows in by_pattern:  # the rows sharing one missing pattern
+        gap = missing[rows[0]]
         if not gap.any():
             continue
-        rows = np.flatnonzero(which.ravel() == p)
         seen = ~gap
         filled = np.broadcast_to(mean[gap], (len(rows), int(gap.sum()))).copy()
         if seen.any():
@@ -190,9 +192,7 @@ def _impute(
     return X
 
 
-def _fit_imputation(
-    X: np.ndarray, medians: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _fit_imputation(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and covariance for conditional imputation: pairwise over the observed values,
     made positive definite (eigenvalues floored), a pair never seen together uncorrelated."""
     with np.errstate(all="ignore"):
@@ -231,7 +231,7 @@ def _fit_preprocessing(frame: pd.DataFrame, params: dict[str, Any]) -> dict[str,
             f"segmentation.imputation must be 'conditional' or 'median', got '{imputation}'"
         )
     mean, covariance = (
-        _fit_imputation(X, medians)
+        _fit_imputation(X)
         if imputation == "conditional" and np.isnan(X).any()
         else (np.empty(0), np.empty((0, 0)))
     )

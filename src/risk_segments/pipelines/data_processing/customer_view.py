@@ -220,9 +220,8 @@ def build_customer_view(
     frames = []
     for cutoff in cutoffs:
         view = features_at(transactions, cutoff)
-        if options.get(
-            "btyd", False
-        ):  # the peers' outputs, fitted up to the cutoff only
+        # the peers' outputs (BTYD), fitted on the purchases up to the cutoff only
+        if options.get("btyd", False):
             view = view.join(btyd_features(transactions, cutoff, horizon.days))
         labeled = cutoff + horizon <= end
         future = transactions.loc[

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import roc_curve
 
+from risk_segments.modeling.btyd import EXPECTED_SPEND
 from risk_segments.modeling.features import numeric_features
 from risk_segments.modeling.fitting import fit_spend_model
 from risk_segments.modeling.metrics import bootstrap_count, evaluate_scores
@@ -215,7 +216,9 @@ def evaluate_propensity(
             p * spend_if_buy,
             history,
             rfm,
-            test[BTYD_SPEND].to_numpy(dtype=float) if BTYD_SPEND in test else None,
+            test[EXPECTED_SPEND].to_numpy(dtype=float)
+            if EXPECTED_SPEND in test
+            else None,
         ),
         "spend_given_purchase": {
             "buyers": int(buyers.sum()),
@@ -231,9 +234,6 @@ def evaluate_propensity(
     }
     _log_propensity(result)
     return result
-
-
-BTYD_SPEND = "btyd_expected_spend"
 
 
 def rank_customers(

@@ -203,6 +203,14 @@ def labels_sentence(efficiency: dict[str, Any], metric_name: str) -> str:
     return sentence
 
 
+def paired_verdict(paired: dict[str, Any]) -> str:
+    """'ahead' (both paired intervals above zero), 'behind' (one below zero) or 'level'."""
+    auc, lift = paired["roc_auc"], paired["lift_top_decile"]
+    if auc["ci_low"] > 0 and lift["ci_low"] > 0:
+        return "ahead"
+    return "behind" if auc["ci_high"] < 0 or lift["ci_high"] < 0 else "level"
+
+
 def _paired_sentence(metrics: dict[str, Any]) -> str:
     """Whether the model is ahead of its best baseline beyond the noise (paired bootstrap)."""
     paired = metrics.get("paired_vs_best_baseline")
@@ -216,8 +224,14 @@ def _paired_sentence(metrics: dict[str, Any]) -> str:
         f"ROC-AUC {auc['value']:+.3f} [{auc['ci_low']:+.3f}, {auc['ci_high']:+.3f}], "
         f"lift {lift['value']:+.2f} [{lift['ci_low']:+.2f}, {lift['ci_high']:+.2f}]"
     )
-    if auc["ci_low"] > 0 and lift["ci_low"] > 0:
+    verdict = paired_verdict(paired)
+    if verdict == "ahead":
         return f" Against the best baseline, {name}, it is ahead beyond the noise ({figures}, paired bootstrap)."
+    if verdict == "behind":
+        return (
+            f" Against the best baseline, {name}, it is behind beyond the noise ({figures}, "
+            f"paired bootstrap): rank with {name}; keep the model only for its reasons per row."
+        )
     return (
         f" Against the best baseline, {name}, the paired difference ({figures}) includes zero: "
         f"the simpler {name} is as good for ranking; prefer it unless the reasons per row matter."

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .comparison import paired_verdict
+
 STYLE = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.2em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
@@ -144,14 +146,14 @@ def _peers_table(metrics: dict[str, Any]) -> str:
             f"{d['share_ahead']:.0%} of replicates"
         )
 
-    ahead = paired["roc_auc"]["ci_low"] > 0 and paired["lift_top_decile"]["ci_low"] > 0
-    verdict = (
-        "the model is ahead of it on both, beyond the sampling noise."
-        if ahead
-        else f"the interval includes zero: {_esc(best)} is as good as the model here; "
+    verdict = {
+        "ahead": "the model is ahead of it on both, beyond the sampling noise.",
+        "behind": f"{_esc(best)} is ahead of the model beyond the sampling noise: rank "
+        "with it, and keep the model only where its reasons or its segments are needed.",
+        "level": f"the interval includes zero: {_esc(best)} is as good as the model here; "
         "it is simpler to run and to explain, and the model earns its place only where "
-        "its reasons or its segments are needed."
-    )
+        "its reasons or its segments are needed.",
+    }[paired_verdict(paired)]
     return (
         "<p>Against the named baselines (each scored on the same test rows):</p>"
         "<table><tr><th>score (95% interval)</th>"
