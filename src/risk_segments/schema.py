@@ -91,6 +91,17 @@ def _range_checks(bounds: list | None) -> list[pa.Check]:
     return checks
 
 
+def _text_values(values: pd.Series) -> pd.Series | bool:
+    """Every value is text (missing values are not checked): true by dtype for a
+    string column, one C-level type inference for an object column, and a per-value
+    look only where that inference finds something else (to name the rows)."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return True
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return True
+    return values.map(lambda v: isinstance(v, str))
+
+
 def build_raw_schema(
     schema: dict[str, Any],
     *,
@@ -109,9 +120,7 @@ def build_raw_schema(
         date_col: pa.Column("datetime64[ns]", nullable=False, coerce=True),
     }
     for name, levels in schema["categorical"].items():
-        checks = [
-            pa.Check(lambda s: s.map(lambda v: isinstance(v, str)), name="text values")
-        ]
+        checks = [pa.Check(_text_values, name="text values")]
         if check_categories and levels is not None:  # null levels: any text
             checks.append(pa.Check.isin(list(levels)))
         columns[name] = pa.Column(None, nullable=True, checks=checks)
@@ -328,11 +337,14 @@ def validate_table(
     source: str,
     *,
     require_label: bool = False,
+    chunk: bool = False,
 ) -> pd.DataFrame:
     """Validate and coerce a raw table; raise InvalidInputError naming each broken rule.
 
     Unknown categories are an error by default; with ``on_unknown_category: warn``
     they are counted in the log and kept (the model tolerates them).
+    ``chunk``: the table is one chunk of an input whose caller checks duplicate keys
+    over the whole input and counts the tolerated values itself (the score batch).
     """
     if not isinstance(table, pd.DataFrame):
         raise InvalidInputError(
@@ -366,6 +378,8 @@ def validate_table(
     problems += date_problems + _empty_problems(validated, schema)
     if problems:
         raise schema_error(source, problems)
+    if chunk:
+        return validated
     keys = [schema["id_column"], schema["date_column"]]
     duplicated = validated.duplicated(keys, keep=False)
     if duplicated.any():

@@ -118,18 +118,29 @@ class UseCaseConfigLoader(OmegaConfigLoader):
         patterns = dict(kwargs.pop("config_patterns", None) or {})
         patterns.setdefault(DEFAULTS_KEY, [f"{DEFAULTS_KEY}*", f"{DEFAULTS_KEY}*/**"])
         super().__init__(*args, config_patterns=patterns, **kwargs)
+        self._parameters: dict[str, Any] | None = None
         global _active  # noqa: PLW0603 - the registry reads the run's loader
         _active = self
 
     def __getitem__(self, key: str) -> dict[str, Any]:
-        config = super().__getitem__(key)
         if key != "parameters":
-            return config
-        try:
-            defaults = super().__getitem__(DEFAULTS_KEY)
-        except Exception:  # noqa: BLE001 - no defaults file: blocks stand alone
-            defaults = {}
-        return with_defaults(config, defaults.get(DEFAULTS_KEY, defaults))
+            return super().__getitem__(key)
+        if self._parameters is None:  # read and merged once per loader (the registry,
+            # every stage and the session all ask; each read parses every YAML file)
+            config = super().__getitem__(key)
+            try:
+                defaults = super().__getitem__(DEFAULTS_KEY)
+            except Exception:  # noqa: BLE001 - no defaults file: blocks stand alone
+                defaults = {}
+            self._parameters = with_defaults(
+                config, defaults.get(DEFAULTS_KEY, defaults)
+            )
+        return copy.deepcopy(self._parameters)  # a caller's change stays its own
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key == "parameters":
+            self._parameters = None
+        super().__setitem__(key, value)
 
 
 def active_loader() -> UseCaseConfigLoader | None:

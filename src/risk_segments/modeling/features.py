@@ -97,10 +97,13 @@ def model_features(schema: dict[str, Any], derived: dict[str, Any] | None) -> li
 # --------------------------------------------------------------------------- raw -> model input
 
 
-def validate_raw_table(raw_table: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
-    """Check the raw table against the namespace's schema and coerce its types."""
+def validate_raw_table(
+    raw_table: pd.DataFrame, schema: dict[str, Any], *, chunk: bool = False
+) -> pd.DataFrame:
+    """Check the raw table against the namespace's schema and coerce its types
+    (``chunk``: one chunk of a score input, see `schema.validate_table`)."""
     source = schema.get("source", "raw table")
-    validated = validate_table(raw_table, schema, source)
+    validated = validate_table(raw_table, schema, source, chunk=chunk)
     extra = sorted(
         set(validated.columns)
         - {schema["id_column"], schema["date_column"], schema["label_column"]}
@@ -117,31 +120,45 @@ def _month_index(dates: pd.Series) -> pd.Series:
     return dates.dt.year.astype("int64") * 12 + dates.dt.month.astype("int64")
 
 
-def _months_back(
-    keyed: pd.DataFrame, id_col: str, columns: list[str], lag: int
+class _Lookback:
+    """Finds, for any row, the same entity's row N months earlier: (entity, month)
+    keys sorted once, then one binary search per lag (keys are unique: checked)."""
+
+    def __init__(self, ids: pd.Series, month: pd.Series) -> None:
+        codes, _ = pd.factorize(ids)
+        self.keys = codes.astype(np.int64) * (1 << 24) + month.to_numpy(dtype=np.int64)
+        self.order = np.argsort(self.keys, kind="stable")
+        self.sorted = self.keys[self.order]
+
+    def rows_back(self, rows: np.ndarray, lag: int) -> np.ndarray:
+        """Position of each of `rows`' entity `lag` months earlier; -1 if absent."""
+        if not len(self.sorted):
+            return np.full(len(rows), -1)
+        wanted = self.keys[rows] - lag
+        at = np.minimum(np.searchsorted(self.sorted, wanted), len(self.sorted) - 1)
+        return np.where(self.sorted[at] == wanted, self.order[at], -1)
+
+
+def _values_back(
+    values: np.ndarray, lookback: _Lookback, rows: np.ndarray, lag: int
 ) -> np.ndarray:
-    """Each row's values of `columns` for the same entity `lag` months earlier (NaN if absent)."""
-    past = keyed.assign(_month=keyed["_month"] + lag)
-    aligned = keyed[[id_col, "_month"]].merge(past, on=[id_col, "_month"], how="left")
-    if len(aligned) != len(keyed):  # keys are unique, so this cannot grow
-        raise RuntimeError("history merge changed the row count")
-    return aligned[columns].to_numpy(dtype=float)
+    """`values` (all rows x columns) of the same entity `lag` months before each of `rows`."""
+    position = lookback.rows_back(rows, lag)
+    out = values[np.maximum(position, 0)]
+    out[position < 0] = np.nan
+    return out
 
 
 def _lag_changes(
-    validated: pd.DataFrame, month: pd.Series, id_col: str, history: dict[str, Any]
+    validated: pd.DataFrame, lookback: _Lookback, rows: np.ndarray, history: dict
 ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     delta_cols = list(history.get("delta_columns", []))
     log_cols = list(history.get("log_delta_columns", []))
-    columns = delta_cols + log_cols
-    current = np.array(validated[columns], dtype=float)  # writable copy
-    current[:, len(delta_cols) :] = np.log1p(current[:, len(delta_cols) :])
-    keyed = pd.DataFrame(current, columns=columns)
-    keyed[id_col] = validated[id_col].to_numpy()
-    keyed["_month"] = month.to_numpy()
+    values = np.array(validated[delta_cols + log_cols], dtype=float)  # writable copy
+    values[:, len(delta_cols) :] = np.log1p(values[:, len(delta_cols) :])
     out, change = {}, None
     for lag in history.get("lags_months", []):
-        change = current - _months_back(keyed, id_col, columns, lag)
+        change = values[rows] - _values_back(values, lookback, rows, lag)
         for j, col in enumerate(delta_cols):
             out[derived_name(col, "delta", lag)] = change[:, j]
         for j, col in enumerate(log_cols):
@@ -150,17 +167,18 @@ def _lag_changes(
 
 
 def _rolling_means(
-    validated: pd.DataFrame, month: pd.Series, id_col: str, history: dict[str, Any]
+    validated: pd.DataFrame, lookback: _Lookback, rows: np.ndarray, history: dict
 ) -> dict[str, np.ndarray]:
     """Mean over the last `rolling_months` monthly snapshots present: steadier than one month."""
     window = int(history.get("rolling_months") or 0)
     columns = list(history.get("rolling_mean_columns", []))
     if window <= 1 or not columns:
         return {}
-    frames = [np.array(validated[columns], dtype=float)]
-    keyed = validated[[id_col, *columns]].assign(_month=month.to_numpy())
-    frames += [_months_back(keyed, id_col, columns, lag) for lag in range(1, window)]
-    stacked = np.stack(frames)
+    values = np.array(validated[columns], dtype=float)
+    stacked = np.stack(
+        [values[rows]]
+        + [_values_back(values, lookback, rows, lag) for lag in range(1, window)]
+    )
     counts = np.isfinite(stacked).sum(axis=0)
     means = np.where(
         counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan
@@ -169,26 +187,35 @@ def _rolling_means(
 
 
 def add_history_features(
-    validated: pd.DataFrame, schema: dict[str, Any], derived: dict[str, Any] | None
+    validated: pd.DataFrame,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Add each listed feature's change against the same entity N months earlier,
-    and its mean over the last few monthly snapshots."""
+    and its mean over the last few monthly snapshots.
+
+    `rows` (positions): derive for these rows only and return only them; the other
+    rows are only looked back at (scoring: the newest snapshot, from the months before).
+    """
     history = _history(derived)
     if not history:
-        return validated
-    id_col = schema["id_column"]
-    month = _month_index(validated[schema["date_column"]])
-    new_columns, change = _lag_changes(validated, month, id_col, history)
-    new_columns.update(_rolling_means(validated, month, id_col, history))
-    out = pd.concat(
-        [validated.copy(), pd.DataFrame(new_columns, index=validated.index)], axis=1
+        return validated if rows is None else validated.iloc[rows]
+    rows = np.arange(len(validated)) if rows is None else np.asarray(rows)
+    lookback = _Lookback(
+        validated[schema["id_column"]], _month_index(validated[schema["date_column"]])
     )
+    new_columns, change = _lag_changes(validated, lookback, rows, history)
+    new_columns.update(_rolling_means(validated, lookback, rows, history))
+    base = validated.iloc[rows]
+    out = pd.concat([base, pd.DataFrame(new_columns, index=base.index)], axis=1)
     share = (
         np.isfinite(change[:, 0]).mean() if change is not None and len(change) else 0.0
     )
     logger.info(
-        "Derived %d history features; %.0f%% of rows have the %d-month look-back",
+        "Derived %d history features for %d rows; %.0f%% of them have the %d-month look-back",
         len(new_columns),
+        len(rows),
         100 * share,
         history["lags_months"][-1] if history.get("lags_months") else 0,
     )
@@ -234,11 +261,15 @@ def build_model_input(
 
 
 def model_input_from_validated(
-    validated: pd.DataFrame, schema: dict[str, Any], derived: dict[str, Any] | None
+    validated: pd.DataFrame,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Derive the history features of a validated table and select the contract columns."""
+    """Derive the history features of a validated table and select the contract
+    columns (of `rows` only, if given: the others are history)."""
     return build_model_input(
-        add_history_features(validated, schema, derived), schema, derived
+        add_history_features(validated, schema, derived, rows), schema, derived
     )
 
 

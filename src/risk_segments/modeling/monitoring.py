@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from .risk_model import RiskModel, prepare_features
+from .risk_model import MISSING_CATEGORY, RiskModel, prepare_features
 
 PSI_WARNING = 0.25
 PSI_MODERATE = 0.1
@@ -155,18 +155,22 @@ class DriftCounter:
         }
         self.rows = 0
 
-    def add(self, X: pd.DataFrame, scores: np.ndarray) -> None:
-        """Count one chunk (model features as prepared for the model, and its scores)."""
-        self.rows += len(X)
+    def add(self, rows: pd.DataFrame, scores: np.ndarray) -> None:
+        """Count one chunk: the model-input rows as they arrived (missing, and inf,
+        in the missing bin; a missing category as its own level), and its scores.
+        Counted on the columns' own arrays: no model matrix is built for this."""
+        self.rows += len(rows)
         for column, ref in self.reference["numeric"].items():
             values = (
-                scores if column == SCORE_COLUMN else X[column].to_numpy(dtype=float)
+                scores if column == SCORE_COLUMN else rows[column].to_numpy(dtype=float)
             )
             self.numeric[column] += numeric_counts(values, np.asarray(ref["edges"]))
         for column in self.categorical:
-            for level, count in X[column].value_counts().items():
-                self.categorical[column][str(level)] = self.categorical[column].get(
-                    str(level), 0
+            counts = rows[column].value_counts(dropna=False)
+            for level, count in counts.items():
+                key = MISSING_CATEGORY if pd.isna(level) else str(level)
+                self.categorical[column][key] = self.categorical[column].get(
+                    key, 0
                 ) + int(count)
 
     def psi(self, floor: float = PSI_WARNING) -> pd.DataFrame:

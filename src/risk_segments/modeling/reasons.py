@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from catboost import Pool
 
 from .features import parse_derived
 from .risk_model import RiskModel
@@ -39,37 +40,109 @@ def feature_label(name: str, labels: dict[str, str], *, short: bool = False) -> 
     return readable(name)
 
 
-def _format_value(name: str, value: object) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "missing"
-    if isinstance(value, str):
-        return value
+def _shown(name: str, values: np.ndarray, categorical: bool) -> np.ndarray:
+    """Values as a reviewer reads them ('missing' where there is none): text as it
+    is, a change of log1p as a percentage, a change with its sign, else 3 digits."""
+    missing = pd.isna(values)
+    out = np.full(len(values), "missing", dtype=object)
+    if categorical:
+        out[~missing] = values[~missing].astype(str)
+        return out
+    numbers = values[~missing].astype(float)
     derived = parse_derived(name)
     if derived and derived.kind == "logchange":
-        return f"{np.expm1(float(value)):+.0%}"
-    if derived and derived.kind == "delta":
-        return f"{float(value):+.3g}"
-    return f"{float(value):.3g}"
+        out[~missing] = [f"{v:+.0%}" for v in np.expm1(numbers)]
+    elif derived and derived.kind == "delta":
+        out[~missing] = [f"{v:+.3g}" for v in numbers]
+    else:
+        out[~missing] = [f"{v:.3g}" for v in numbers]
+    return out
+
+
+def reason_phrases(
+    name: str, values: np.ndarray, spec: dict, labels: dict[str, str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """For one feature and many rows: the values as shown, and the phrase an operations
+    reviewer reads, e.g. 'late shipments 0.18 (typical 0.05)'."""
+    label = feature_label(name, labels)
+    categorical = name in spec.get("categorical", [])
+    shown = _shown(name, np.asarray(values, dtype=object), categorical)
+    if categorical:
+        return shown, np.array([f"{label}: {v}" for v in shown], dtype=object)
+    typical = spec.get("medians", {}).get(name)
+    derived = parse_derived(name)
+    suffix = ""
+    if not (
+        typical is None or np.isnan(typical) or (derived and derived.kind != "mean")
+    ):
+        typical_text = _shown(name, np.array([typical], dtype=object), False)[0]
+        suffix = f" (typical {typical_text})"
+    text = np.array(
+        [
+            f"{label} not reported" if v == "missing" else f"{label} {v}{suffix}"
+            for v in shown
+        ],
+        dtype=object,
+    )
+    return shown, text
 
 
 def reason_text(name: str, value: object, spec: dict, labels: dict[str, str]) -> str:
-    """One phrase an operations reviewer can read, e.g. 'late shipments 0.18 (typical 0.05)'."""
-    label = feature_label(name, labels)
-    shown = _format_value(name, value)
-    if name in spec.get("categorical", []):
-        return f"{label}: {shown}"
-    if shown == "missing":
-        return f"{label} not reported"
-    typical = spec.get("medians", {}).get(name)
-    derived = parse_derived(name)
-    if typical is None or np.isnan(typical) or (derived and derived.kind != "mean"):
-        return f"{label} {shown}"
-    return f"{label} {shown} (typical {_format_value(name, typical)})"
+    """One phrase for one value (see `reason_phrases`)."""
+    return str(
+        reason_phrases(name, np.array([value], dtype=object), spec, labels)[1][0]
+    )
 
 
 def shap_contributions(risk_model: RiskModel, frame: pd.DataFrame) -> np.ndarray:
     """Rows x features SHAP matrix: with the expected value, the raw log-odds."""
     return risk_model.shap_values(frame)
+
+
+REASON_PARTS = ("feature", "value", "text", "contribution")
+
+
+def reason_arrays(
+    risk_model: RiskModel,
+    frame: pd.DataFrame,
+    labels: dict[str, str],
+    top_k: int = 4,
+    pool: Pool | None = None,
+) -> dict[str, np.ndarray]:
+    """The top `top_k` features pushing each row's risk up, with value, text and
+    contribution, as `reason_<i>_<part>` arrays (None / NaN where fewer push up).
+    `pool`: the rows already as a CatBoost pool (saves building it again)."""
+    features = risk_model.spec["features"]
+    slots = min(top_k, len(features))
+    out: dict[str, np.ndarray] = {}
+    for i in range(1, top_k + 1):
+        for part in REASON_PARTS:
+            out[f"reason_{i}_{part}"] = (
+                np.full(len(frame), np.nan)
+                if part == "contribution"
+                else np.full(len(frame), None, dtype=object)
+            )
+    if frame.empty:
+        return out
+    contributions = risk_model.shap_values(frame if pool is None else pool)
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :slots]
+    rows = np.arange(len(frame))
+    for i in range(slots):
+        j = order[:, i]
+        contribution = contributions[rows, j]
+        pushes_up = contribution > 0
+        key = f"reason_{i + 1}"
+        out[f"{key}_contribution"][pushes_up] = contribution[pushes_up]
+        for f in np.unique(j[pushes_up]):  # one feature at a time: its phrases at once
+            these = np.flatnonzero(pushes_up & (j == f))
+            name = features[f]
+            shown, text = reason_phrases(
+                name, frame[name].to_numpy(dtype=object)[these], risk_model.spec, labels
+            )
+            out[f"{key}_feature"][these] = name
+            out[f"{key}_value"][these] = shown
+            out[f"{key}_text"][these] = text
+    return out
 
 
 def reason_codes(
@@ -78,34 +151,7 @@ def reason_codes(
     labels: dict[str, str],
     top_k: int = 4,
 ) -> pd.DataFrame:
-    """The top `top_k` features pushing each row's risk up, with value, text and contribution."""
-    features = risk_model.spec["features"]
-    out = pd.DataFrame(index=frame.index)
-    if frame.empty:
-        for i in range(1, top_k + 1):
-            for part in ("feature", "value", "text", "contribution"):
-                out[f"reason_{i}_{part}"] = pd.Series(
-                    dtype=float if part == "contribution" else object
-                )
-        return out
-    contributions = shap_contributions(risk_model, frame)
-    order = np.argsort(-contributions, axis=1, kind="stable")[:, :top_k]
-    values = frame[features].to_numpy(dtype=object)
-    rows = np.arange(len(frame))
-    for i in range(min(top_k, len(features))):
-        j = order[:, i]
-        contribution = contributions[rows, j]
-        pushes_up = contribution > 0
-        names = np.asarray(features, dtype=object)[j]
-        row_values = values[rows, j]
-        out[f"reason_{i + 1}_feature"] = np.where(pushes_up, names, None)
-        out[f"reason_{i + 1}_value"] = [
-            _format_value(n, v) if up else None
-            for n, v, up in zip(names, row_values, pushes_up, strict=True)
-        ]
-        out[f"reason_{i + 1}_text"] = [
-            reason_text(n, v, risk_model.spec, labels) if up else None
-            for n, v, up in zip(names, row_values, pushes_up, strict=True)
-        ]
-        out[f"reason_{i + 1}_contribution"] = np.where(pushes_up, contribution, np.nan)
-    return out
+    """`reason_arrays` as a table with the frame's index."""
+    return pd.DataFrame(
+        reason_arrays(risk_model, frame, labels, top_k), index=frame.index
+    )

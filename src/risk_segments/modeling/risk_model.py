@@ -51,21 +51,29 @@ def feature_spec(
 def prepare_features(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     """Model matrix in training order: categoricals as text (missing as a level), numerics as float."""
     check_features(frame, spec)
-    X = pd.DataFrame(index=frame.index)
+    columns: dict[str, Any] = {}
     for c in spec["categorical"]:
-        X[c] = (
-            frame[c]
-            .astype(object)
-            .where(frame[c].notna(), MISSING_CATEGORY)
-            .astype(str)
-        )
+        values = np.array(frame[c], dtype=object)  # a copy: the input stays as it is
+        values[pd.isna(values)] = MISSING_CATEGORY
+        if pd.api.types.infer_dtype(values, skipna=False) != "string":
+            values = values.astype(str).astype(object)  # e.g. numbers, as text
+        # object, not pandas' str: CatBoost reads the Python strings without a copy
+        columns[c] = pd.Series(values, index=frame.index, dtype=object)
+    numeric = list(spec["numeric"])
+    values = np.array(frame[numeric], dtype=float)  # one block, a copy
+    values[np.isinf(values)] = np.nan  # inf is treated as missing
     never_missing = set(spec.get("never_missing", ()))
-    for c in spec["numeric"]:
-        values = frame[c].to_numpy(dtype=float)
-        values = np.where(np.isinf(values), np.nan, values)  # inf is treated as missing
+    for j, c in enumerate(numeric):
         if c in never_missing:
-            values = np.where(np.isnan(values), spec["medians"][c], values)
-        X[c] = values
+            gaps = np.isnan(values[:, j])
+            values[gaps, j] = spec["medians"][c]
+    X = pd.concat(
+        [
+            pd.DataFrame(columns, index=frame.index),
+            pd.DataFrame(values, index=frame.index, columns=numeric),
+        ],
+        axis=1,
+    )
     return X[spec["features"]]
 
 
@@ -118,13 +126,16 @@ class RiskModel:
     shap_tables: dict[str, Any] = field(default_factory=dict, repr=False)
     _leaf_shap: Any = field(default=None, repr=False, compare=False)
 
-    def pool(self, frame: pd.DataFrame) -> Pool:
-        """A CatBoost pool of the features, in training order."""
+    def pool(self, frame: pd.DataFrame | Pool) -> Pool:
+        """A CatBoost pool of the features, in training order (a pool passes through:
+        the methods below take either, so a caller can build it once)."""
+        if isinstance(frame, Pool):
+            return frame
         return Pool(
             prepare_features(frame, self.spec), cat_features=self.spec["categorical"]
         )
 
-    def raw_score(self, frame: pd.DataFrame) -> np.ndarray:
+    def raw_score(self, frame: pd.DataFrame | Pool) -> np.ndarray:
         """CatBoost's raw log-odds (what SHAP values add up to)."""
         return self.model.predict(self.pool(frame), prediction_type="RawFormulaVal")
 
@@ -136,7 +147,7 @@ class RiskModel:
             self._leaf_shap = LeafShap(self.model, self.shap_tables)
         return self._leaf_shap
 
-    def shap_values(self, frame: pd.DataFrame) -> np.ndarray:
+    def shap_values(self, frame: pd.DataFrame | Pool) -> np.ndarray:
         """Rows x features SHAP values (log-odds), CatBoost's own, from the saved
         per-leaf tables (leaves training never reached are added on the way)."""
         return self._tables().shap_values(self.pool(frame))
@@ -152,7 +163,7 @@ class RiskModel:
             return 1.0 / (1.0 + np.exp(-z))
         return 1.0 / (1.0 + np.exp(-raw))
 
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+    def predict_proba(self, frame: pd.DataFrame | Pool) -> np.ndarray:
         """Calibrated probability of the positive class for every row."""
         return self.calibrate(self.raw_score(frame))
 

@@ -19,7 +19,7 @@ import pandas as pd
 from risk_segments.schema import InvalidInputError, as_of_date, count_violations
 
 from .features import model_features, model_input_from_validated, validate_raw_table
-from .reasons import reason_codes
+from .reasons import reason_arrays
 from .risk_model import RiskModel, unseen_missing_counts
 from .segmentation import SegmentationModel
 
@@ -41,7 +41,8 @@ def score_frame(
     top_k: int = 4,
 ) -> pd.DataFrame:
     """One scored row per input row: risk score, tier, reasons, segment, versions."""
-    probability = risk_model.predict_proba(rows)
+    pool = risk_model.pool(rows)  # built once: the score and the reasons read it
+    probability = risk_model.predict_proba(pool)
     out = pd.DataFrame(
         {
             id_column: rows[id_column].to_numpy(),
@@ -61,19 +62,21 @@ def score_frame(
         raise ValueError(
             f"score.reasons_for must be 'review' or 'all', got '{reasons_for}'"
         )
-    reasons = reason_codes(
-        risk_model, rows.iloc[np.flatnonzero(wanted)], feature_labels, top_k
+    picked = np.flatnonzero(wanted)
+    reasons = reason_arrays(
+        risk_model,
+        rows.iloc[picked],
+        feature_labels,
+        top_k,
+        pool=pool if wanted.all() else pool.slice(picked.tolist()),
     )
-    for column in reasons.columns:
-        values = np.full(
-            len(rows), np.nan if column.endswith("contribution") else None, dtype=object
-        )
-        values[wanted] = reasons[column].to_numpy()
+    for column, reason in reasons.items():
+        contribution = column.endswith("contribution")
+        values = np.full(len(rows), np.nan if contribution else None, dtype=object)
+        values[wanted] = reason
         # fixed dtypes, so every chunk has the same schema whatever it holds
         out[column] = (
-            values.astype(float)
-            if column.endswith("contribution")
-            else pd.array(values, dtype="str")
+            values.astype(float) if contribution else pd.array(values, dtype="str")
         )
     segments, atypical = segmentation_model.assign(rows)
     out["segment"] = segments
@@ -283,16 +286,18 @@ def score_chunk(
     """
     tolerant = scoring_schema(schema)
     warnings: dict[str, int] = {}
-    validated = validate_raw_table(raw, tolerant)
+    # duplicate keys are checked over the whole input, and violations counted below
+    validated = validate_raw_table(raw, tolerant, chunk=True)
     to_score = validated
     if score["rows"] == "newest_snapshot":  # history rows feed features, are not scored
         to_score = validated.loc[validated[schema["date_column"]] == newest]
     for kind, column, count in count_violations(to_score, tolerant):
         key = f"{kind} in '{column}'"
         warnings[key] = warnings.get(key, 0) + count
-    rows = model_input_from_validated(validated, schema, derived)
-    if score["rows"] == "newest_snapshot":
-        rows = rows.loc[rows[schema["date_column"]] == newest].reset_index(drop=True)
+    newest_rows = None
+    if score["rows"] == "newest_snapshot":  # the rest are looked back at, not scored
+        newest_rows = np.flatnonzero(validated[schema["date_column"]] == newest)
+    rows = model_input_from_validated(validated, schema, derived, newest_rows)
     if rows.empty:
         return pd.DataFrame(), rows, warnings
     scored = score_frame(

@@ -117,6 +117,28 @@ def test_history_features_compare_with_the_same_entity_months_earlier():
     assert len(out) == 6
 
 
+def test_history_features_for_some_rows_equal_those_of_the_whole_table():
+    """Scoring derives the newest snapshot's features only, looking back at the
+    months before: the values must be those the whole table gives."""
+    schema = {"id_column": "seller_id", "date_column": "snapshot_date"}
+    derived = {
+        "history": {
+            "lags_months": [1, 3],
+            "delta_columns": ["late_shipment_rate"],
+            "log_delta_columns": ["orders_30d"],
+            "rolling_months": 3,
+            "rolling_mean_columns": ["late_shipment_rate"],
+        }
+    }
+    table = _tiny_panel().sample(frac=1, random_state=3).reset_index(drop=True)
+    whole = add_history_features(table, schema, derived)
+    newest = np.flatnonzero(table["snapshot_date"] == table["snapshot_date"].max())
+    some = add_history_features(table, schema, derived, newest)
+    assert len(some) == len(newest) == 2
+    pd.testing.assert_frame_equal(some, whole.iloc[newest])
+    assert some["late_shipment_rate_delta_1m"].notna().sum() == 1  # b skipped March
+
+
 def test_history_features_are_optional():
     table = _tiny_panel()
     assert add_history_features(table, {}, {"history": None}) is table

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.util import hash_pandas_object
 
 from risk_segments.datasets.artifact_set_dataset import ArtifactStore
 from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
 from risk_segments.modeling.artifacts import ArtifactSet, data_fingerprint
 from risk_segments.modeling.features import validate_raw_table
 from risk_segments.modeling.monitoring import PSI_WARNING, DriftCounter
-from risk_segments.modeling.risk_model import RiskModel, prepare_features
+from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
     as_of_dates,
     check_artifacts,
@@ -113,7 +113,7 @@ def _validate_all(
     )
     for chunk in source:
         try:
-            validated = validate_raw_table(chunk, scoring_schema(schema))
+            validated = validate_raw_table(chunk, scoring_schema(schema), chunk=True)
         except InvalidInputError as err:
             problems += err.problems
             continue
@@ -191,7 +191,10 @@ def _entity_chunks(
         pieces = []
         for chunk in source:
             ids = chunk[schema["id_column"]].astype(str)
-            bucket = ids.map(lambda v: zlib.crc32(v.encode()) % parts).to_numpy()
+            # a fixed-key hash of the id: the same part on every pass and every run
+            bucket = (hash_pandas_object(ids, index=False).to_numpy() % parts).astype(
+                int
+            )
             pieces.append(chunk.loc[bucket == part])
         yield pd.concat(pieces, ignore_index=True)
 
@@ -224,10 +227,7 @@ def _stream(
         if rows.empty:
             continue
         # drift is measured on the values as they arrived, missing ones included
-        drift.add(
-            prepare_features(rows, {**risk_model.spec, "never_missing": []}),
-            scored["risk_score"].to_numpy(),
-        )
+        drift.add(rows, scored["risk_score"].to_numpy())
         summary["rows_out"] += len(scored)
         logger.info(
             "  scored %d / %d rows (%.0f rows/s)",
