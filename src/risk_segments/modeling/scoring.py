@@ -278,16 +278,20 @@ def score_chunk(
     feature_labels: dict[str, str],
     score: dict[str, Any],
     newest: pd.Timestamp,
+    non_empty: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     """Raw rows holding whole entities -> (scored rows, their model input, warning counts).
 
     The one scoring step both engines run: the pandas batch calls it per chunk,
-    the Spark path per partition inside `mapInPandas`.
+    the Spark path per partition inside `mapInPandas`. `non_empty` (feature -> count),
+    if given, gets the number of values each feature has in these rows added.
     """
     tolerant = scoring_schema(schema)
     warnings: dict[str, int] = {}
     # duplicate keys are checked over the whole input, and violations counted below
     validated = validate_raw_table(raw, tolerant, chunk=True)
+    for name in non_empty or {}:
+        non_empty[name] += int(validated[name].notna().sum())
     to_score = validated
     if score["rows"] == "newest_snapshot":  # history rows feed features, are not scored
         to_score = validated.loc[validated[schema["date_column"]] == newest]

@@ -102,26 +102,6 @@ def _keys(
     return ids.astype(str).to_numpy(), dates.where(~future)
 
 
-def _validate_all(
-    source: ParquetChunks, schema: dict[str, Any]
-) -> tuple[list[Problem], dict[str, int]]:
-    """Every chunk against the schema (problems added up over the whole input), and
-    how many values each feature has."""
-    problems, non_empty = (
-        [],
-        dict.fromkeys([*schema["categorical"], *schema["numeric"]], 0),
-    )
-    for chunk in source:
-        try:
-            validated = validate_raw_table(chunk, scoring_schema(schema), chunk=True)
-        except InvalidInputError as err:
-            problems += err.problems
-            continue
-        for name in non_empty:
-            non_empty[name] += int(validated[name].notna().sum())
-    return merge_problems(problems), non_empty
-
-
 def check_score_input(
     score_input: pd.DataFrame | ParquetChunks,
     risk_model: RiskModel,
@@ -130,8 +110,10 @@ def check_score_input(
     derived: dict[str, Any] | None,
     score: dict[str, Any],
 ) -> dict[str, Any]:
-    """Stop before scoring (before any output is opened) if the input or the artifacts
-    cannot be trusted, with counts over the whole input; say what will be scored."""
+    """Stop before scoring if the artifacts, the columns or the keys (ids, dates,
+    duplicates) cannot be trusted, with counts over the whole input; say what will be
+    scored. Every row's values are checked as it is scored (`_stream`): the scores
+    file is only moved into place once every chunk has passed."""
     check_artifacts(risk_model, segmentation_model, schema, derived)
     if is_spark_frame(score_input):
         from .spark import check_spark_input  # noqa: PLC0415 - pyspark is an optional extra
@@ -147,10 +129,6 @@ def check_score_input(
     keys = pd.DataFrame({"id": ids[kept], "date": dates[kept].to_numpy()})
     duplicated = keys.duplicated(keep=False).to_numpy()
     check_unique_keys(int(duplicated.sum()), list(set(keys["id"][duplicated])), schema)
-    problems, non_empty = _validate_all(source, schema)
-    if problems:
-        raise schema_error(input_name(schema), problems, rows=source.n_rows)
-    empty = check_features_present(non_empty, risk_model, score, schema)
     newest = dates.max()
     to_score = (
         (dates == newest) if score["rows"] == "newest_snapshot" else dates.notna()
@@ -167,7 +145,6 @@ def check_score_input(
     summary["as_of"] = schema.get("as_of")
     summary["input_fingerprint"] = data_fingerprint(keys)
     summary["rows_left_out_future"] = int((~kept).sum())
-    summary["empty_features"] = empty
     return summary
 
 
@@ -199,6 +176,15 @@ def _entity_chunks(
         yield pd.concat(pieces, ignore_index=True)
 
 
+def _problems(raw: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
+    """What one chunk breaks of the schema (nothing if it passes)."""
+    try:
+        validate_raw_table(raw, scoring_schema(schema), chunk=True)
+    except InvalidInputError as err:
+        return list(err.problems)
+    return []
+
+
 def _stream(
     source: ParquetChunks,
     artifacts: tuple[RiskModel, SegmentationModel, dict[str, Any]],
@@ -211,17 +197,31 @@ def _stream(
     schema, derived, feature_labels, score = params
     drift = DriftCounter(reference)
     start = time.perf_counter()
+    problems: list[Problem] = []
+    non_empty = dict.fromkeys([*schema["categorical"], *schema["numeric"]], 0)
     for raw in _entity_chunks(source, schema, derived, score["chunk_size"]):
-        scored, rows, warnings = score_chunk(
-            raw,
-            risk_model,
-            segmentation_model,
-            schema,
-            derived,
-            feature_labels,
-            score,
-            newest,
-        )
+        if (
+            problems
+        ):  # a chunk failed: check the rest only, to count over the whole input
+            problems += _problems(raw, schema)
+            continue
+        try:
+            scored, rows, warnings = score_chunk(
+                raw,
+                risk_model,
+                segmentation_model,
+                schema,
+                derived,
+                feature_labels,
+                score,
+                newest,
+                non_empty,
+            )
+        except InvalidInputError as err:
+            if not err.problems:  # not a broken schema rule: nothing to add up
+                raise
+            problems += err.problems
+            continue
         for key, count in warnings.items():
             summary["warnings"][key] = summary["warnings"].get(key, 0) + count
         if rows.empty:
@@ -236,6 +236,13 @@ def _stream(
             summary["rows_out"] / max(time.perf_counter() - start, 1e-9),
         )
         yield scored
+    if problems:  # nothing is written: the scores file is never moved into place
+        raise schema_error(
+            input_name(schema), merge_problems(problems), rows=summary["rows_in"]
+        )
+    summary["empty_features"] = check_features_present(
+        non_empty, risk_model, score, schema
+    )
     if summary["rows_out"] != summary["rows_to_score"]:
         raise RuntimeError(
             f"scored {summary['rows_out']} rows but {summary['rows_to_score']} were to be scored"
