@@ -137,7 +137,10 @@ def reason_arrays(
             these = np.flatnonzero(pushes_up & (j == f))
             name = features[f]
             shown, text = reason_phrases(
-                name, frame[name].to_numpy(dtype=object)[these], risk_model.spec, labels
+                name,
+                frame[name].iloc[these].to_numpy(dtype=object),
+                risk_model.spec,
+                labels,
             )
             out[f"{key}_feature"][these] = name
             out[f"{key}_value"][these] = shown

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from risk_segments.schema import InvalidInputError, as_of_date, count_violations
 
@@ -45,8 +47,8 @@ def score_frame(
     probability = risk_model.predict_proba(pool)
     out = pd.DataFrame(
         {
-            id_column: rows[id_column].to_numpy(),
-            date_column: rows[date_column].to_numpy(),
+            id_column: rows[id_column].array,  # as they are: no copy to Python objects
+            date_column: rows[date_column].array,
             "risk_score": probability,
             "risk_tier": risk_model.tier(probability),
             "flagged": probability >= risk_model.thresholds["decision"],
@@ -71,24 +73,40 @@ def score_frame(
         pool=pool if wanted.all() else pool.slice(picked.tolist()),
     )
     for column, reason in reasons.items():
-        contribution = column.endswith("contribution")
-        values = np.full(len(rows), np.nan if contribution else None, dtype=object)
-        values[wanted] = reason
         # fixed dtypes, so every chunk has the same schema whatever it holds
-        out[column] = (
-            values.astype(float) if contribution else pd.array(values, dtype="str")
-        )
+        if column.endswith("contribution"):
+            spread = np.full(len(rows), np.nan)
+            spread[wanted] = reason
+            out[column] = spread
+        else:
+            out[column] = _text(reason, _positions(wanted))
     segments, atypical = segmentation_model.assign(rows)
     out["segment"] = segments
-    out["segment_name"] = pd.array(
-        pd.Series(segments).map(segmentation_model.segment_names).to_numpy(),
-        dtype="str",
-    )
+    kinds, which = np.unique(segments, return_inverse=True)
+    names = pd.Series(kinds).map(segmentation_model.segment_names).to_numpy(object)
+    out["segment_name"] = _text(names, which.ravel())
     out["atypical"] = atypical
     out["model_version"] = risk_model.info.get("version", "unversioned")
     out["segmentation_version"] = segmentation_model.info.get("version", "unversioned")
     out["run_id"] = risk_model.info.get("run_id", "unpublished")
     return out
+
+
+def _positions(wanted: np.ndarray) -> np.ndarray:
+    """For every row, its position among the wanted rows (-1 if not wanted)."""
+    position = np.full(len(wanted), -1, dtype=np.int64)
+    position[wanted] = np.arange(int(wanted.sum()))
+    return position
+
+
+def _text(values: np.ndarray, take: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """`values[take]` as pandas text, missing where `take` is -1 (and where a value
+    is None): gathered in Arrow, so no Python object is made per output row."""
+    gathered = pc.take(
+        pa.array(values, type=pa.large_string(), from_pandas=True),
+        pa.array(take, mask=take < 0),
+    )
+    return pd.array(gathered, dtype="str")
 
 
 # --------------------------------------------------------------------------- checks

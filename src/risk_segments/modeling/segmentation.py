@@ -78,9 +78,11 @@ class SegmentationModel:
             raise ValueError(f"segmentation input lacks feature(s) {missing}")
         X = np.array(frame[self.features], dtype=float)
         X[np.isinf(X)] = np.nan
-        for j, name in enumerate(self.features):
-            if name in self.log_features:
-                X[:, j] = np.log1p(np.clip(X[:, j], 0, None))
+        logged = [
+            j for j, name in enumerate(self.features) if name in self.log_features
+        ]
+        if logged:  # all long-tailed columns at once
+            X[:, logged] = np.log1p(np.clip(X[:, logged], 0, None))
         indicators = (
             np.column_stack(
                 [
