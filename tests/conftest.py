@@ -11,7 +11,14 @@ import copy
 import pytest
 from kedro.io import DataCatalog
 
-from tests.helpers import copy_catalog, in_memory_catalog, load_config, run_in_memory
+from tests.helpers import (
+    copy_catalog,
+    copy_project,
+    in_memory_catalog,
+    kedro_cli,
+    load_config,
+    run_in_memory,
+)
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +65,14 @@ def _trained_dev_catalog(dev_config) -> DataCatalog:
 def trained_dev_catalog(_trained_dev_catalog) -> DataCatalog:
     """A copy of the trained dev catalog for one test: entries it adds stay its own."""
     return copy_catalog(_trained_dev_catalog)
+
+
+@pytest.fixture(scope="session")
+def dev_project(tmp_path_factory):
+    """A copy of the project in which `kedro run` has run on dev data, as a user types
+    it (conf/local is the dev environment, so `kedro viz` reads the same). Shared by the
+    Kedro-Viz and MLflow tests: one training run for both."""
+    project = copy_project(tmp_path_factory.mktemp("project"), local_env="dev")
+    done = kedro_cli(project, "run")
+    assert done.returncode == 0, f"kedro run failed:\n{done.stderr[-3000:]}"
+    return project

@@ -10,7 +10,6 @@ import pytest
 from tests.helpers import (
     ALL_NAMESPACES,
     ORDER_LOG_NAMESPACES,
-    copy_project,
     kedro_cli,
 )
 
@@ -36,13 +35,10 @@ def _kedro(project: Path, *args: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def viz_api(tmp_path_factory) -> Path:
-    """`kedro run` then `kedro viz build --include-previews` in a copy of the project on dev data."""
-    # `kedro viz build` reads the default environment (local): make it the dev sizes
-    project = copy_project(tmp_path_factory.mktemp("project"), local_env="dev")
-    _kedro(project, "run")
-    _kedro(project, "viz", "build", "--include-previews")
-    return project / "build" / "api"
+def viz_api(dev_project) -> Path:
+    """`kedro viz build --include-previews` in the project copy `kedro run` ran in."""
+    _kedro(dev_project, "viz", "build", "--include-previews")
+    return dev_project / "build" / "api"
 
 
 @pytest.fixture(scope="module")

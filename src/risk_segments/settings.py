@@ -1,9 +1,11 @@
 """Project settings: see https://docs.kedro.org/en/stable/configure/configuration_basics/."""
 
 from risk_segments.hooks import ScoreStatusHook, SparkHooks
+from risk_segments.tracking import UseCaseTracking
 from risk_segments.use_cases import UseCaseConfigLoader
 
-HOOKS = (SparkHooks(), ScoreStatusHook())
+# UseCaseTracking logs one MLflow run per use case when the `mlflow` extra is installed
+HOOKS = (SparkHooks(), ScoreStatusHook(), UseCaseTracking())
 
 # Kedro's OmegaConfigLoader, plus the defaults of every declared use case (use_cases.py)
 CONFIG_LOADER_CLASS = UseCaseConfigLoader

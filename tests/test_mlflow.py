@@ -1,0 +1,97 @@
+"""MLflow tracking (the `mlflow` extra): every run logs one MLflow run per use case."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from risk_segments.tracking import flatten_metrics, flatten_params
+from tests.helpers import ALL_NAMESPACES, kedro_cli
+
+
+def test_metrics_are_flattened_by_path_with_the_estimate_under_the_plain_name():
+    metrics = {
+        "roc_auc": {"value": 0.81, "ci_low": 0.8, "ci_high": 0.82},
+        "baselines": {"logistic": {"roc_auc": {"value": 0.79}}},
+        "test_rows": 100,
+        "calibrated": True,  # not a number to chart
+        "brier": {"value": math.nan},  # MLflow refuses NaN
+        "note": "text",
+        "lift (top 10%)": 2.5,
+    }
+    assert flatten_metrics(metrics) == {
+        "roc_auc": 0.81,
+        "roc_auc.ci_low": 0.8,
+        "roc_auc.ci_high": 0.82,
+        "baselines.logistic.roc_auc": 0.79,
+        "test_rows": 100.0,
+        "lift _top 10__": 2.5,
+    }
+    params = flatten_params({"supervised": {"depth": 6, "features": ["a", "b"]}})
+    assert params == {"supervised.depth": "6", "supervised.features": '["a", "b"]'}
+
+
+@pytest.fixture(scope="module")
+def runs(dev_project):
+    """The MLflow runs of the dev training run, then of a score run, in that copy."""
+    mlflow = pytest.importorskip("mlflow", reason="the mlflow extra is not installed")
+    pytest.importorskip("kedro_mlflow", reason="the mlflow extra is not installed")
+    done = kedro_cli(dev_project, "run", "--pipeline=score")
+    assert done.returncode == 0, done.stderr[-3000:]
+    mlflow.set_tracking_uri(f"sqlite:///{dev_project / 'mlflow.db'}")
+    found = mlflow.search_runs(experiment_names=["risk_segments"], output_format="list")
+    return mlflow, found
+
+
+def _children(found, pipeline):
+    parents = {r.info.run_id for r in found if r.info.run_name == pipeline}
+    return {
+        r.data.tags["use_case"]: r
+        for r in found
+        if r.data.tags.get("mlflow.parentRunId") in parents
+    }
+
+
+def test_training_logs_a_run_per_use_case_with_metrics_model_and_report(
+    runs, dev_project
+):
+    mlflow, found = runs
+    children = _children(found, "__default__")
+    assert set(children) == set(ALL_NAMESPACES)
+    client = mlflow.MlflowClient()
+    for namespace, run in children.items():
+        metrics = run.data.metrics
+        assert 0.5 < metrics["roc_auc"] <= 1 and "pr_auc" in metrics and "f1" in metrics
+        assert metrics["roc_auc.ci_low"] <= metrics["roc_auc"]
+        assert any(k.startswith("baselines.") for k in metrics), namespace
+        assert run.data.params["kind"] in ("tabular", "order_log")
+        model = [a.path for a in client.list_artifacts(run.info.run_id, "model")]
+        assert "model/risk_model.cbm" in model and "model/manifest.json" in model
+        report = [a.path for a in client.list_artifacts(run.info.run_id, "report")]
+        assert "report/report.html" in report
+        figures = client.list_artifacts(run.info.run_id, "report/figures")
+        assert len(figures) >= 3
+        # the training run id is the published artifact folder's
+        run_id = run.data.tags["training_run_id"]
+        assert list(
+            dev_project.glob(f"data/**/06_models/{namespace}/artifacts/{run_id}")
+        )
+
+
+def test_a_score_run_logs_rows_warnings_and_drift_per_use_case(runs):
+    _, found = runs
+    training = _children(found, "__default__")
+    children = _children(found, "score")
+    assert set(children) == set(ALL_NAMESPACES)
+    for namespace, run in children.items():
+        metrics = run.data.metrics
+        assert metrics["score.rows_out"] > 0
+        assert metrics["score.rows_in"] >= metrics["score.rows_out"]
+        assert "score.warnings" in metrics
+        assert "psi.risk_score" in metrics
+        assert run.data.tags["drift_alarms"]
+        assert (
+            run.data.tags["training_run_id"]
+            == training[namespace].data.tags["training_run_id"]
+        )
