@@ -95,3 +95,14 @@ def test_a_score_run_logs_rows_warnings_and_drift_per_use_case(runs):
             run.data.tags["training_run_id"]
             == training[namespace].data.tags["training_run_id"]
         )
+
+
+def test_without_mlflow_the_hook_keeps_and_logs_nothing(monkeypatch):
+    from risk_segments import tracking
+
+    monkeypatch.setattr(tracking, "_mlflow", lambda: None)
+    hook = tracking.UseCaseTracking()
+    hook.before_pipeline_run({"pipeline_names": ["__default__"], "env": "dev"})
+    hook.after_dataset_saved("customer_churn.metrics", {"roc_auc": {"value": 0.8}})
+    assert hook.saved == {}
+    hook.after_pipeline_run(catalog=None)  # nothing to log, no error

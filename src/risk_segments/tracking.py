@@ -112,7 +112,10 @@ class UseCaseTracking:
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any) -> None:
         namespace, _, kind = dataset_name.rpartition(".")
-        if namespace and kind in TRACKED:
+        if not (namespace and kind in TRACKED):
+            return
+        mlflow = _mlflow()  # kept only while an MLflow run is open (kedro-mlflow's)
+        if mlflow is not None and mlflow.active_run() is not None:
             self.saved.setdefault(namespace, {})[kind] = data
 
     @hook_impl(tryfirst=True)  # before kedro-mlflow closes its run
