@@ -87,17 +87,20 @@ def _tiny_panel() -> pd.DataFrame:
     ).sample(frac=1.0, random_state=0)  # row order must not matter
 
 
-def test_history_features_compare_with_the_same_entity_months_earlier():
-    schema = {"id_column": "seller_id", "date_column": "snapshot_date"}
-    derived = {
-        "history": {
-            "lags_months": [1, 3],
-            "delta_columns": ["late_shipment_rate"],
-            "log_delta_columns": ["orders_30d"],
-            "rolling_months": 3,
-            "rolling_mean_columns": ["late_shipment_rate"],
-        }
+TINY_SCHEMA = {"id_column": "seller_id", "date_column": "snapshot_date"}
+TINY_HISTORY = {
+    "history": {
+        "lags_months": [1, 3],
+        "delta_columns": ["late_shipment_rate"],
+        "log_delta_columns": ["orders_30d"],
+        "rolling_months": 3,
+        "rolling_mean_columns": ["late_shipment_rate"],
     }
+}
+
+
+def test_history_features_compare_with_the_same_entity_months_earlier():
+    schema, derived = TINY_SCHEMA, TINY_HISTORY
     out = add_history_features(_tiny_panel(), schema, derived).set_index(
         ["seller_id", "snapshot_date"]
     )
@@ -120,16 +123,7 @@ def test_history_features_compare_with_the_same_entity_months_earlier():
 def test_history_features_for_some_rows_equal_those_of_the_whole_table():
     """Scoring derives the newest snapshot's features only, looking back at the
     months before: the values must be those the whole table gives."""
-    schema = {"id_column": "seller_id", "date_column": "snapshot_date"}
-    derived = {
-        "history": {
-            "lags_months": [1, 3],
-            "delta_columns": ["late_shipment_rate"],
-            "log_delta_columns": ["orders_30d"],
-            "rolling_months": 3,
-            "rolling_mean_columns": ["late_shipment_rate"],
-        }
-    }
+    schema, derived = TINY_SCHEMA, TINY_HISTORY
     table = _tiny_panel().sample(frac=1, random_state=3).reset_index(drop=True)
     whole = add_history_features(table, schema, derived)
     newest = np.flatnonzero(table["snapshot_date"] == table["snapshot_date"].max())
