@@ -49,10 +49,9 @@ def write_inputs(customers: int, sellers: int) -> None:
 
 
 def child_pipeline(namespace: str) -> dict:
+    from kedro.framework.hooks import hook_impl
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
-
-    from kedro.framework.hooks import hook_impl
 
     class NodeClock:
         """When the first node starts and the last one ends: the batch's own work,
