@@ -10,17 +10,20 @@ replaces the target only when every chunk was written.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable, Iterator
 from copy import deepcopy
 from pathlib import PurePosixPath
 from typing import Any
 
 import fsspec
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import get_filepath_str, get_protocol_and_path
+from pandas.util import hash_pandas_object
 
 
 class ParquetChunks:
@@ -95,6 +98,47 @@ class ParquetChunks:
             raise DatasetError(
                 f"'{self._path}' could not be read to the end: {err}"
             ) from err
+
+    def grouped(self, column: str, parts: int) -> Iterator[pd.DataFrame]:
+        """All rows in `parts` DataFrames, every row with the same `column` value in the
+        same one (a fixed-key hash of the value decides which). A file is read once and
+        spilled, part by part, to a temporary folder: memory stays at about one part
+        and the time grows with the rows, not with rows x parts."""
+        if self._frame is not None:
+            part_of = _part_of(self._frame[column], parts)
+            for part in np.unique(part_of):  # parts no row falls in are left out
+                yield self._frame.loc[part_of == part].reset_index(drop=True)
+            return
+        with tempfile.TemporaryDirectory(prefix="risk_segments_parts_") as folder:
+            files = [f"{folder}/{part}.parquet" for part in range(parts)]
+            writers: list[pq.ParquetWriter | None] = [None] * parts
+            try:
+                for batch in self._file.iter_batches(batch_size=self.chunk_size):
+                    part_of = _part_of(batch.column(column).to_pandas(), parts)
+                    for part in np.unique(part_of):
+                        if writers[part] is None:
+                            writers[part] = pq.ParquetWriter(files[part], batch.schema)
+                        writers[part].write_batch(
+                            batch.filter(pa.array(part_of == part))
+                        )
+            except (OSError, pa.ArrowException) as err:
+                raise DatasetError(
+                    f"'{self._path}' could not be read to the end: {err}"
+                ) from err
+            finally:
+                for writer in writers:
+                    if writer is not None:
+                        writer.close()
+            for part, writer in enumerate(writers):
+                if writer is not None:
+                    yield pq.read_table(files[part]).to_pandas()
+
+
+def _part_of(values: pd.Series, parts: int) -> np.ndarray:
+    """Which part each value goes to: a fixed-key hash of its text, the same in every
+    run and on every machine."""
+    hashed = hash_pandas_object(values.astype(str), index=False).to_numpy()
+    return (hashed % parts).astype(np.int64)
 
 
 class ChunkedParquetDataset(

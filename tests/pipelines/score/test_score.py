@@ -8,6 +8,7 @@ import pytest
 from kedro.io import DatasetError
 
 from risk_segments.datasets import CatBoostModelDataset, ChunkedParquetDataset
+from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
 from risk_segments.pipelines.score import create_pipeline
 from risk_segments.schema import InvalidInputError
 from tests.helpers import ALL_NAMESPACES, TABULAR_NAMESPACES, run_in_memory, run_score
@@ -66,6 +67,33 @@ def test_scores_do_not_depend_on_chunking(trained_dev_catalog, dev_params, raw):
     pd.testing.assert_frame_equal(
         whole.sort_values(keys, ignore_index=True),
         chunked.sort_values(keys, ignore_index=True),
+    )
+
+
+def test_history_chunks_read_from_a_file_keep_every_entity_together(
+    trained_dev_catalog, dev_params, raw, tmp_path
+):
+    """Sellers need their months before: the file is split by entity in one pass."""
+    sellers = raw["seller_risk"]
+    path = tmp_path / "sellers.parquet"
+    ChunkedParquetDataset(filepath=str(path)).save(sellers)
+    source = ChunkedParquetDataset(filepath=str(path), chunk_size=700).load()
+    parts = list(source.grouped("seller_id", 5))
+    assert len(parts) == 5 and sum(len(p) for p in parts) == len(sellers)
+    owners = pd.concat([p[["seller_id"]].assign(part=i) for i, p in enumerate(parts)])
+    assert owners.groupby("seller_id")["part"].nunique().max() == 1
+    in_memory = list(ParquetChunks(sellers, 700).grouped("seller_id", 5))
+    assert [len(p) for p in in_memory] == [len(p) for p in parts]
+    from_file, _, _ = run_score(
+        trained_dev_catalog, dev_params, "seller_risk", source, chunk_size=700
+    )
+    whole, _, _ = run_score(
+        trained_dev_catalog, dev_params, "seller_risk", sellers, chunk_size=10**7
+    )
+    keys = ["seller_id", "snapshot_date"]
+    pd.testing.assert_frame_equal(
+        from_file.sort_values(keys, ignore_index=True),
+        whole.sort_values(keys, ignore_index=True),
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.util import hash_pandas_object
 
 from risk_segments.datasets.artifact_set_dataset import ArtifactStore
 from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
@@ -163,18 +162,7 @@ def _entity_chunks(
     if parts == 1:
         yield pd.concat(list(source), ignore_index=True)
         return
-    for part in range(
-        parts
-    ):  # one pass over the file per part: memory stays at one part
-        pieces = []
-        for chunk in source:
-            ids = chunk[schema["id_column"]].astype(str)
-            # a fixed-key hash of the id: the same part on every pass and every run
-            bucket = (hash_pandas_object(ids, index=False).to_numpy() % parts).astype(
-                int
-            )
-            pieces.append(chunk.loc[bucket == part])
-        yield pd.concat(pieces, ignore_index=True)
+    yield from source.grouped(schema["id_column"], parts)
 
 
 def _problems(raw: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
