@@ -72,6 +72,14 @@ def copy_catalog(catalog: DataCatalog) -> DataCatalog:
     return DataCatalog(datasets={name: catalog.get(name) for name in catalog.keys()})
 
 
+def catboost_shap(model, rows):
+    """Rows x features SHAP values straight from CatBoost's `ShapValues` (without its
+    last, expected-value column): what the per-leaf tables must reproduce."""
+    return model.model.get_feature_importance(data=model.pool(rows), type="ShapValues")[
+        :, :-1
+    ]
+
+
 def run_in_memory(pipeline, catalog: DataCatalog) -> DataCatalog:
     """Run a pipeline with every dataset it makes kept in memory for inspection."""
     for name in pipeline.datasets():

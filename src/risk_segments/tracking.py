@@ -33,14 +33,12 @@ from kedro.framework.hooks import hook_impl
 logger = logging.getLogger(__name__)
 
 # catalog suffix -> what it holds; each is kept when saved and logged after the run
+FIGURES = ("report_figures", "model_plots", "shap_summary_plot", "segment_heatmap")
 TRACKED = (
     "metrics",
     "propensity_metrics",
     "report_html",
-    "report_figures",
-    "model_plots",
-    "shap_summary_plot",
-    "segment_heatmap",
+    *FIGURES,
     "risk_model",
     "artifact_set",
     "score_summary",
@@ -213,12 +211,7 @@ def _log_files(
         mlflow.log_dict(_jsonable(artifacts.manifest), "model/manifest.json")
     if saved.get("report_html"):
         mlflow.log_text(saved["report_html"], "report/report.html")
-    for kind in (
-        "report_figures",
-        "model_plots",
-        "shap_summary_plot",
-        "segment_heatmap",
-    ):
+    for kind in FIGURES:
         figures = saved.get(kind)
         if figures is None:
             continue

@@ -87,13 +87,6 @@ def reason_phrases(
     return shown, text
 
 
-def reason_text(name: str, value: object, spec: dict, labels: dict[str, str]) -> str:
-    """One phrase for one value (see `reason_phrases`)."""
-    return str(
-        reason_phrases(name, np.array([value], dtype=object), spec, labels)[1][0]
-    )
-
-
 def shap_contributions(risk_model: RiskModel, frame: pd.DataFrame) -> np.ndarray:
     """Rows x features SHAP matrix: with the expected value, the raw log-odds."""
     return risk_model.shap_values(frame)

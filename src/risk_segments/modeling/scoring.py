@@ -72,6 +72,7 @@ def score_frame(
         top_k,
         pool=pool if wanted.all() else pool.slice(picked.tolist()),
     )
+    position = _positions(wanted)
     for column, reason in reasons.items():
         # fixed dtypes, so every chunk has the same schema whatever it holds
         if column.endswith("contribution"):
@@ -79,7 +80,7 @@ def score_frame(
             spread[wanted] = reason
             out[column] = spread
         else:
-            out[column] = _text(reason, _positions(wanted))
+            out[column] = _text(reason, position)
     segments, atypical = segmentation_model.assign(rows)
     out["segment"] = segments
     kinds, which = np.unique(segments, return_inverse=True)
@@ -287,6 +288,12 @@ def preflight_summary(
 # --------------------------------------------------------------------------- one chunk
 
 
+def validate_chunk(raw: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
+    """One chunk of rows to score, checked and coerced with the scoring schema (duplicate
+    keys are checked over the whole input, tolerated values counted by the caller)."""
+    return validate_raw_table(raw, scoring_schema(schema), chunk=True)
+
+
 def score_chunk(
     raw: pd.DataFrame,
     risk_model: RiskModel,
@@ -304,21 +311,17 @@ def score_chunk(
     the Spark path per partition inside `mapInPandas`. `non_empty` (feature -> count),
     if given, gets the number of values each feature has in these rows added.
     """
-    tolerant = scoring_schema(schema)
     warnings: dict[str, int] = {}
-    # duplicate keys are checked over the whole input, and violations counted below
-    validated = validate_raw_table(raw, tolerant, chunk=True)
+    validated = validate_chunk(raw, schema)
     for name in non_empty or {}:
         non_empty[name] += int(validated[name].notna().sum())
-    to_score = validated
+    to_score, newest_rows = validated, None
     if score["rows"] == "newest_snapshot":  # history rows feed features, are not scored
-        to_score = validated.loc[validated[schema["date_column"]] == newest]
-    for kind, column, count in count_violations(to_score, tolerant):
+        newest_rows = np.flatnonzero(validated[schema["date_column"]] == newest)
+        to_score = validated.iloc[newest_rows]
+    for kind, column, count in count_violations(to_score, scoring_schema(schema)):
         key = f"{kind} in '{column}'"
         warnings[key] = warnings.get(key, 0) + count
-    newest_rows = None
-    if score["rows"] == "newest_snapshot":  # the rest are looked back at, not scored
-        newest_rows = np.flatnonzero(validated[schema["date_column"]] == newest)
     rows = model_input_from_validated(validated, schema, derived, newest_rows)
     if rows.empty:
         return pd.DataFrame(), rows, warnings

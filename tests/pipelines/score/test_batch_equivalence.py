@@ -16,14 +16,12 @@ from risk_segments.modeling.features import (
 from risk_segments.modeling.monitoring import DriftCounter, numeric_counts
 from risk_segments.modeling.risk_model import prepare_features
 from risk_segments.modeling.scoring import score_frame
-from tests.helpers import TABULAR_NAMESPACES
+from tests.helpers import TABULAR_NAMESPACES, catboost_shap
 
 
 def _catboost_top_reasons(model, rows, top_k):
     """The top features pushing up, straight from CatBoost's ShapValues."""
-    shap = model.model.get_feature_importance(data=model.pool(rows), type="ShapValues")[
-        :, :-1
-    ]
+    shap = catboost_shap(model, rows)
     order = np.argsort(-shap, axis=1, kind="stable")[:, :top_k]
     names = np.asarray(model.spec["features"], dtype=object)[order]
     pushes = np.take_along_axis(shap, order, axis=1) > 0

@@ -6,13 +6,7 @@ import pytest
 from risk_segments.datasets import CatBoostModelDataset
 from risk_segments.modeling.leaf_shap import LeafShap
 from risk_segments.modeling.risk_model import RiskModel
-from tests.helpers import ALL_NAMESPACES, TABULAR_NAMESPACES
-
-
-def _catboost_shap(model: RiskModel, rows) -> np.ndarray:
-    return model.model.get_feature_importance(data=model.pool(rows), type="ShapValues")[
-        :, :-1
-    ]
+from tests.helpers import ALL_NAMESPACES, TABULAR_NAMESPACES, catboost_shap
 
 
 @pytest.mark.parametrize("namespace", ALL_NAMESPACES)
@@ -20,7 +14,7 @@ def test_table_lookup_gives_catboost_shap_values(trained_dev_catalog, namespace)
     model = trained_dev_catalog.load(f"{namespace}.risk_model")
     rows = trained_dev_catalog.load(f"{namespace}.model_input")
     rows = rows.sample(min(len(rows), 3000), random_state=1)
-    expected = _catboost_shap(model, rows)
+    expected = catboost_shap(model, rows)
     got = model.shap_values(rows)
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
     top = lambda v: np.argsort(-v, axis=1, kind="stable")[:, :4]  # noqa: E731
@@ -46,5 +40,5 @@ def test_the_tables_are_learned_in_training_and_saved(
     # a model saved without tables still gives the same values (leaves learned on the way)
     bare = RiskModel(model=model.model, spec=model.spec)
     np.testing.assert_allclose(
-        bare.shap_values(rows), _catboost_shap(model, rows), rtol=0, atol=1e-9
+        bare.shap_values(rows), catboost_shap(model, rows), rtol=0, atol=1e-9
     )

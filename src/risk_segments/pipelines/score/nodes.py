@@ -18,7 +18,6 @@ import pandas as pd
 from risk_segments.datasets.artifact_set_dataset import ArtifactStore
 from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
 from risk_segments.modeling.artifacts import ArtifactSet, data_fingerprint
-from risk_segments.modeling.features import validate_raw_table
 from risk_segments.modeling.monitoring import PSI_WARNING, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
@@ -33,7 +32,7 @@ from risk_segments.modeling.scoring import (
     input_name,
     preflight_summary,
     score_chunk,
-    scoring_schema,
+    validate_chunk,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
 from risk_segments.schema import (
@@ -168,7 +167,7 @@ def _entity_chunks(
 def _problems(raw: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
     """What one chunk breaks of the schema (nothing if it passes)."""
     try:
-        validate_raw_table(raw, scoring_schema(schema), chunk=True)
+        validate_chunk(raw, schema)
     except InvalidInputError as err:
         return list(err.problems)
     return []
@@ -189,9 +188,8 @@ def _stream(
     problems: list[Problem] = []
     non_empty = dict.fromkeys([*schema["categorical"], *schema["numeric"]], 0)
     for raw in _entity_chunks(source, schema, derived, score["chunk_size"]):
-        if (
-            problems
-        ):  # a chunk failed: check the rest only, to count over the whole input
+        # after a failed chunk, the rest is only checked: the error counts them all
+        if problems:
             problems += _problems(raw, schema)
             continue
         try:
