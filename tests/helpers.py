@@ -75,9 +75,21 @@ def copy_catalog(catalog: DataCatalog) -> DataCatalog:
 def catboost_shap(model, rows):
     """Rows x features SHAP values straight from CatBoost's `ShapValues` (without its
     last, expected-value column): what the per-leaf tables must reproduce."""
-    return model.model.get_feature_importance(data=model.pool(rows), type="ShapValues")[
-        :, :-1
-    ]
+    return model.model.get_feature_importance(
+        data=text_pool(model, rows), type="ShapValues"
+    )[:, :-1]
+
+
+def text_pool(model, rows):
+    """The pool CatBoost was trained on: categoricals as one string per row (scoring
+    builds its pools from pandas Categoricals of the same text)."""
+    from catboost import Pool
+
+    from risk_segments.modeling.risk_model import prepare_features
+
+    return Pool(
+        prepare_features(rows, model.spec), cat_features=model.spec["categorical"]
+    )
 
 
 def run_in_memory(pipeline, catalog: DataCatalog) -> DataCatalog:

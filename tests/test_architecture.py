@@ -7,6 +7,7 @@ import inspect
 from pathlib import Path
 
 import pytest
+from kedro.framework.project import configure_project
 
 from risk_segments.pipeline_registry import register_pipelines
 
@@ -112,6 +113,7 @@ def test_the_import_check_sees_a_crossing(tmp_path):
 
 
 def _node_functions() -> dict[str, object]:
+    configure_project("risk_segments")  # the registry finds the stages through Kedro
     functions = {}
     for pipeline in register_pipelines().values():
         for node in pipeline.nodes:

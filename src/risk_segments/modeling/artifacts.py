@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .risk_model import RiskModel
@@ -45,9 +46,15 @@ def params_hash(*blocks: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def data_fingerprint(frame: pd.DataFrame) -> str:
-    """A fingerprint of a table's rows and values (order-sensitive), with its size."""
-    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash of every row's values (equal rows hash alike)."""
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+
+
+def data_fingerprint(frame: pd.DataFrame, hashed: np.ndarray | None = None) -> str:
+    """A fingerprint of a table's rows and values (order-sensitive), with its size;
+    `hashed`: the rows' `row_hashes`, when the caller has them already."""
+    hashed = row_hashes(frame) if hashed is None else hashed
     digest = hashlib.sha256(hashed.tobytes()).hexdigest()[:32]
     return f"{len(frame)}x{frame.shape[1]}:{digest}"
 

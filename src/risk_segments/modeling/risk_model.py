@@ -48,17 +48,17 @@ def feature_spec(
     }
 
 
-def prepare_features(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
-    """Model matrix in training order: categoricals as text (missing as a level), numerics as float."""
+def prepare_features(
+    frame: pd.DataFrame, spec: dict[str, Any], *, categories: bool = False
+) -> pd.DataFrame:
+    """Model matrix in training order: categoricals as text (missing as a level), numerics
+    as float. `categories=True` gives the categoricals as pandas Categoricals of the same
+    text: CatBoost then reads each distinct value once instead of every row's string
+    (the same predictions; what scoring builds its pools from)."""
     check_features(frame, spec)
     columns: dict[str, Any] = {}
     for c in spec["categorical"]:
-        values = np.array(frame[c], dtype=object)  # a copy: the input stays as it is
-        values[pd.isna(values)] = MISSING_CATEGORY
-        if pd.api.types.infer_dtype(values, skipna=False) != "string":
-            values = values.astype(str).astype(object)  # e.g. numbers, as text
-        # object, not pandas' str: CatBoost reads the Python strings without a copy
-        columns[c] = pd.Series(values, index=frame.index, dtype=object)
+        columns[c] = (_category if categories else _text)(frame[c])
     numeric = list(spec["numeric"])
     values = np.array(frame[numeric], dtype=float)  # one block, a copy
     values[np.isinf(values)] = np.nan  # inf is treated as missing
@@ -75,6 +75,27 @@ def prepare_features(frame: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
         axis=1,
     )
     return X[spec["features"]]
+
+
+def _text(column: pd.Series) -> pd.Series:
+    """A categorical feature as text per row, missing as its own level."""
+    values = np.array(column, dtype=object)  # a copy: the input stays as it is
+    values[pd.isna(values)] = MISSING_CATEGORY
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        values = values.astype(str).astype(object)  # e.g. numbers, as text
+    # object, not pandas' str: CatBoost reads the Python strings without a copy
+    return pd.Series(values, index=column.index, dtype=object)
+
+
+def _category(column: pd.Series) -> pd.Categorical:
+    """The same text as `_text`, made once per distinct value: a pandas Categorical."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    levels = np.append(np.asarray(uniques, dtype=object), MISSING_CATEGORY)
+    if pd.api.types.infer_dtype(levels, skipna=False) != "string":
+        levels = levels.astype(str).astype(object)  # as `_text` converts them
+    codes = np.where(codes < 0, len(levels) - 1, codes)
+    distinct, which = np.unique(levels, return_inverse=True)  # 1 and "1" are one level
+    return pd.Categorical.from_codes(which.ravel()[codes], categories=distinct)
 
 
 def unseen_missing_counts(frame: pd.DataFrame, spec: dict[str, Any]) -> np.ndarray:
@@ -132,7 +153,8 @@ class RiskModel:
         if isinstance(frame, Pool):
             return frame
         return Pool(
-            prepare_features(frame, self.spec), cat_features=self.spec["categorical"]
+            prepare_features(frame, self.spec, categories=True),
+            cat_features=self.spec["categorical"],
         )
 
     def raw_score(self, frame: pd.DataFrame | Pool) -> np.ndarray:

@@ -21,15 +21,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
-from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
-from sklearn.metrics import accuracy_score, adjusted_rand_score, silhouette_score
-from sklearn.mixture import GaussianMixture
+
+if TYPE_CHECKING:  # fitting imports scikit-learn inside the functions that fit:
+    # assignment (the nightly batch) needs numpy alone and starts faster without it
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
 
 logger = logging.getLogger(__name__)
 CLIP = 5.0
@@ -95,13 +95,27 @@ class SegmentationModel:
         )
         X = _impute(X, self.medians, self.impute_mean, self.impute_covariance)
         X = np.clip((X - self.centers) / self.scales, -CLIP, CLIP)
-        Z = np.hstack([X, indicators])
+        Z = np.hstack([X, indicators]) if indicators.size else X
+        if self._no_reduction():  # no PCA: the scaled features are the space
+            return Z
         return (Z - self.pca_mean) @ self.pca_components.T
+
+    def _no_reduction(self) -> bool:
+        """True when the saved map is the identity (`n_components: null`): the matrix
+        product would cost more than the rest of the transform and change nothing."""
+        width = self.pca_components.shape[1]
+        return (
+            self.pca_components.shape[0] == width
+            and not self.pca_mean.any()
+            and np.array_equal(self.pca_components, np.eye(width))
+        )
 
     def assign_embedded(
         self, Z: np.ndarray, chunk: int = 200_000
     ) -> tuple[np.ndarray, np.ndarray]:
         """Segment and atypical flag for rows already in PCA space."""
+        from scipy.spatial import cKDTree
+
         segments = np.empty(len(Z), dtype=np.int32)
         atypical = np.zeros(len(Z), dtype=bool)
         if self.algorithm == "kmeans":
@@ -277,6 +291,8 @@ def embed(
     frame: pd.DataFrame, params: dict[str, Any], seed: int
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Fit preprocessing + PCA on `frame`; return the fitted state and the embedded rows."""
+    from sklearn.decomposition import PCA
+
     prep = _fit_preprocessing(frame, params)
     Z_full = _pca_input(frame, prep)
     wanted = params.get("n_components")
@@ -297,6 +313,8 @@ def embed(
 
 
 def _kmeans(Z: np.ndarray, k: int, seed: int, n_init: int) -> KMeans:
+    from sklearn.cluster import KMeans
+
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(Z)
 
 
@@ -330,6 +348,8 @@ def _resampled_agreement(
     selection sample: mean ARI, and the least reproducible segment's mean Jaccard
     (clusterwise stability). Fresh rows, not bootstrap copies of the same sample: the
     same question the resampling check asks of the final segments."""
+    from sklearn.metrics import adjusted_rand_score
+
     rng = np.random.default_rng(seed + 7919)
     size = min(len(sample), int(0.8 * len(Z)))
     scores, jaccards = [], []
@@ -345,6 +365,8 @@ def choose_k(
     Z: np.ndarray, params: dict[str, Any], seed: int
 ) -> tuple[int, list[dict[str, float]]]:
     """Pick k over a range by resampling stability (see `_pick_k`); silhouette recorded."""
+    from sklearn.metrics import silhouette_score
+
     options = params["kmeans"]
     rng = np.random.default_rng(seed)
     sample = Z[
@@ -431,6 +453,8 @@ def _pick_k(table: list[dict[str, float]], options: dict[str, Any]) -> int:
 
 
 def _gmm(Z: np.ndarray, k: int, seed: int, options: dict[str, Any]) -> GaussianMixture:
+    from sklearn.mixture import GaussianMixture
+
     return GaussianMixture(
         n_components=k,
         covariance_type=options.get("covariance_type", "full"),
@@ -446,6 +470,8 @@ def choose_gmm(
 ) -> tuple[GaussianMixture, list[dict[str, float]]]:
     """A Gaussian mixture with k chosen label-free: the lowest BIC among the k whose
     refits on resamples agree (ARI) well enough; then refitted on all rows."""
+    from sklearn.metrics import adjusted_rand_score
+
     options = {**params.get("kmeans", {}), **params.get("gmm", {})}
     rng = np.random.default_rng(seed)
     sample = Z[
@@ -508,6 +534,8 @@ def fit_segmentation(
     frame: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[SegmentationModel, np.ndarray]:
     """Fit preprocessing and the chosen algorithm on `frame` (a sample); return model and labels."""
+    from scipy.spatial import cKDTree
+
     seed = int(params.get("seed", 0))
     prep, Z = embed(frame, params, seed)
     explained = prep.pop("explained_variance")
@@ -628,7 +656,9 @@ def separability_ceiling(
     """What the features can tell apart at all: a supervised multi-class CatBoost
     trained on half the rows with the true group, scored on the other half (ARI
     and accuracy). For evaluation on simulated data only; never shapes a segment."""
-    from .fitting import fit_multiclass  # noqa: PLC0415
+    from sklearn.metrics import accuracy_score, adjusted_rand_score
+
+    from .fitting import fit_multiclass
 
     rng = np.random.default_rng(seed)
     picked = rng.permutation(len(features))[:rows]

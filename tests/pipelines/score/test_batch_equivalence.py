@@ -16,7 +16,7 @@ from risk_segments.modeling.features import (
 from risk_segments.modeling.monitoring import DriftCounter, numeric_counts
 from risk_segments.modeling.risk_model import prepare_features
 from risk_segments.modeling.scoring import score_frame
-from tests.helpers import TABULAR_NAMESPACES, catboost_shap
+from tests.helpers import TABULAR_NAMESPACES, catboost_shap, text_pool
 
 
 def _catboost_top_reasons(model, rows, top_k):
@@ -51,7 +51,7 @@ def test_batch_scores_and_reasons_are_catboosts(
         reasons_for="review",
         top_k=4,
     )
-    direct = model.model.predict_proba(model.pool(rows))[:, 1]
+    direct = model.model.predict_proba(text_pool(model, rows))[:, 1]
     if model.calibration.get("method") == "none":
         np.testing.assert_allclose(scored["risk_score"], direct, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(scored["risk_score"], model.predict_proba(rows))
@@ -74,6 +74,44 @@ def test_batch_scores_and_reasons_are_catboosts(
         )
     outside = np.setdiff1d(np.arange(len(rows)), review)
     assert scored["reason_1_text"].iloc[outside].isna().all()
+
+
+@pytest.mark.parametrize("namespace", TABULAR_NAMESPACES)
+def test_pools_of_categoricals_score_as_the_text_training_saw(
+    trained_dev_catalog, namespace
+):
+    """Scoring's pools carry categoricals as pandas Categoricals; CatBoost must read
+    them as the per-row text it was trained on: missing values, unseen levels, numbers
+    and blanks included."""
+    model = trained_dev_catalog.load(f"{namespace}.risk_model")
+    rows = trained_dev_catalog.load(f"{namespace}.model_input").sample(
+        2000, random_state=3
+    )
+    rows = rows.reset_index(drop=True)
+    importance = dict(
+        zip(model.spec["features"], model.model.get_feature_importance(), strict=True)
+    )
+    first, second = sorted(model.spec["categorical"], key=lambda c: -importance[c])[:2]
+    rows[first] = rows[first].astype(object)
+    rows.loc[:199, first] = None
+    rows.loc[200:399, first] = "a level never seen"
+    rows.loc[400:599, first] = 7  # a number where text is expected: read as "7"
+    rows.loc[600:649, first] = 7.0
+    rows.loc[650:699, first] = "7"
+    rows.loc[700:749, first] = "__missing__"  # the missing level's own name
+    rows[second] = np.nan
+    text, categories = text_pool(model, rows), model.pool(rows)
+    np.testing.assert_array_equal(
+        model.model.predict(categories, prediction_type="RawFormulaVal"),
+        model.model.predict(text, prediction_type="RawFormulaVal"),
+    )
+    before = trained_dev_catalog.load(f"{namespace}.model_input").sample(
+        2000, random_state=3
+    )
+    assert not np.allclose(  # the odd levels did reach the model
+        model.raw_score(rows.iloc[:750]), model.raw_score(before.iloc[:750])
+    )
+    np.testing.assert_array_equal(model.shap_values(rows), catboost_shap(model, rows))
 
 
 def test_history_for_the_newest_snapshot_alone_equals_the_whole_table(
@@ -119,3 +157,24 @@ def test_drift_counted_on_the_rows_equals_the_model_matrix_counts(
         expected = {str(k): int(v) for k, v in X[column].value_counts().items()}
         assert counter.categorical[column] == expected
     assert counter.categorical[categorical]["__missing__"] >= 13
+
+
+def test_bin_counts_are_those_of_a_bin_index_per_value():
+    """`numeric_counts` counts from comparisons against each edge; it must give what
+    a bin index per value gives (missing, +inf and -inf in the missing bin; values
+    equal to an edge in the bin above it)."""
+    rng = np.random.default_rng(0)
+    for trial in range(300):
+        values = (
+            rng.normal(size=400) if trial % 2 else rng.integers(0, 5, 400).astype(float)
+        )
+        values[rng.random(400) < 0.1] = np.nan
+        values[rng.random(400) < 0.03] = np.inf
+        values[rng.random(400) < 0.03] = -np.inf
+        finite = np.isfinite(values)
+        edges = np.unique(rng.choice(values[finite], rng.integers(0, 10)))
+        index = np.searchsorted(edges, values[finite], side="right")
+        expected = np.append(
+            np.bincount(index, minlength=len(edges) + 1), (~finite).sum()
+        )
+        np.testing.assert_array_equal(numeric_counts(values, edges), expected)

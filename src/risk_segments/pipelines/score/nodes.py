@@ -17,7 +17,7 @@ import pandas as pd
 
 from risk_segments.datasets.artifact_set_dataset import ArtifactStore
 from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
-from risk_segments.modeling.artifacts import ArtifactSet, data_fingerprint
+from risk_segments.modeling.artifacts import ArtifactSet, data_fingerprint, row_hashes
 from risk_segments.modeling.monitoring import PSI_WARNING, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
@@ -126,7 +126,12 @@ def check_score_input(
     ids, dates = _keys(source, schema)
     kept = dates.notna().to_numpy()
     keys = pd.DataFrame({"id": ids[kept], "date": dates[kept].to_numpy()})
-    duplicated = keys.duplicated(keep=False).to_numpy()
+    hashed = row_hashes(
+        keys
+    )  # hashed once: for the duplicate check and the fingerprint
+    duplicated = pd.Series(hashed).duplicated(keep=False).to_numpy().copy()
+    if duplicated.any():  # equal keys hash alike: compare the keys themselves only here
+        duplicated[duplicated] = keys[duplicated].duplicated(keep=False).to_numpy()
     check_unique_keys(int(duplicated.sum()), list(set(keys["id"][duplicated])), schema)
     newest = dates.max()
     to_score = (
@@ -142,7 +147,7 @@ def check_score_input(
         segmentation_model,
     )
     summary["as_of"] = schema.get("as_of")
-    summary["input_fingerprint"] = data_fingerprint(keys)
+    summary["input_fingerprint"] = data_fingerprint(keys, hashed)
     summary["rows_left_out_future"] = int((~kept).sum())
     return summary
 
