@@ -89,12 +89,14 @@ def _text(column: pd.Series) -> pd.Series:
 
 def _category(column: pd.Series) -> pd.Categorical:
     """The same text as `_text`, made once per distinct value: a pandas Categorical."""
+    if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+        # numbers or mixed values: 1, 1.0 and True are equal to pandas but not as text
+        return pd.Categorical(_text(column))
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     levels = np.append(np.asarray(uniques, dtype=object), MISSING_CATEGORY)
-    if pd.api.types.infer_dtype(levels, skipna=False) != "string":
-        levels = levels.astype(str).astype(object)  # as `_text` converts them
     codes = np.where(codes < 0, len(levels) - 1, codes)
-    distinct, which = np.unique(levels, return_inverse=True)  # 1 and "1" are one level
+    # one level even if the data hold a value spelled like the missing level
+    distinct, which = np.unique(levels, return_inverse=True)
     return pd.Categorical.from_codes(which.ravel()[codes], categories=distinct)
 
 

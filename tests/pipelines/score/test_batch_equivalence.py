@@ -114,6 +114,29 @@ def test_pools_of_categoricals_score_as_the_text_training_saw(
     np.testing.assert_array_equal(model.shap_values(rows), catboost_shap(model, rows))
 
 
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["a", "b", None, "a", "", "__missing__", np.nan],
+        [7, 7.0, "7", True, 1, None, np.nan, "b"],
+        [1.0, 2.5, np.nan, 1.0],
+        [None, None],
+        [],
+    ],
+)
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_categories_carry_the_text_of_every_row(values, dtype):
+    """Scoring's Categoricals hold, row for row, the text training's pools hold."""
+    if dtype == "str" and any(not isinstance(v, str) and pd.notna(v) for v in values):
+        pytest.skip("pandas text holds strings only")
+    table = pd.DataFrame({"c": pd.Series(values, dtype=dtype), "x": 0.0})
+    spec = {"categorical": ["c"], "numeric": ["x"], "features": ["c", "x"]}
+    expected = prepare_features(table, spec)["c"]
+    got = prepare_features(table, spec, categories=True)["c"]
+    assert isinstance(got.dtype, pd.CategoricalDtype)
+    assert got.astype(object).tolist() == expected.tolist()
+
+
 def test_history_for_the_newest_snapshot_alone_equals_the_whole_table(
     trained_dev_catalog, dev_params
 ):
