@@ -6,14 +6,6 @@ from pathlib import Path
 
 import click
 
-from risk_segments.drafting import (
-    DraftError,
-    check_name,
-    draft_order_log,
-    draft_tabular,
-    write_draft,
-)
-
 
 @click.group(name="risk_segments")
 def cli() -> None:
@@ -66,6 +58,15 @@ def draft_use_case(**options: object) -> None:
     kedro draft-use-case --name NAME --table PATH --kind order_log --customer COL --date COL --amount COL
                          [--quantity COL] [--order-id COL] [--horizon-days N]
     """
+    # imported here: every `kedro` command loads this module, only this one drafts
+    from risk_segments.drafting import (
+        DraftError,
+        check_name,
+        draft_order_log,
+        draft_tabular,
+        write_draft,
+    )
+
     project = Path.cwd()
     conf = project / "conf" / "base"
     name, table = str(options["name"]), Path(str(options["table"]))
@@ -109,4 +110,4 @@ def _require(options: dict, *names: str) -> None:
     ]
     if missing:
         kind = options["kind"]
-        raise DraftError(f"--kind {kind} needs {', '.join(missing)}")
+        raise click.ClickException(f"--kind {kind} needs {', '.join(missing)}")
