@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,32 @@ def _node_functions() -> dict[str, object]:
 def test_node_functions_fit_on_a_screen(name):
     lines, _ = inspect.getsourcelines(_node_functions()[name])
     assert len(lines) <= MAX_NODE_LINES, f"{name} is {len(lines)} lines"
+
+
+BATCH_NEVER_IMPORTS = (
+    "matplotlib",
+    "sklearn",
+    "scipy.stats",
+    "risk_segments.synthetic",
+)
+
+
+def test_the_nightly_batch_loads_no_training_code():
+    """`kedro run --pipeline=score` registers the score stage alone, and it starts without
+    the libraries only training, figures and the simulators need (a fresh interpreter:
+    this test process has them all loaded)."""
+    code = f"""
+import sys
+from kedro.framework.project import configure_project, pipelines
+import risk_segments.cli  # every `kedro` command loads the project's commands
+configure_project("risk_segments")
+pipelines.set_requested(["score"])
+assert sorted(pipelines) == ["score"], sorted(pipelines)
+from risk_segments.datasets import ArtifactSetDataset, ChunkedParquetDataset
+print([m for m in {BATCH_NEVER_IMPORTS!r} if m in sys.modules])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
