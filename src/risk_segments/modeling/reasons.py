@@ -87,11 +87,6 @@ def reason_phrases(
     return shown, text
 
 
-def shap_contributions(risk_model: RiskModel, frame: pd.DataFrame) -> np.ndarray:
-    """Rows x features SHAP matrix: with the expected value, the raw log-odds."""
-    return risk_model.shap_values(frame)
-
-
 REASON_PARTS = ("feature", "value", "text", "contribution")
 
 

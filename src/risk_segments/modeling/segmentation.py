@@ -114,8 +114,6 @@ class SegmentationModel:
         self, Z: np.ndarray, chunk: int = 200_000
     ) -> tuple[np.ndarray, np.ndarray]:
         """Segment and atypical flag for rows already in PCA space."""
-        from scipy.spatial import cKDTree
-
         segments = np.empty(len(Z), dtype=np.int32)
         atypical = np.zeros(len(Z), dtype=bool)
         if self.algorithm == "kmeans":
@@ -139,6 +137,8 @@ class SegmentationModel:
                 fit = -scores[np.arange(len(best)), best]
                 atypical[start : start + chunk] = fit > self.atypical_distance[best]
             return segments, atypical
+        from scipy.spatial import cKDTree  # hdbscan only: KMeans needs numpy alone
+
         tree = cKDTree(self.prototypes)
         dist, idx = tree.query(Z, k=1, workers=-1)
         raw = self.prototype_segments[idx]

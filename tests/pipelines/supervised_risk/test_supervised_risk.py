@@ -14,7 +14,6 @@ from risk_segments.modeling.metrics import best_f1_threshold, evaluate_scores
 from risk_segments.modeling.reasons import (
     feature_label,
     reason_codes,
-    shap_contributions,
 )
 from risk_segments.modeling.risk_model import prepare_features
 from risk_segments.schema import InvalidInputError
@@ -123,7 +122,7 @@ def test_reason_codes_rest_on_shap_values_that_sum_to_the_raw_score(
     rows = trained_dev_catalog.load("seller_risk.model_input").sample(
         200, random_state=1
     )
-    contributions = shap_contributions(model, rows)
+    contributions = model.shap_values(rows)
     base = model.model.get_feature_importance(  # CatBoost's expected value
         data=model.pool(rows.head(1)), type="ShapValues"
     )[0, -1]

@@ -126,9 +126,8 @@ def check_score_input(
     ids, dates = _keys(source, schema)
     kept = dates.notna().to_numpy()
     keys = pd.DataFrame({"id": ids[kept], "date": dates[kept].to_numpy()})
-    hashed = row_hashes(
-        keys
-    )  # hashed once: for the duplicate check and the fingerprint
+    # hashed once: for the duplicate check and the fingerprint
+    hashed = row_hashes(keys)
     duplicated = pd.Series(hashed).duplicated(keep=False).to_numpy().copy()
     if duplicated.any():  # equal keys hash alike: compare the keys themselves only here
         duplicated[duplicated] = keys[duplicated].duplicated(keep=False).to_numpy()

@@ -34,7 +34,6 @@ from risk_segments.modeling.monitoring import scoring_reference
 from risk_segments.modeling.reasons import (
     feature_label,
     reason_codes,
-    shap_contributions,
 )
 from risk_segments.modeling.risk_model import RiskModel, feature_spec, prepare_features
 from risk_segments.modeling.splits import assign_roles, labels_of, rows_of
@@ -294,7 +293,7 @@ def explain_risk_model(
     sample = test.sample(
         n=min(evaluation["shap_sample"], len(test)), random_state=evaluation["seed"]
     )
-    contributions = shap_contributions(risk_model, sample)
+    contributions = risk_model.shap_values(sample)
     features = risk_model.spec["features"]
     importance = pd.DataFrame(
         {
