@@ -36,14 +36,24 @@ from risk_segments.synthetic import (
     generate_customer_base,
     generate_seller_panel,
 )
+from risk_segments.use_cases import DEFAULTS_KEY, deep_merge
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {"seller": "seller_risk", "churn": "customer_churn"}
 
 
 def _params(namespace: str) -> dict:
-    text = (ROOT / "conf" / "base" / f"parameters_{namespace}.yml").read_text()
-    return yaml.safe_load(text)[namespace]
+    """The use case's parameters laid over the defaults, as a run sees them."""
+    conf = ROOT / "conf" / "base"
+    block = yaml.safe_load((conf / f"parameters_{namespace}.yml").read_text())[
+        namespace
+    ]
+    defaults = yaml.safe_load((conf / "use_case_defaults.yml").read_text())[
+        DEFAULTS_KEY
+    ]
+    return deep_merge(
+        deep_merge(defaults.get("common", {}), defaults.get(block["kind"], {})), block
+    )
 
 
 def load(

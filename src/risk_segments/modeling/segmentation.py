@@ -452,6 +452,74 @@ def _pick_k(table: list[dict[str, float]], options: dict[str, Any]) -> int:
     return int(table[last]["k"])
 
 
+def within_whitening(Z: np.ndarray, labels: np.ndarray, shrinkage: float) -> np.ndarray:
+    """The linear map under which the pooled within-segment covariance of `labels`
+    (shrunk toward its mean variance by `shrinkage`) is the identity: a direction then
+    counts by how little the rows vary along it inside segments, so a trait that many
+    correlated features echo no longer outweighs one read by few."""
+    k = int(labels.max()) + 1
+    counts = np.bincount(labels, minlength=k)
+    sums = np.zeros((k, Z.shape[1]))
+    np.add.at(sums, labels, Z)
+    residuals = Z - (sums / np.maximum(counts, 1)[:, None])[labels]
+    covariance = residuals.T @ residuals / max(len(Z) - k, 1)
+    width = covariance.shape[0]
+    covariance = (1 - shrinkage) * covariance + shrinkage * np.trace(
+        covariance
+    ) / width * np.eye(width)
+    values, vectors = np.linalg.eigh(covariance)
+    values = np.maximum(values, 1e-9 * max(float(values.max()), 1e-12))
+    return (vectors / np.sqrt(values)) @ vectors.T
+
+
+def _whitening_shrinkage(params: dict[str, Any]) -> float | None:
+    """`within_whitening` checked before any fitting: null, or a shrinkage in [0, 1]."""
+    value = params.get("within_whitening")
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value <= 1
+    ):
+        raise ValueError(
+            "segmentation.within_whitening must be null or a shrinkage in [0, 1], "
+            f"got {value!r}"
+        )
+    again = params["kmeans"].get("whitened_k_rule", "largest_stable")
+    if again not in K_RULES:
+        raise ValueError(
+            f"segmentation.kmeans.whitened_k_rule must be one of {sorted(K_RULES)}, "
+            f"got '{again}'"
+        )
+    return float(value)
+
+
+def _whitened_choice(
+    Z: np.ndarray,
+    k: int,
+    table: list[dict[str, float]],
+    params: dict[str, Any],
+    seed: int,
+) -> tuple[int, list[dict[str, float]], np.ndarray]:
+    """Within-segment whitening (`within_whitening`: its shrinkage): whiten by the
+    segments at the k chosen on the scaled features, choose k again in that space
+    (`kmeans.whitened_k_rule`), and whiten once more by the segments at that k."""
+    options = params["kmeans"]
+    shrinkage = float(params["within_whitening"])
+    n_init = options["n_init"]
+    whitening = within_whitening(Z, _kmeans(Z, k, seed, n_init).labels_, shrinkage)
+    again = {**options, "k_rule": options.get("whitened_k_rule", "largest_stable")}
+    logger.info("Choosing k again on the within-segment whitened features")
+    k, whitened_table = choose_k(Z @ whitening, {**params, "kmeans": again}, seed)
+    labels = _kmeans(Z @ whitening, k, seed, n_init).labels_
+    for row in table:
+        row.setdefault("space", "scaled")
+    for row in whitened_table:
+        row["space"] = "whitened"
+    return k, [*table, *whitened_table], within_whitening(Z, labels, shrinkage)
+
+
 def _gmm(Z: np.ndarray, k: int, seed: int, options: dict[str, Any]) -> GaussianMixture:
     from sklearn.mixture import GaussianMixture
 
@@ -543,14 +611,24 @@ def fit_segmentation(
     info: dict[str, Any] = {"fit_rows": len(frame), "pca_explained_variance": explained}
     quantile = params.get("atypical_quantile", 0.99)
     if algorithm == "kmeans":
+        shrinkage = _whitening_shrinkage(params)
         k, table = choose_k(Z, params, seed)
+        if shrinkage is not None:
+            k, table, whitening = _whitened_choice(Z, k, table, params, seed)
+            Z = Z @ whitening  # folded into the saved linear map: assignment unchanged
+            prep["pca_components"] = whitening.T @ prep["pca_components"]
+            info["within_whitening"] = float(shrinkage)
         model = _kmeans(Z, k, seed, params["kmeans"]["n_init"])
         labels = model.labels_.astype(np.int32)
         dist = np.linalg.norm(Z - model.cluster_centers_[labels], axis=1)
         centroids = model.cluster_centers_
         extra = {"atypical_distance": _atypical_cutoffs(Z, labels, dist, quantile, k)}
         rule = params["kmeans"].get("k_rule", "stable_run")
-        info.update(k=k, k_selection=table, chosen_by=K_RULES[rule])
+        chosen_by = K_RULES[rule]
+        if shrinkage is not None:
+            again = params["kmeans"].get("whitened_k_rule", "largest_stable")
+            chosen_by += f"; then, within-segment whitened, {K_RULES[again]}"
+        info.update(k=k, k_selection=table, chosen_by=chosen_by)
     elif algorithm == "gmm":
         mixture, table = choose_gmm(Z, params, seed)
         labels = mixture.predict(Z).astype(np.int32)

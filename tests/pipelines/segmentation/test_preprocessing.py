@@ -43,11 +43,76 @@ def test_conditional_imputation_uses_the_observed_features():
 
 def test_imputation_and_scaling_refuse_unknown_options():
     rows = _correlated(200)
-    params = {"features": ["a", "b"], "log_features": [], "algorithm": "kmeans"}
+    params = {
+        "features": ["a", "b"],
+        "log_features": [],
+        "algorithm": "kmeans",
+        "kmeans": {"k_rule": "stable_run"},
+    }
     with pytest.raises(ValueError, match="segmentation.imputation"):
         fit_segmentation(rows, {**params, "imputation": "mean"})
     with pytest.raises(ValueError, match="segmentation.scaling"):
         fit_segmentation(rows, {**params, "scaling": "minmax"})
+    for value in ("yes", 1.5, -0.1, True):
+        with pytest.raises(ValueError, match="segmentation.within_whitening"):
+            fit_segmentation(rows, {**params, "within_whitening": value})
+    with pytest.raises(ValueError, match="segmentation.kmeans.whitened_k_rule"):
+        fit_segmentation(
+            rows,
+            {
+                **params,
+                "within_whitening": 0.3,
+                "kmeans": {"k_rule": "stable_run", "whitened_k_rule": "elbow"},
+            },
+        )
+
+
+def _groups_under_shared_noise(
+    seed: int, n: int = 4000
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Four groups on two traits, each read by three features; one nuisance factor
+    (unrelated to the groups) moves all six features together, so within a group the
+    rows spread most along the direction every feature shares."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 4, n)
+    traits = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]])[group] * 1.5
+    traits = traits + rng.normal(0, 0.5, (n, 2))
+    nuisance = rng.normal(0, 1.0, n)
+    columns = {
+        f"{name}_{j}": traits[:, t] + nuisance + rng.normal(0, 0.3, n)
+        for t, name in enumerate(("first", "second"))
+        for j in range(3)
+    }
+    return pd.DataFrame(columns), group
+
+
+def test_within_segment_whitening_finds_groups_that_shared_noise_blurs():
+    from sklearn.metrics import adjusted_rand_score
+
+    rows, group = _groups_under_shared_noise(seed=0)
+    params = {
+        "features": list(rows.columns),
+        "log_features": [],
+        "n_components": None,
+        "algorithm": "kmeans",
+        "kmeans": {
+            "k_min": 4,
+            "k_max": 4,
+            "n_init": 4,
+            "selection_sample": 4000,
+            "stability_resamples": 1,
+            "min_bootstrap_ari": 0.0,
+        },
+    }
+    _, plain = fit_segmentation(rows, params)
+    model, whitened = fit_segmentation(rows, {**params, "within_whitening": 0.3})
+    # Euclidean distance counts the shared nuisance six times: the groups blur
+    assert adjusted_rand_score(group, plain) < 0.6
+    assert adjusted_rand_score(group, whitened) > 0.68
+    # the whitening is part of the saved map: new rows land as the fitted ones did
+    fresh, fresh_group = _groups_under_shared_noise(seed=1)
+    assert adjusted_rand_score(fresh_group, model.assign(fresh)[0]) > 0.68
+    np.testing.assert_array_equal(model.assign(rows)[0], whitened)
 
 
 def _table(aris, silhouettes):
