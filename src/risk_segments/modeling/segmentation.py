@@ -9,7 +9,9 @@ without pickle and assigns new rows with numpy alone:
   indicators; standard (mean / sd) or robust (median / IQR) scaling, clipped;
   optionally PCA (docs/segments.md: the defaults are the ones that found most of
   the recoverable structure on every setting tried);
-* `kmeans`: centroids in PCA space; a row goes to its nearest centroid;
+* `kmeans`: optionally whitened by the pooled within-segment covariance of its
+  own first segments (`within_whitening`, folded into the saved linear map);
+  centroids in that space; a row goes to its nearest centroid;
 * `hdbscan`: fitted on a sample; every fitted sample point that HDBSCAN placed
   in a cluster is a prototype, and a new row takes the segment of its nearest
   prototype (a k-d tree query). Rows that HDBSCAN would call noise, and new rows
