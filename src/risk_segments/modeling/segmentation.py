@@ -612,6 +612,12 @@ def fit_segmentation(
     algorithm = params["algorithm"]
     info: dict[str, Any] = {"fit_rows": len(frame), "pca_explained_variance": explained}
     quantile = params.get("atypical_quantile", 0.99)
+    if algorithm != "kmeans" and params.get("within_whitening") is not None:
+        logger.info(
+            "segmentation.within_whitening applies to kmeans only: %s segments the "
+            "scaled features",
+            algorithm,
+        )
     if algorithm == "kmeans":
         shrinkage = _whitening_shrinkage(params)
         k, table = choose_k(Z, params, seed)
