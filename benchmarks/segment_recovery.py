@@ -97,6 +97,19 @@ CANDIDATES = {
     "default, median imputation": {"imputation": "median"},
     "default, k by silhouette rule": {"kmeans": {"k_rule": "silhouette_stability"}},
     "GMM diag": {"algorithm": "gmm", "gmm": {"covariance_type": "diag"}},
+    "no whitening (stop 12)": {"within_whitening": None},
+    "whitened, shrunk 0.3 toward equal variances": {
+        "within_whitening": 0.3,
+        "whitening_target": "equal",
+    },
+    "whitened, shrunk 0.5 toward the diagonal": {
+        "within_whitening": 0.5,
+        "whitening_target": "diagonal",
+    },
+    "whitened, shrunk 0.7 toward the diagonal": {
+        "within_whitening": 0.7,
+        "whitening_target": "diagonal",
+    },
 }
 
 

@@ -454,11 +454,18 @@ def _pick_k(table: list[dict[str, float]], options: dict[str, Any]) -> int:
     return int(table[last]["k"])
 
 
-def within_whitening(Z: np.ndarray, labels: np.ndarray, shrinkage: float) -> np.ndarray:
+WHITENING_TARGETS = ("equal", "diagonal")
+
+
+def within_whitening(
+    Z: np.ndarray, labels: np.ndarray, shrinkage: float, target: str = "equal"
+) -> np.ndarray:
     """The linear map under which the pooled within-segment covariance of `labels`
-    (shrunk toward its mean variance by `shrinkage`) is the identity: a direction then
-    counts by how little the rows vary along it inside segments, so a trait that many
-    correlated features echo no longer outweighs one read by few."""
+    (shrunk by `shrinkage` toward equal variances, `target="equal"`, or toward its own
+    diagonal, `"diagonal"`: the correlations shrunk, each feature's spread kept) is the
+    identity: a direction then counts by how little the rows vary along it inside
+    segments, so a trait that many correlated features echo no longer outweighs one
+    read by few."""
     k = int(labels.max()) + 1
     counts = np.bincount(labels, minlength=k)
     sums = np.zeros((k, Z.shape[1]))
@@ -466,9 +473,12 @@ def within_whitening(Z: np.ndarray, labels: np.ndarray, shrinkage: float) -> np.
     residuals = Z - (sums / np.maximum(counts, 1)[:, None])[labels]
     covariance = residuals.T @ residuals / max(len(Z) - k, 1)
     width = covariance.shape[0]
-    covariance = (1 - shrinkage) * covariance + shrinkage * np.trace(
-        covariance
-    ) / width * np.eye(width)
+    toward = (
+        np.diag(np.diag(covariance))
+        if target == "diagonal"
+        else np.trace(covariance) / width * np.eye(width)
+    )
+    covariance = (1 - shrinkage) * covariance + shrinkage * toward
     values, vectors = np.linalg.eigh(covariance)
     values = np.maximum(values, 1e-9 * max(float(values.max()), 1e-12))
     return (vectors / np.sqrt(values)) @ vectors.T
@@ -487,6 +497,12 @@ def _whitening_shrinkage(params: dict[str, Any]) -> float | None:
         raise ValueError(
             "segmentation.within_whitening must be null or a shrinkage in [0, 1], "
             f"got {value!r}"
+        )
+    target = params.get("whitening_target", "equal")
+    if target not in WHITENING_TARGETS:
+        raise ValueError(
+            f"segmentation.whitening_target must be one of {list(WHITENING_TARGETS)}, "
+            f"got '{target}'"
         )
     again = params["kmeans"].get("whitened_k_rule", "largest_stable")
     if again not in K_RULES:
@@ -509,8 +525,10 @@ def _whitened_choice(
     (`kmeans.whitened_k_rule`), and whiten once more by the segments at that k."""
     options = params["kmeans"]
     shrinkage = float(params["within_whitening"])
+    target = params.get("whitening_target", "equal")
     n_init = options["n_init"]
-    whitening = within_whitening(Z, _kmeans(Z, k, seed, n_init).labels_, shrinkage)
+    labels = _kmeans(Z, k, seed, n_init).labels_
+    whitening = within_whitening(Z, labels, shrinkage, target)
     again = {**options, "k_rule": options.get("whitened_k_rule", "largest_stable")}
     logger.info("Choosing k again on the within-segment whitened features")
     k, whitened_table = choose_k(Z @ whitening, {**params, "kmeans": again}, seed)
@@ -519,7 +537,7 @@ def _whitened_choice(
         row.setdefault("space", "scaled")
     for row in whitened_table:
         row["space"] = "whitened"
-    return k, [*table, *whitened_table], within_whitening(Z, labels, shrinkage)
+    return k, [*table, *whitened_table], within_whitening(Z, labels, shrinkage, target)
 
 
 def _gmm(Z: np.ndarray, k: int, seed: int, options: dict[str, Any]) -> GaussianMixture:

@@ -56,6 +56,10 @@ def test_imputation_and_scaling_refuse_unknown_options():
     for value in ("yes", 1.5, -0.1, True):
         with pytest.raises(ValueError, match="segmentation.within_whitening"):
             fit_segmentation(rows, {**params, "within_whitening": value})
+    with pytest.raises(ValueError, match="segmentation.whitening_target"):
+        fit_segmentation(
+            rows, {**params, "within_whitening": 0.3, "whitening_target": "ledoit"}
+        )
     with pytest.raises(ValueError, match="segmentation.kmeans.whitened_k_rule"):
         fit_segmentation(
             rows,
@@ -86,7 +90,8 @@ def _groups_under_shared_noise(
     return pd.DataFrame(columns), group
 
 
-def test_within_segment_whitening_finds_groups_that_shared_noise_blurs():
+@pytest.mark.parametrize("target", ["equal", "diagonal"])
+def test_within_segment_whitening_finds_groups_that_shared_noise_blurs(target):
     from sklearn.metrics import adjusted_rand_score
 
     rows, group = _groups_under_shared_noise(seed=0)
@@ -105,7 +110,9 @@ def test_within_segment_whitening_finds_groups_that_shared_noise_blurs():
         },
     }
     _, plain = fit_segmentation(rows, params)
-    model, whitened = fit_segmentation(rows, {**params, "within_whitening": 0.3})
+    model, whitened = fit_segmentation(
+        rows, {**params, "within_whitening": 0.3, "whitening_target": target}
+    )
     # Euclidean distance counts the shared nuisance six times: the groups blur
     assert adjusted_rand_score(group, plain) < 0.6
     assert adjusted_rand_score(group, whitened) > 0.68
