@@ -518,13 +518,13 @@ def _whitened_choice(
     k: int,
     table: list[dict[str, float]],
     params: dict[str, Any],
+    shrinkage: float,
     seed: int,
 ) -> tuple[int, list[dict[str, float]], np.ndarray]:
     """Within-segment whitening (`within_whitening`: its shrinkage): whiten by the
     segments at the k chosen on the scaled features, choose k again in that space
     (`kmeans.whitened_k_rule`), and whiten once more by the segments at that k."""
     options = params["kmeans"]
-    shrinkage = float(params["within_whitening"])
     target = params.get("whitening_target", "equal")
     n_init = options["n_init"]
     labels = _kmeans(Z, k, seed, n_init).labels_
@@ -640,10 +640,13 @@ def fit_segmentation(
         shrinkage = _whitening_shrinkage(params)
         k, table = choose_k(Z, params, seed)
         if shrinkage is not None:
-            k, table, whitening = _whitened_choice(Z, k, table, params, seed)
+            k, table, whitening = _whitened_choice(Z, k, table, params, shrinkage, seed)
             Z = Z @ whitening  # folded into the saved linear map: assignment unchanged
             prep["pca_components"] = whitening.T @ prep["pca_components"]
-            info["within_whitening"] = float(shrinkage)
+            info["within_whitening"] = {
+                "shrinkage": shrinkage,
+                "target": params.get("whitening_target", "equal"),
+            }
         model = _kmeans(Z, k, seed, params["kmeans"]["n_init"])
         labels = model.labels_.astype(np.int32)
         dist = np.linalg.norm(Z - model.cluster_centers_[labels], axis=1)
