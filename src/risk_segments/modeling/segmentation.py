@@ -100,6 +100,8 @@ class SegmentationModel:
         Z = np.hstack([X, indicators]) if indicators.size else X
         if self._no_reduction():  # no PCA: the scaled features are the space
             return Z
+        if not self.pca_mean.any():  # no PCA, whitened: one product, no centred copy
+            return Z @ self.pca_components.T
         return (Z - self.pca_mean) @ self.pca_components.T
 
     def _no_reduction(self) -> bool:
