@@ -36,7 +36,7 @@ from risk_segments.synthetic import (
     generate_customer_base,
     generate_seller_panel,
 )
-from risk_segments.use_cases import DEFAULTS_KEY, deep_merge
+from risk_segments.use_cases import DEFAULTS_KEY, with_defaults
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {"seller": "seller_risk", "churn": "customer_churn"}
@@ -51,9 +51,7 @@ def _params(namespace: str) -> dict:
     defaults = yaml.safe_load((conf / "use_case_defaults.yml").read_text())[
         DEFAULTS_KEY
     ]
-    return deep_merge(
-        deep_merge(defaults.get("common", {}), defaults.get(block["kind"], {})), block
-    )
+    return with_defaults({namespace: block}, defaults)[namespace]
 
 
 def load(

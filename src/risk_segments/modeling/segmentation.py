@@ -98,20 +98,19 @@ class SegmentationModel:
         X = _impute(X, self.medians, self.impute_mean, self.impute_covariance)
         X = np.clip((X - self.centers) / self.scales, -CLIP, CLIP)
         Z = np.hstack([X, indicators]) if indicators.size else X
-        if self._no_reduction():  # no PCA: the scaled features are the space
+        if self.pca_mean.any():  # PCA: centred, then projected
+            return (Z - self.pca_mean) @ self.pca_components.T
+        if self._identity_map():  # no PCA: the scaled features are the space
             return Z
-        if not self.pca_mean.any():  # no PCA, whitened: one product, no centred copy
-            return Z @ self.pca_components.T
-        return (Z - self.pca_mean) @ self.pca_components.T
+        return Z @ self.pca_components.T  # no PCA, whitened: one product, no copy
 
-    def _no_reduction(self) -> bool:
-        """True when the saved map is the identity (`n_components: null`): the matrix
-        product would cost more than the rest of the transform and change nothing."""
+    def _identity_map(self) -> bool:
+        """True when the saved map is the identity (`n_components: null`, no
+        whitening): the matrix product would cost more than the rest of the transform
+        and change nothing."""
         width = self.pca_components.shape[1]
-        return (
-            self.pca_components.shape[0] == width
-            and not self.pca_mean.any()
-            and np.array_equal(self.pca_components, np.eye(width))
+        return self.pca_components.shape[0] == width and np.array_equal(
+            self.pca_components, np.eye(width)
         )
 
     def assign_embedded(
@@ -486,8 +485,9 @@ def within_whitening(
     return (vectors / np.sqrt(values)) @ vectors.T
 
 
-def _whitening_shrinkage(params: dict[str, Any]) -> float | None:
-    """`within_whitening` checked before any fitting: null, or a shrinkage in [0, 1]."""
+def _whitening_options(params: dict[str, Any]) -> dict[str, Any] | None:
+    """The whitening settings, checked before any fitting (None: `within_whitening`
+    null): the shrinkage in [0, 1], its target and the k rule of the second pass."""
     value = params.get("within_whitening")
     if value is None:
         return None
@@ -512,7 +512,7 @@ def _whitening_shrinkage(params: dict[str, Any]) -> float | None:
             f"segmentation.kmeans.whitened_k_rule must be one of {sorted(K_RULES)}, "
             f"got '{again}'"
         )
-    return float(value)
+    return {"shrinkage": float(value), "target": target, "k_rule": again}
 
 
 def _whitened_choice(
@@ -520,21 +520,21 @@ def _whitened_choice(
     k: int,
     table: list[dict[str, float]],
     params: dict[str, Any],
-    shrinkage: float,
+    whitening: dict[str, Any],
     seed: int,
 ) -> tuple[int, list[dict[str, float]], np.ndarray]:
-    """Within-segment whitening (`within_whitening`: its shrinkage): whiten by the
-    segments at the k chosen on the scaled features, choose k again in that space
-    (`kmeans.whitened_k_rule`), and whiten once more by the segments at that k."""
+    """Within-segment whitening (`_whitening_options`): whiten by the segments at the
+    k chosen on the scaled features, choose k again in that space (its k rule), and
+    whiten once more by the segments at that k; returns k, both tables and the map."""
     options = params["kmeans"]
-    target = params.get("whitening_target", "equal")
+    shrinkage, target = whitening["shrinkage"], whitening["target"]
     n_init = options["n_init"]
     labels = _kmeans(Z, k, seed, n_init).labels_
-    whitening = within_whitening(Z, labels, shrinkage, target)
-    again = {**options, "k_rule": options.get("whitened_k_rule", "largest_stable")}
+    whitened = Z @ within_whitening(Z, labels, shrinkage, target)
+    again = {**options, "k_rule": whitening["k_rule"]}
     logger.info("Choosing k again on the within-segment whitened features")
-    k, whitened_table = choose_k(Z @ whitening, {**params, "kmeans": again}, seed)
-    labels = _kmeans(Z @ whitening, k, seed, n_init).labels_
+    k, whitened_table = choose_k(whitened, {**params, "kmeans": again}, seed)
+    labels = _kmeans(whitened, k, seed, n_init).labels_
     for row in table:
         row.setdefault("space", "scaled")
     for row in whitened_table:
@@ -639,15 +639,15 @@ def fit_segmentation(
             algorithm,
         )
     if algorithm == "kmeans":
-        shrinkage = _whitening_shrinkage(params)
+        whitening = _whitening_options(params)
         k, table = choose_k(Z, params, seed)
-        if shrinkage is not None:
-            k, table, whitening = _whitened_choice(Z, k, table, params, shrinkage, seed)
-            Z = Z @ whitening  # folded into the saved linear map: assignment unchanged
-            prep["pca_components"] = whitening.T @ prep["pca_components"]
+        if whitening is not None:
+            k, table, linear = _whitened_choice(Z, k, table, params, whitening, seed)
+            Z = Z @ linear  # folded into the saved linear map: assignment unchanged
+            prep["pca_components"] = linear.T @ prep["pca_components"]
             info["within_whitening"] = {
-                "shrinkage": shrinkage,
-                "target": params.get("whitening_target", "equal"),
+                "shrinkage": whitening["shrinkage"],
+                "target": whitening["target"],
             }
         model = _kmeans(Z, k, seed, params["kmeans"]["n_init"])
         labels = model.labels_.astype(np.int32)
@@ -656,9 +656,10 @@ def fit_segmentation(
         extra = {"atypical_distance": _atypical_cutoffs(Z, labels, dist, quantile, k)}
         rule = params["kmeans"].get("k_rule", "stable_run")
         chosen_by = K_RULES[rule]
-        if shrinkage is not None:
-            again = params["kmeans"].get("whitened_k_rule", "largest_stable")
-            chosen_by += f"; then, within-segment whitened, {K_RULES[again]}"
+        if whitening is not None:
+            chosen_by += (
+                f"; then, within-segment whitened, {K_RULES[whitening['k_rule']]}"
+            )
         info.update(k=k, k_selection=table, chosen_by=chosen_by)
     elif algorithm == "gmm":
         mixture, table = choose_gmm(Z, params, seed)
