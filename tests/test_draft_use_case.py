@@ -21,12 +21,18 @@ import pytest
 from risk_segments.drafting import (
     DraftError,
     check_name,
+    csv_dialect,
     draft_tabular,
     positive_value,
     profile_column,
     write_draft,
 )
-from risk_segments.synthetic.user_tables import churn_table, order_log
+from risk_segments.schema import date_format_of
+from risk_segments.synthetic.user_tables import (
+    churn_table,
+    order_log,
+    write_european_export,
+)
 from risk_segments.use_cases import declared
 from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli
 
@@ -70,6 +76,81 @@ def test_the_positive_label_is_read_or_asked_for(values, given, expected):
 def test_an_ambiguous_label_asks_for_positive():
     with pytest.raises(DraftError, match="--positive"):
         positive_value(pd.Series(["stayed", "left"]), "status", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "expected"),
+    [
+        ("id,x,y\n1,2.5,a\n2,3.5,b\n", "utf-8", {}),
+        (
+            "id;x;y\n1;1.234,5;München\n2;3,5;Köln\n",
+            "cp1252",
+            {"sep": ";", "decimal": ",", "thousands": ".", "encoding": "cp1252"},
+        ),
+        ('id,x\n1,"1,234.50"\n2,"12.5"\n', "utf-8", {"thousands": ","}),
+        ("id\tx\tnote\n1\t2.5\ta, b\n2\t3\tc\n", "utf-8", {"sep": "\t"}),
+        ("id|x\n1|2,5\n2|3,0\n", "utf-8-sig", {"sep": "|", "decimal": ","}),
+        # a decimal point beside a grouped value: the '.' is not a thousands mark
+        ("id;x;y\n1;1.234;0.5\n2;2;0.7\n", "utf-8", {"sep": ";"}),
+    ],
+)
+def test_the_file_dialect_is_read_off_the_file(tmp_path, text, encoding, expected):
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding=encoding)
+    assert csv_dialect(path) == expected
+
+
+def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
+    table = churn_table(900, seed=8)
+    table["tenure"] = table["tenure"] * 100.5  # values above 1,000: grouped digits
+    table["city"] = np.resize(["München", "Köln", "Düsseldorf"], len(table))
+    table["signup"] = pd.date_range("2023-01-01", periods=len(table), freq="D").astype(
+        str
+    )
+    path = tmp_path / "export.csv"
+    write_european_export(
+        table,
+        path,
+        dates={"signup": "%d/%m/%Y"},
+        numbers=("tenure", "MonthlyCharges", "TotalCharges"),
+    )
+    draft = draft_tabular("europe", path, tmp_path, "customerID", "Churn")
+    schema = draft.parameters.split("  supervised:")[0]
+    assert (
+        "    tenure: [0, null]" in schema and "    MonthlyCharges: [0, null]" in schema
+    )
+    assert "    TotalCharges: [0, null]" in schema
+    assert 'city: ["D\\u00fcsseldorf", "K\\u00f6ln", "M\\u00fcnchen"]' in schema
+    kept, drop = draft.parameters.split("    drop:")  # a date among the features:
+    assert "signup" not in kept and '"signup"   # dates (%d/%m/%Y)' in drop  # set aside
+    assert any(line.startswith("signup: dates") for line in draft.summary)  # and said
+    load_args = json.loads(draft.catalog.split("load_args: ")[1].splitlines()[0])
+    assert load_args["sep"] == ";" and load_args["decimal"] == ","
+    assert load_args["thousands"] == "." and load_args["encoding"] == "cp1252"
+    again = pd.read_csv(path, **load_args)  # as the catalog entry will read it
+    assert again["tenure"].to_numpy() == pytest.approx(table["tenure"].to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("values", "expected", "ambiguous"),
+    [
+        (["2024-03-15", "2024-04-01"], None, False),
+        (["15/03/2024", "01/04/2024"], "%d/%m/%Y", False),
+        (["03/15/2024", "04/01/2024"], "%m/%d/%Y", False),
+        # the first of each month: both readings work; day-first spans the months
+        ([f"01/{m:02d}/2024" for m in range(1, 13)], "%d/%m/%Y", True),
+        (["31.12.2024 23:59", "01.02.2025 08:00"], "%d.%m.%Y %H:%M", False),
+    ],
+)
+def test_the_date_format_is_read_off_every_value(values, expected, ambiguous):
+    fmt, note = date_format_of(pd.Series(values))
+    assert fmt == expected
+    assert ("also readable" in note) is ambiguous
+
+
+def test_dates_no_format_reads_are_named():
+    with pytest.raises(ValueError, match="no date format reads every value"):
+        date_format_of(pd.Series(["15/03/2024", "03/15/2024"]))
 
 
 def _write(table: pd.DataFrame, path: Path) -> Path:
@@ -159,7 +240,14 @@ def drafted(tmp_path_factory) -> Path:
     churn_table(1500, seed=5, n_unlabeled=100).to_csv(
         inbox / "customers.csv", index=False
     )
-    order_log(600, seed=6).to_csv(inbox / "orders.csv", index=False)
+    log = order_log(600, seed=6)  # saved as a European spreadsheet exports it
+    log["Store"] = log["Store"].str.replace("Store 7", "München")
+    write_european_export(
+        log,
+        inbox / "orders.csv",
+        dates={"Purchased At": "%d.%m.%Y %H:%M"},
+        numbers=("Total (EUR)",),
+    )
     _ok(
         _kedro(
             project,
@@ -256,7 +344,9 @@ def test_the_entity_table_is_scored_one_row_per_input_row(drafted):
 
 
 def test_the_order_log_scores_every_customer_at_the_newest_cutoff(drafted):
-    log = pd.read_csv(drafted / "inbox" / "orders.csv", dtype=str)
+    log = pd.read_csv(
+        drafted / "inbox" / "orders.csv", dtype=str, sep=";", encoding="cp1252"
+    )
     scores = pd.read_parquet(
         drafted / "data" / "07_model_output" / ORDERS / "scores.parquet"
     )
@@ -270,9 +360,12 @@ def test_the_order_log_scores_every_customer_at_the_newest_cutoff(drafted):
         drafted / "data" / "02_intermediate" / ORDERS / "transactions.parquet"
     )
     assert len(transactions) == log["Basket"].nunique()  # lines of a basket: one order
-    assert transactions["amount"].sum() == pytest.approx(
-        pd.to_numeric(log["Total (EUR)"]).sum()
-    )
+    amounts = log["Total (EUR)"].str.replace(".", "").str.replace(",", ".")
+    assert transactions["amount"].sum() == pytest.approx(pd.to_numeric(amounts).sum())
+    first = pd.to_datetime(log["Purchased At"], format="%d.%m.%Y %H:%M").min()
+    assert transactions["order_time"].min() == first  # day first, as written
+    params = (drafted / "conf" / "base" / f"parameters_{ORDERS}.yml").read_text()
+    assert 'decimal: ","' in params and 'date_format: "%d.%m.%Y %H:%M"' in params
 
 
 def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path):
@@ -281,7 +374,7 @@ def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path
     for i, month in enumerate(months):
         part = churn_table(400, seed=10 + i)
         part["customerID"] = [f"C-{j:04d}" for j in range(len(part))]
-        part["month_end"] = month.date().isoformat()
+        part["month_end"] = month.strftime("%d/%m/%Y")  # day first, as people write
         parts.append(part)
     path = _write(pd.concat(parts, ignore_index=True), tmp_path / "panel.csv")
     draft = draft_tabular(
@@ -291,6 +384,34 @@ def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path
     assert "rows: newest_snapshot" in draft.parameters
     assert 'date_column: "month_end"' in draft.parameters
     assert "date_in_table" not in draft.parameters
+    assert (
+        'date_format: "%d/%m/%Y"   # every value reads as %d/%m/%Y' in draft.parameters
+    )
+
+
+def test_a_date_format_reads_the_dates_and_names_a_value_it_cannot():
+    from risk_segments.schema import InvalidInputError, as_people_have_it
+
+    schema = {
+        "id_column": "id",
+        "date_column": "month_end",
+        "date_format": "%d/%m/%Y",
+        "label_column": "y",
+        "numeric": {},
+        "categorical": {},
+    }
+    table = pd.DataFrame({"id": ["a", "b"], "month_end": ["31/01/2025", "28/02/2025"]})
+    read = as_people_have_it(table, schema, "panel.raw_table")
+    assert read["month_end"].tolist() == [
+        pd.Timestamp("2025-01-31"),
+        pd.Timestamp("2025-02-28"),
+    ]
+    table.loc[1, "month_end"] = "2025-02-28"
+    with pytest.raises(
+        InvalidInputError,
+        match=r"'month_end' has 1 value\(s\) not in the format '%d/%m/%Y'.*row 2",
+    ):
+        as_people_have_it(table, schema, "panel.raw_table")
 
 
 def test_an_order_log_too_short_for_three_cutoffs_is_refused(tmp_path):

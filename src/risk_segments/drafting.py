@@ -11,6 +11,8 @@ model; `kedro run --namespaces=<name>` does.
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
 import difflib
 import json
@@ -24,6 +26,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from risk_segments.modeling.btyd import BTYD_RANGES
+from risk_segments.schema import date_format_of, read_dates
 
 NA_TOKENS = [
     "",
@@ -77,26 +80,98 @@ class ColumnChoice:
 # --------------------------------------------------------------------------- reading
 
 
-def read_table(path: Path, text_columns: list[str]) -> pd.DataFrame:
-    """A CSV (blank strings and the usual NA tokens read as missing) or a parquet file."""
+def read_table(
+    path: Path, text_columns: list[str], dialect: dict[str, str] | None = None
+) -> pd.DataFrame:
+    """A CSV (blank strings and the usual NA tokens read as missing; separator, decimal
+    mark and encoding as `csv_dialect` found them) or a parquet file."""
     if not path.exists():
         raise DraftError(f"--table: no file at '{path}'")
     if path.suffix.lower() in (".parquet", ".pq"):
         return pd.read_parquet(path)
     try:
-        return pd.read_csv(path, **csv_load_args(text_columns))
+        return pd.read_csv(path, **csv_load_args(text_columns, dialect))
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
 
 
-def csv_load_args(text_columns: list[str]) -> dict[str, Any]:
-    """How the draft and the catalog entry it writes read a CSV: ids stay text."""
+def csv_load_args(
+    text_columns: list[str], dialect: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """How the draft and the catalog entry it writes read a CSV: ids stay text; the
+    file's own separator, decimal mark, thousands separator and encoding."""
     return {
         "dtype": {c: "str" for c in text_columns},
         "na_values": NA_TOKENS,
         "keep_default_na": True,
         "skipinitialspace": True,
+        **(dialect or {}),
     }
+
+
+SEPARATORS = (",", ";", "\t", "|")  # the CSV separators the draft recognises
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+_THOUSANDS = {  # 1,234,567.89 and 1.234.567,89
+    ",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+    ".": re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"),
+}
+
+
+def _encoding(path: Path) -> str:
+    """utf-8 (with or without a byte-order mark) if the whole file decodes as it; else
+    Windows-1252, the usual spreadsheet export; else latin-1 (decodes any byte)."""
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as handle:
+                while block := handle.read(1 << 24):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, str]:
+    """The `read_csv` arguments a CSV needs beyond the defaults, read off its first
+    lines: the separator (the one of , ; tab | that splits every line into the same
+    number of fields, most of them), a decimal comma, a thousands separator, and
+    the encoding. Empty for a plain comma-separated utf-8 file or a parquet file."""
+    if path.suffix.lower() in (".parquet", ".pq") or not path.exists():
+        return {}
+    encoding = _encoding(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        lines = [line for _, line in zip(range(sample_lines), handle, strict=False)]
+    best, width = ",", 1
+    for sep in SEPARATORS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=sep) if row]
+        if not counts:
+            continue
+        common = max(set(counts), key=counts.count)
+        if common > width and counts.count(common) >= 0.9 * len(counts):
+            best, width = sep, common
+    fields = [
+        f.strip()
+        for row in csv.reader(lines[1:], delimiter=best)
+        for f in row
+        if any(ch.isdigit() for ch in f)
+    ]
+    out: dict[str, str] = {} if best == "," else {"sep": best}
+    comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
+    point = sum(bool(_DECIMAL_POINT.match(f)) for f in fields)
+    decimal = "," if best != "," and comma > point else "."
+    if decimal == ",":
+        out["decimal"] = ","
+    mark = "." if decimal == "," else ","
+    grouped = [f for f in fields if _THOUSANDS[mark].match(f)]
+    other = _DECIMAL_POINT if mark == "." else _DECIMAL_COMMA
+    if grouped and not any(other.match(f) and f not in grouped for f in fields):
+        out["thousands"] = mark
+    if encoding != "utf-8":
+        out["encoding"] = encoding
+    return out
 
 
 def require_column(table: pd.DataFrame, column: str, option: str) -> None:
@@ -222,45 +297,76 @@ def _fmt(value: float) -> str:
     return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
 
 
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T].*)?$")
+
+
+def _as_dates(text: pd.Series) -> str | None:
+    """How a text column reads as dates ("ISO 8601" or its format), or None if it
+    is not a column of dates."""
+    if text.empty or text.str.match(_DATE_LIKE).mean() < 0.99:
+        return None
+    try:
+        fmt, _ = date_format_of(text)
+    except ValueError:
+        return None
+    return fmt or "ISO 8601"
+
+
 def profile_column(values: pd.Series, n_rows: int) -> ColumnChoice:
     """Categorical, numeric or set aside, with the reason as a comment."""
     name = str(values.name)
-    missing = values.isna().mean()
     distinct = values.nunique(dropna=True)
-    miss = f"{missing:.1%} missing"
+    miss = f"{values.isna().mean():.1%} missing"
     if distinct <= 1:
         return ColumnChoice(name, "set_aside", f"constant ({distinct} distinct value)")
     numbers = _numbers(values)
-    is_integer = numbers is not None and np.all(
-        numbers.dropna().to_numpy() == np.round(numbers.dropna().to_numpy())
+    if numbers is None:
+        return _text_column(name, values, n_rows, miss)
+    known = numbers.dropna().to_numpy()
+    is_integer = bool(np.all(known == np.round(known)))
+    if is_integer and distinct == values.notna().sum() == n_rows:
+        return ColumnChoice(
+            name,
+            "set_aside",
+            f"id-like: a different value in each of the {n_rows:,} rows",
+        )
+    if is_integer and distinct <= 2:  # an integer code with two values: a category
+        levels = sorted({str(int(v)) for v in known})
+        return ColumnChoice(
+            name, "categorical", f"integer-coded, {miss}", levels=levels
+        )
+    finite = numbers.to_numpy()[np.isfinite(numbers.to_numpy())]
+    skew = float(pd.Series(finite).skew()) if len(finite) > 2 else 0.0
+    blanks = int(numbers.isna().sum() - values.isna().sum())
+    note = f"{_fmt(finite.min())} to {_fmt(finite.max())}, {miss}" + (
+        f" ({blanks} blank or unreadable)" if blanks > 0 else ""
     )
-    if (numbers is None or is_integer) and distinct == values.notna().sum() == n_rows:
-        words = numbers is None and values.astype(str).str.contains(" ").mean() > 0.5
-        what = "free text" if words else "id-like"
+    return ColumnChoice(
+        name,
+        "numeric",
+        note,
+        bounds=_bounds(finite),
+        skewed=finite.min() >= 0 and skew > 1,
+    )
+
+
+def _text_column(name: str, values: pd.Series, n_rows: int, miss: str) -> ColumnChoice:
+    """A column of text: dates, ids or free text (set aside), else a categorical."""
+    text = values.dropna().astype(str).str.strip()
+    distinct = text.nunique()
+    dates = _as_dates(text)
+    if dates:
+        return ColumnChoice(
+            name,
+            "set_aside",
+            f"dates ({dates}): not a feature; pass it as --date if it is the snapshot date",
+        )
+    if distinct == len(text) == n_rows:
+        what = "free text" if text.str.contains(" ").mean() > 0.5 else "id-like"
         return ColumnChoice(
             name,
             "set_aside",
             f"{what}: a different value in each of the {n_rows:,} rows",
-        )
-    if numbers is not None and not (is_integer and distinct <= 2):
-        finite = numbers.to_numpy()[np.isfinite(numbers.to_numpy())]
-        skew = float(pd.Series(finite).skew()) if len(finite) > 2 else 0.0
-        blanks = int(numbers.isna().sum() - values.isna().sum())
-        note = f"{_fmt(finite.min())} to {_fmt(finite.max())}, {miss}" + (
-            f" ({blanks} blank or unreadable)" if blanks > 0 else ""
-        )
-        return ColumnChoice(
-            name,
-            "numeric",
-            note,
-            bounds=_bounds(finite),
-            skewed=finite.min() >= 0 and skew > 1,
-        )
-    text = values.dropna().astype(str).str.strip()
-    if numbers is not None:  # an integer code with two values: a category
-        levels = sorted({str(int(v)) for v in numbers.dropna()})
-        return ColumnChoice(
-            name, "categorical", f"integer-coded, {miss}", levels=levels
         )
     if distinct > FREE_TEXT_LEVELS and distinct > 0.5 * n_rows:
         return ColumnChoice(
@@ -385,6 +491,19 @@ def _classify(
     return choices, leaks
 
 
+def _date_format(
+    table: pd.DataFrame, column: str | None, option: str
+) -> tuple[str | None, str]:
+    """The date column's format (None: ISO 8601 or dates already), or a DraftError
+    naming the column and the values no format reads."""
+    if not column:
+        return None, ""
+    try:
+        return date_format_of(table[column])
+    except ValueError as err:
+        raise DraftError(f"{option} '{column}': {err}") from err
+
+
 def _schema_lines(
     choices: list[ColumnChoice],
     id_col: str,
@@ -457,7 +576,8 @@ def draft_tabular(
     date: str | None = None,
 ) -> Draft:
     """Profile an entity table and write the use case's parameters and catalog entries."""
-    table = read_table(path, [id_col])
+    dialect = csv_dialect(path)
+    table = read_table(path, [id_col], dialect)
     for column, option in ((id_col, "--id"), (label, "--label"), (date, "--date")):
         if column:
             require_column(table, column, option)
@@ -479,7 +599,8 @@ def draft_tabular(
         f"{label}: {'1' if positive is None else repr(positive)} in {int(y.sum()):,} of "
         f"{len(y):,} labeled rows ({rate:.1%}); {int((~labeled).sum()):,} unlabeled rows"
     )
-    dates = pd.to_datetime(table[date], errors="coerce") if date else None
+    date_format, date_note = _date_format(table, date, "--date")
+    dates = read_dates(table[date], date_format) if date else None
     time_split = dates is not None and dates[labeled].nunique() >= 4
     nums = [c.name for c in choices if c.role == "numeric"]
     lines = [
@@ -490,6 +611,11 @@ def draft_tabular(
         f"{name}:",
         "  kind: tabular",
         *_schema_lines(choices, id_col, label, positive, date, name, label_note),
+        *(
+            [f"    date_format: {q(date_format)}   # {date_note}"]
+            if date_format
+            else []
+        ),
         "",
         "  supervised:",
         "    split: {strategy: time, test_periods: 1, valid_periods: 1}   # newest labeled date tests, the one before validates"
@@ -510,7 +636,9 @@ def draft_tabular(
         f"    rows: {'newest_snapshot' if date else 'all'}   # {'the newest date is scored; earlier ones are history' if date else 'every row of the table to score'}",
         "",
     ]
-    catalog = _catalog_lines(name, path, project, id_col, "raw_table", "score_input")
+    catalog = _catalog_lines(
+        name, path, project, id_col, dialect, "raw_table", "score_input"
+    )
     summary = [f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"]
     if leaks:
         summary.append(
@@ -526,7 +654,12 @@ def draft_tabular(
 
 
 def _catalog_lines(
-    name: str, path: Path, project: Path, text_column: str | None, *entries: str
+    name: str,
+    path: Path,
+    project: Path,
+    text_column: str | None,
+    dialect: dict[str, str],
+    *entries: str,
 ) -> str:
     filepath = project_relative(path, project)
     is_csv = path.suffix.lower() not in (".parquet", ".pq")
@@ -541,7 +674,7 @@ def _catalog_lines(
             f"  filepath: {q(filepath)}",
         ]
         if is_csv:
-            args = csv_load_args([text_column] if text_column else [])
+            args = csv_load_args([text_column] if text_column else [], dialect)
             if text_column is None:
                 args["dtype"] = (
                     "str"  # every field as text: the adapter parses and names bad values
@@ -614,13 +747,15 @@ def draft_order_log(
     """Map an order log's columns, check them, and write a repeat-purchase use case."""
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
         columns_to_transactions,
+        text_to_numbers,
     )
     from risk_segments.schema import InvalidInputError  # noqa: PLC0415
 
+    dialect = csv_dialect(path)
     if path.suffix.lower() in (".parquet", ".pq"):
         table = read_table(path, [])
-    else:
-        table = pd.read_csv(path, dtype=str, na_values=NA_TOKENS, keep_default_na=True)
+    else:  # every field as text: the adapter parses (with the file's decimal mark)
+        table = read_table(path, [], {**dialect, "dtype": str})
     option = {
         "customer": "--customer",
         "date": "--date",
@@ -631,12 +766,16 @@ def draft_order_log(
     for role, column in columns.items():
         if column:
             require_column(table, column, option[role])
-    amounts = pd.to_numeric(table[columns["amount"]], errors="coerce")
+    number_marks = {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
+    amounts = text_to_numbers(table[columns["amount"]], **number_marks)
     negative = int((amounts < 0).sum())
+    date_format, date_note = _date_format(table, columns["date"], "--date")
     options = {
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v},
         "negative_amounts": "exclude" if negative else "error",
+        **number_marks,
+        **({"date_format": date_format} if date_format else {}),
     }
     try:
         transactions = columns_to_transactions(table, options)
@@ -677,6 +816,15 @@ def draft_order_log(
             if negative
             else "   # a negative amount stops the run"
         ),
+        *[
+            f"    {mark}: {q(value)}   # the file writes numbers like 1{number_marks.get('thousands', '')}234{number_marks.get('decimal', '.')}50"
+            for mark, value in number_marks.items()
+        ],
+        *(
+            [f"    date_format: {q(date_format)}   # {date_note}"]
+            if date_format
+            else []
+        ),
         f"    first_cutoff: {q(first)}   # customer view at month-ends from here, every {every} month(s)",
         f"    every_months: {every}   # {labeled} cutoffs with a closed horizon now",
         f"    horizon_days: {int(horizon_days)}   # label: bought again within this many days after a cutoff",
@@ -704,7 +852,7 @@ def draft_order_log(
         "    primary_metric: roc_auc",
         "",
     ]
-    catalog = _catalog_lines(name, path, project, None, "raw_orders")
+    catalog = _catalog_lines(name, path, project, None, dialect, "raw_orders")
     summary = [
         f"{len(transactions):,} orders, {start.date()} to {end.date()}; first cutoff {first}"
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -172,6 +173,62 @@ def _key_problems(table: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
     return [Problem(id_col, "no id (empty)", int(empty.sum()), rows)]
 
 
+def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
+    """Timestamps from a column: dates stay; text is read with `fmt` (a strftime
+    format, e.g. "%d/%m/%Y") when given, else as pandas infers it. Unreadable: NaT."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    if not fmt:
+        return pd.to_datetime(values, errors="coerce")
+    text = values.astype("string").str.strip().replace("", pd.NA)
+    return pd.to_datetime(text, format=fmt, errors="coerce")
+
+
+def date_format_of(values: pd.Series) -> tuple[str | None, str]:
+    """The strftime format that reads every date of a column, and a note saying how
+    it was chosen. None: the values are dates already, or ISO 8601 (2024-03-15).
+    Day-first and month-first are both tried; if both read every value (no day above
+    12 anywhere) the one that spreads the dates over more months is taken and the
+    note says so. Raises ValueError naming unreadable values."""
+    from pandas.tseries.api import guess_datetime_format  # noqa: PLC0415
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return None, "dates"
+    text = values.dropna().astype(str).str.strip()
+    unique = pd.Series(text[text != ""].unique())
+    if (
+        unique.empty
+        or pd.to_datetime(unique, format="ISO8601", errors="coerce").notna().all()
+    ):
+        return None, "ISO 8601"
+    with warnings.catch_warnings():  # pandas warns when a guess overrules dayfirst
+        warnings.simplefilter("ignore", UserWarning)
+        candidates = {
+            guessed
+            for value in unique.head(50)
+            for dayfirst in (False, True)
+            if (guessed := guess_datetime_format(value, dayfirst=dayfirst))
+        }
+    readable = {}
+    for fmt in sorted(candidates):
+        parsed = pd.to_datetime(unique, format=fmt, errors="coerce")
+        if parsed.notna().all():
+            readable[fmt] = parsed.dt.to_period("M").nunique()
+    if not readable:
+        raise ValueError(
+            f"no date format reads every value (e.g. {unique.head(3).tolist()}); "
+            "write them as YYYY-MM-DD, or set date_format"
+        )
+    best = max(sorted(readable), key=readable.get)
+    if len(readable) == 1:
+        return best, f"every value reads as {best}"
+    others = [f for f in readable if f != best]
+    return best, (
+        f"read as {best} (also readable as {others}: no day above 12; {best} spreads "
+        "the dates over the most months); change it if that is wrong"
+    )
+
+
 def future_rows(table: pd.DataFrame, schema: dict[str, Any]) -> np.ndarray:
     """Which rows are dated after the run's as-of date."""
     date = schema["date_column"]
@@ -326,8 +383,20 @@ def as_people_have_it(
         table[label] = label_codes(
             table[label], schema.get("positive_label"), label, source
         )
-    if not schema.get("date_in_table", True) and schema["date_column"] not in table:
-        table[schema["date_column"]] = as_of_date(schema)
+    date, fmt = schema["date_column"], schema.get("date_format")
+    if not schema.get("date_in_table", True) and date not in table:
+        table[date] = as_of_date(schema)
+    elif fmt and date in table.columns:
+        dates = read_dates(table[date], fmt)
+        bad = (dates.isna() & table[date].notna()).to_numpy()
+        if bad.any():
+            rows = [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]
+            raise InvalidInputError(
+                f"{source}: column '{date}' has {int(bad.sum())} value(s) not in the "
+                f"format '{fmt}' (schema.date_format), e.g. "
+                f"{table.loc[bad, date].astype(str).unique()[:3].tolist()} ({', '.join(rows)})"
+            )
+        table[date] = dates
     return table
 
 

@@ -11,6 +11,8 @@ paths are exercised on something no built-in fixture looks like.
 * `order_log`: a transaction log with its own column names, ISO timestamps with
   times, prefixed customer ids, shuffled rows, an extra column and multi-line
   orders (one basket id over several lines).
+* `write_european_export`: either written as a European spreadsheet saves it
+  (';', decimal comma, day-first dates, Windows-1252).
 """
 
 from __future__ import annotations
@@ -148,3 +150,26 @@ def order_log(
     )
     log["Purchased At"] = log["Purchased At"].dt.strftime("%Y-%m-%dT%H:%M:%S")
     return log.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def write_european_export(
+    table: pd.DataFrame,
+    path: str,
+    *,
+    dates: dict[str, str] | None = None,
+    numbers: tuple[str, ...] = (),
+) -> None:
+    """Write a table as a European spreadsheet exports it: ';' between fields, a
+    decimal comma with '.' between thousands (1.234,50), dates in a local format
+    (`dates`: column -> strftime format, read from ISO text) and Windows-1252 text."""
+    out = table.copy()
+    for column, fmt in (dates or {}).items():
+        out[column] = pd.to_datetime(out[column]).dt.strftime(fmt)
+    for column in numbers:  # blank stays blank
+        out[column] = [
+            f"{v:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+            if np.isfinite(v)
+            else ""
+            for v in pd.to_numeric(out[column], errors="coerce")
+        ]
+    out.to_csv(path, sep=";", index=False, encoding="cp1252")

@@ -82,8 +82,31 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None
         )
 
 
-def _numbers(frame: pd.DataFrame, column: str, source: str) -> pd.Series:
-    values = pd.to_numeric(frame[column], errors="coerce")
+def text_to_numbers(
+    values: pd.Series, decimal: str = ".", thousands: str | None = None
+) -> pd.Series:
+    """Numbers from text written with the file's decimal mark and thousands separator
+    (`1.234,50` with decimal "," and thousands "."); unreadable values are missing."""
+    if pd.api.types.is_numeric_dtype(values) or (decimal == "." and not thousands):
+        return pd.to_numeric(values, errors="coerce")
+    text = values.astype("string").str.strip()
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        text = text.str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _numbers(
+    frame: pd.DataFrame,
+    column: str,
+    source: str,
+    options: Mapping[str, Any] | None = None,
+) -> pd.Series:
+    marks = options or {}
+    values = text_to_numbers(
+        frame[column], marks.get("decimal", "."), marks.get("thousands")
+    )
     bad = values.isna() & frame[column].notna()
     if bad.any():
         examples = frame.loc[bad, column].astype(str).unique()[:3].tolist()
@@ -248,11 +271,11 @@ def columns_to_transactions(
             "order_time": _times(
                 raw, mapping["date"], source, options.get("date_format")
             ),
-            "amount": _numbers(raw, mapping["amount"], source).astype(float),
+            "amount": _numbers(raw, mapping["amount"], source, options).astype(float),
         }
     )
     if "quantity" in mapping:
-        out["items"] = _numbers(raw, mapping["quantity"], source).astype(float)
+        out["items"] = _numbers(raw, mapping["quantity"], source, options).astype(float)
     negative = out["amount"] < 0
     if negative.any() and options.get("negative_amounts", "error") == "exclude":
         logger.warning(

@@ -40,6 +40,7 @@ from risk_segments.schema import (
     Problem,
     future_rows,
     merge_problems,
+    read_dates,
     schema_error,
 )
 
@@ -84,7 +85,7 @@ def _keys(
     )
     if schema["date_column"] in source.columns:
         raw_dates = source.column(schema["date_column"])
-        dates = pd.to_datetime(raw_dates, errors="coerce")
+        dates = read_dates(raw_dates, schema.get("date_format"))
         bad = (dates.isna() & raw_dates.notna()).to_numpy()
         unreadable = raw_dates[bad].astype(str).unique()[:5].tolist()
     else:
