@@ -14,6 +14,7 @@ from risk_segments.pipelines.reporting.label_efficiency import (
     PREVALENCE,
     SEGMENT_RATE,
     SUPERVISED,
+    borders_for,
     label_counts,
     segment_rate_scores,
     summarise_label_efficiency,
@@ -136,6 +137,11 @@ def test_label_counts_that_coincide_are_measured_once():
     assert large[10_000] == 3 and large[50_000] == 1
     assert trees_for(50, {"iterations": 300, "min_iterations": 50}) == 50
     assert trees_for(5000, {"iterations": 300, "min_iterations": 50}) == 300
+    per = {"labels_per_border": 10}
+    assert borders_for(50, per, {}) == 32 and borders_for(800, per, {}) == 80
+    assert borders_for(5000, per, {}) == 254  # CatBoost's default caps it
+    assert borders_for(5000, per, {"border_count": 128}) == 128
+    assert borders_for(800, {}, {}) == 254  # not set: CatBoost's own
 
 
 @pytest.fixture(scope="module")

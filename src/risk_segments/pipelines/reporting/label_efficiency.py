@@ -98,6 +98,16 @@ def trees_for(labels: int, options: dict[str, Any]) -> int:
     return int(min(options["iterations"], max(low, labels)))
 
 
+def borders_for(labels: int, options: dict[str, Any], catboost: dict[str, Any]) -> int:
+    """Split candidates per numeric feature for a model on `labels` labels: one per
+    `labels_per_border` labels, at least 32, at most CatBoost's own setting (254 by
+    default). A few hundred labels cannot use 254 borders, and on a wide table the
+    borders are most of the fitting time."""
+    cap = int(catboost.get("border_count", 254))
+    per = options.get("labels_per_border")
+    return cap if not per else int(min(cap, max(32, labels // int(per))))
+
+
 def _one_draw(
     data: EfficiencyData,
     idx: np.ndarray,
@@ -113,6 +123,7 @@ def _one_draw(
         data.categorical,
         catboost,
         iterations=trees_for(len(idx), options),
+        border_count=borders_for(len(idx), options, catboost),
         learning_rate=options["learning_rate"],
         random_seed=int(options["seed"]) + common["repeat"],
     )
