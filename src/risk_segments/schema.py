@@ -8,8 +8,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaError, SchemaErrors
+
+with warnings.catch_warnings():
+    # pandera imports pyspark.pandas whenever pyspark is installed (the `spark` extra),
+    # and pyspark warns that pandas-on-Spark does not support pandas 3. The project
+    # never uses pandas-on-Spark (its Spark path is Spark SQL + Arrow, tested), so the
+    # warning on every command says nothing about it.
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support", category=FutureWarning
+    )
+    import pandera.pandas as pa
+    from pandera.errors import SchemaError, SchemaErrors
 
 logger = logging.getLogger(__name__)
 
