@@ -27,7 +27,7 @@ from risk_segments.drafting import (
     profile_column,
     write_draft,
 )
-from risk_segments.schema import date_format_of
+from risk_segments.schema import as_people_have_it, date_format_of, numbers_from_text
 from risk_segments.synthetic.user_tables import (
     churn_table,
     order_log,
@@ -104,6 +104,8 @@ def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
     table = churn_table(900, seed=8)
     table["tenure"] = table["tenure"] * 100.5  # values above 1,000: grouped digits
     table["city"] = np.resize(["München", "Köln", "Düsseldorf"], len(table))
+    table["discount"] = [f"{v}%" for v in np.resize([0, 5, 12, 25], len(table))]
+    table["price"] = [f"{v:.2f} €".replace(".", ",") for v in table["tenure"] + 0.5]
     table["signup"] = pd.date_range("2023-01-01", periods=len(table), freq="D").astype(
         str
     )
@@ -129,6 +131,43 @@ def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
     assert load_args["thousands"] == "." and load_args["encoding"] == "cp1252"
     again = pd.read_csv(path, **load_args)  # as the catalog entry will read it
     assert again["tenure"].to_numpy() == pytest.approx(table["tenure"].to_numpy())
+    # numbers with a unit: numeric in the draft, read as numbers by the run
+    assert "    discount: [0, null]" in schema and "    price: [0, null]" in schema
+    assert 'number_marks: {"decimal": ",", "thousands": "."}' in schema
+    marks = {"decimal": ",", "thousands": "."}
+    frame = {"numeric": {"discount": [0, None], "price": [0, None]}, "categorical": {}}
+    read = as_people_have_it(
+        again[["discount", "price"]],
+        {**frame, "number_marks": marks, "label_column": "Churn", "date_column": "d"},
+        "europe.raw_table",
+    )
+    assert read["discount"].astype(float).tolist()[:4] == [0, 5, 12, 25]
+    assert read["price"].astype(float).to_numpy() == pytest.approx(
+        table["tenure"].to_numpy() + 0.5
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "marks", "expected"),
+    [
+        (
+            ["$12.50", "-$3", "12 %", "1,234.5", "€ 7"],
+            {"thousands": ","},
+            [12.5, -3, 12, 1234.5, 7],
+        ),
+        (
+            ["12,50 €", "1.234,50", "-0,5"],
+            {"decimal": ",", "thousands": "."},
+            [12.5, 1234.5, -0.5],
+        ),
+        (["abc", "12.5.1", ""], {}, [None, None, None]),
+    ],
+)
+def test_numbers_written_as_text_are_read_with_the_files_marks(text, marks, expected):
+    read = numbers_from_text(
+        pd.Series(text), marks.get("decimal", "."), marks.get("thousands")
+    )
+    assert [None if pd.isna(v) else v for v in read] == expected
 
 
 @pytest.mark.parametrize(
@@ -171,6 +210,16 @@ def test_an_unknown_label_column_is_named(tmp_path):
     path = _write(churn_table(300, seed=3), tmp_path / "t.csv")
     with pytest.raises(DraftError, match=r"--label 'churn' is not a column.*'Churn'"):
         draft_tabular("x", path, tmp_path, "customerID", "churn")
+
+
+def test_repeated_ids_are_refused_with_the_likely_reason(tmp_path):
+    table = churn_table(300, seed=3)
+    table.loc[5, "customerID"] = table.loc[4, "customerID"]
+    path = _write(table, tmp_path / "t.csv")
+    with pytest.raises(
+        DraftError, match=r"2 rows share an id .*--date.*--kind order_log"
+    ):
+        draft_tabular("x", path, tmp_path, "customerID", "Churn")
 
 
 def test_an_existing_use_case_is_not_overwritten(tmp_path):

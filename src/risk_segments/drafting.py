@@ -26,7 +26,12 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from risk_segments.modeling.btyd import BTYD_RANGES
-from risk_segments.schema import date_format_of, read_dates
+from risk_segments.schema import (
+    UNIT_SIGNS,
+    date_format_of,
+    numbers_from_text,
+    read_dates,
+)
 
 NA_TOKENS = [
     "",
@@ -152,8 +157,8 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, str]:
         common = max(set(counts), key=counts.count)
         if common > width and counts.count(common) >= 0.9 * len(counts):
             best, width = sep, common
-    fields = [
-        f.strip()
+    fields = [  # the numbers of the sample, without currency or percent signs
+        UNIT_SIGNS.sub(r"\1", f.strip())
         for row in csv.reader(lines[1:], delimiter=best)
         for f in row
         if any(ch.isdigit() for ch in f)
@@ -263,8 +268,11 @@ def label_as_codes(labels: pd.Series, positive: str | None) -> pd.Series:
 # --------------------------------------------------------------------------- columns
 
 
-def _numbers(values: pd.Series) -> pd.Series | None:
-    """The column as numbers if (almost) every non-missing value reads as one."""
+def _numbers(
+    values: pd.Series, marks: dict[str, str] | None = None
+) -> pd.Series | None:
+    """The column as numbers if (almost) every non-missing value reads as one (with
+    the file's decimal mark and thousands separator; currency and % signs dropped)."""
     if pd.api.types.is_bool_dtype(values):
         return None
     if pd.api.types.is_numeric_dtype(values):
@@ -273,12 +281,13 @@ def _numbers(values: pd.Series) -> pd.Series | None:
     text = text[text != ""]
     if text.empty:
         return None
-    parsed = pd.to_numeric(text, errors="coerce")
+    marks = marks or {}
+    parsed = numbers_from_text(text, marks.get("decimal", "."), marks.get("thousands"))
     if parsed.notna().mean() < 0.99:
         return None
-    return pd.to_numeric(values.astype("string").str.strip(), errors="coerce").astype(
-        float
-    )
+    return numbers_from_text(
+        values, marks.get("decimal", "."), marks.get("thousands")
+    ).astype(float)
 
 
 def _bounds(values: np.ndarray) -> list[float | None]:
@@ -312,14 +321,17 @@ def _as_dates(text: pd.Series) -> str | None:
     return fmt or "ISO 8601"
 
 
-def profile_column(values: pd.Series, n_rows: int) -> ColumnChoice:
-    """Categorical, numeric or set aside, with the reason as a comment."""
+def profile_column(
+    values: pd.Series, n_rows: int, marks: dict[str, str] | None = None
+) -> ColumnChoice:
+    """Categorical, numeric or set aside, with the reason as a comment (`marks`: the
+    file's decimal mark and thousands separator, for numbers written as text)."""
     name = str(values.name)
     distinct = values.nunique(dropna=True)
     miss = f"{values.isna().mean():.1%} missing"
     if distinct <= 1:
         return ColumnChoice(name, "set_aside", f"constant ({distinct} distinct value)")
-    numbers = _numbers(values)
+    numbers = _numbers(values, marks)
     if numbers is None:
         return _text_column(name, values, n_rows, miss)
     known = numbers.dropna().to_numpy()
@@ -377,7 +389,12 @@ def _text_column(name: str, values: pd.Series, n_rows: int, miss: str) -> Column
     return ColumnChoice(name, "categorical", note, levels=levels)
 
 
-def single_column_auc(values: pd.Series, y: np.ndarray, choice: ColumnChoice) -> float:
+def single_column_auc(
+    values: pd.Series,
+    y: np.ndarray,
+    choice: ColumnChoice,
+    marks: dict[str, str] | None = None,
+) -> float:
     """How well this column alone ranks the label (0.5: not at all), on labeled rows.
 
     Numeric: the values (missing as the lowest). Categorical: each level's label
@@ -385,7 +402,7 @@ def single_column_auc(values: pd.Series, y: np.ndarray, choice: ColumnChoice) ->
     rewarded for memorising).
     """
     if choice.role == "numeric":
-        x = _numbers(values).to_numpy()
+        x = _numbers(values, marks).to_numpy()
         x = np.where(np.isfinite(x), x, np.nanmin(x) - 1 if np.isfinite(x).any() else 0)
         return float(roc_auc_score(y, x))
     text = values.astype("string").fillna("__missing__").to_numpy()
@@ -470,16 +487,20 @@ class Draft:
 
 
 def _classify(
-    table: pd.DataFrame, skip: set[str], y: np.ndarray, labeled: np.ndarray
+    table: pd.DataFrame,
+    skip: set[str],
+    y: np.ndarray,
+    labeled: np.ndarray,
+    marks: dict[str, str],
 ) -> tuple[list[ColumnChoice], list[str]]:
     """Each column's role; columns that alone predict the label almost perfectly are set aside."""
     choices, leaks = [], []
     for column in table.columns:
         if str(column) in skip:
             continue
-        choice = profile_column(table[column], len(table))
+        choice = profile_column(table[column], len(table), marks)
         if choice.role != "set_aside" and labeled.sum() > 20 and 0 < y.mean() < 1:
-            auc = single_column_auc(table[column][labeled], y, choice)
+            auc = single_column_auc(table[column][labeled], y, choice, marks)
             if max(auc, 1 - auc) >= LEAK_AUC:
                 choice = ColumnChoice(
                     choice.name,
@@ -489,6 +510,27 @@ def _classify(
                 leaks.append(choice.name)
         choices.append(choice)
     return choices, leaks
+
+
+def _one_row_per_key(table: pd.DataFrame, id_col: str, date: str | None) -> None:
+    """An entity table has one row per id (per date with --date): say so before the
+    run does, with examples and the likely reason."""
+    keys = [id_col, date] if date else [id_col]
+    repeated = table.duplicated(keys, keep=False)
+    if not repeated.any():
+        return
+    examples = table.loc[repeated, id_col].astype(str).unique()[:3].tolist()
+    hint = (
+        "; is it an order log (--kind order_log)?"
+        if date
+        else "; pass the snapshot date column as --date if the table has one row per "
+        "entity and date, or use --kind order_log for one row per order"
+    )
+    raise DraftError(
+        f"--id '{id_col}': {int(repeated.sum()):,} rows share an id"
+        + (f" and a --date '{date}'" if date else "")
+        + f" (e.g. {examples}); an entity table has one row per entity{hint}"
+    )
 
 
 def _date_format(
@@ -583,6 +625,7 @@ def draft_tabular(
             require_column(table, column, option)
     if table.empty:
         raise DraftError(f"--table '{path}' has no rows")
+    _one_row_per_key(table, id_col, date)
     positive = positive_value(table[label], label, positive)
     codes = label_as_codes(table[label], positive)
     labeled = codes.notna().to_numpy()
@@ -593,7 +636,8 @@ def draft_tabular(
         )
     y = codes[labeled].to_numpy(dtype=int)
     skip = {id_col, label, *([date] if date else [])}
-    choices, leaks = _classify(table, skip, y, labeled)
+    marks = {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
+    choices, leaks = _classify(table, skip, y, labeled, marks)
     rate = y.mean()
     label_note = (
         f"{label}: {'1' if positive is None else repr(positive)} in {int(y.sum()):,} of "
@@ -614,6 +658,14 @@ def draft_tabular(
         *(
             [f"    date_format: {q(date_format)}   # {date_note}"]
             if date_format
+            else []
+        ),
+        *(
+            [
+                f"    number_marks: {json.dumps(marks)}   # numbers written as text "
+                "(with a currency or % sign) are read with the file's marks"
+            ]
+            if marks
             else []
         ),
         "",
@@ -747,7 +799,6 @@ def draft_order_log(
     """Map an order log's columns, check them, and write a repeat-purchase use case."""
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
         columns_to_transactions,
-        text_to_numbers,
     )
     from risk_segments.schema import InvalidInputError  # noqa: PLC0415
 
@@ -767,7 +818,7 @@ def draft_order_log(
         if column:
             require_column(table, column, option[role])
     number_marks = {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
-    amounts = text_to_numbers(table[columns["amount"]], **number_marks)
+    amounts = numbers_from_text(table[columns["amount"]], **number_marks)
     negative = int((amounts < 0).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     options = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from typing import Any, NamedTuple
 
@@ -292,6 +293,30 @@ def _empty_problems(validated: pd.DataFrame, schema: dict[str, Any]) -> list[Pro
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "-", "?")
 
 
+UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
+    r"^([+-]?)[\s€$£¥₹]+|[\s€$£¥₹%]+$"
+)
+
+
+def numbers_from_text(
+    values: pd.Series, decimal: str = ".", thousands: str | None = None
+) -> pd.Series:
+    """Numbers from text as spreadsheets write them: a currency symbol before or after
+    (`$12.50`, `12,50 €`) and a percent sign after (`12%` reads as 12) are dropped, then
+    the file's thousands separator and decimal mark (`1.234,50` with decimal "," and
+    thousands ".") are read. Unreadable values are missing (NaN)."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.to_numeric(values, errors="coerce")
+    text = (
+        values.astype("string").str.strip().str.replace(UNIT_SIGNS, r"\1", regex=True)
+    )
+    if thousands:
+        text = text.str.replace(thousands, "", regex=False)
+    if decimal != ".":
+        text = text.str.replace(decimal, ".", regex=False)
+    return pd.to_numeric(text, errors="coerce")
+
+
 def _blank_to_missing(values: pd.Series, tokens: tuple[str, ...] = ("",)) -> pd.Series:
     """Text cells that are blank (or, for numbers, a usual NA token) become missing."""
     text = values.astype("string").str.strip().str.lower()
@@ -378,9 +403,15 @@ def as_people_have_it(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
     table = table.copy()
+    marks = schema.get("number_marks") or {}
     for name in schema["numeric"]:
         if name in table.columns and not pd.api.types.is_numeric_dtype(table[name]):
-            table[name] = _blank_to_missing(table[name].astype(object), MISSING_TOKENS)
+            text = _blank_to_missing(table[name].astype(object), MISSING_TOKENS)
+            numbers = numbers_from_text(
+                text, marks.get("decimal", "."), marks.get("thousands")
+            )
+            # what does not read as a number stays as it was: the schema check names it
+            table[name] = numbers.astype(object).where(numbers.notna(), text)
     for name in schema["categorical"]:
         if name in table.columns:
             table[name] = _as_text(table[name])

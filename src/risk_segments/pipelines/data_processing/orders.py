@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk_segments.schema import InvalidInputError
+from risk_segments.schema import InvalidInputError, numbers_from_text
 
 logger = logging.getLogger(__name__)
 
@@ -82,21 +82,6 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], source: str) -> None
         )
 
 
-def text_to_numbers(
-    values: pd.Series, decimal: str = ".", thousands: str | None = None
-) -> pd.Series:
-    """Numbers from text written with the file's decimal mark and thousands separator
-    (`1.234,50` with decimal "," and thousands "."); unreadable values are missing."""
-    if pd.api.types.is_numeric_dtype(values) or (decimal == "." and not thousands):
-        return pd.to_numeric(values, errors="coerce")
-    text = values.astype("string").str.strip()
-    if thousands:
-        text = text.str.replace(thousands, "", regex=False)
-    if decimal != ".":
-        text = text.str.replace(decimal, ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
-
-
 def _numbers(
     frame: pd.DataFrame,
     column: str,
@@ -104,7 +89,7 @@ def _numbers(
     options: Mapping[str, Any] | None = None,
 ) -> pd.Series:
     marks = options or {}
-    values = text_to_numbers(
+    values = numbers_from_text(
         frame[column], marks.get("decimal", "."), marks.get("thousands")
     )
     bad = values.isna() & frame[column].notna()
