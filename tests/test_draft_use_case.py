@@ -90,6 +90,16 @@ def test_an_ambiguous_label_asks_for_positive():
         ('id,x\n1,"1,234.50"\n2,"12.5"\n', "utf-8", {"thousands": ","}),
         ("id\tx\tnote\n1\t2.5\ta, b\n2\t3\tc\n", "utf-8", {"sep": "\t"}),
         ("id|x\n1|2,5\n2|3,0\n", "utf-8-sig", {"sep": "|", "decimal": ","}),
+        (
+            "id;x\n1;1 234,5 €\n2;3,5 €\n",
+            "utf-8",
+            {"sep": ";", "decimal": ",", "thousands": " "},
+        ),
+        (
+            "id;x\n1;1\u00a0234,5\n2;3,5\n",
+            "utf-8",
+            {"sep": ";", "decimal": ",", "thousands": "\u00a0"},
+        ),
         # a decimal point beside a grouped value: the '.' is not a thousands mark
         ("id;x;y\n1;1.234;0.5\n2;2;0.7\n", "utf-8", {"sep": ";"}),
     ],
@@ -159,6 +169,11 @@ def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
             ["12,50 €", "1.234,50", "-0,5"],
             {"decimal": ",", "thousands": "."},
             [12.5, 1234.5, -0.5],
+        ),
+        (
+            ["1\u00a0234,50 €", "7,5"],
+            {"decimal": ",", "thousands": "\u00a0"},
+            [1234.5, 7.5],
         ),
         (["abc", "12.5.1", ""], {}, [None, None, None]),
     ],

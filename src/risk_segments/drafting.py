@@ -117,9 +117,12 @@ def csv_load_args(
 SEPARATORS = (",", ";", "\t", "|")  # the CSV separators the draft recognises
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
-_THOUSANDS = {  # 1,234,567.89 and 1.234.567,89
+_THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spaces)
     ",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
-    ".": re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$"),
+    **{
+        mark: re.compile(rf"^[+-]?\d{{1,3}}({re.escape(mark)}\d{{3}})+(,\d+)?$")
+        for mark in (".", " ", "\u00a0", "\u202f")
+    },
 }
 
 
@@ -169,11 +172,15 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, str]:
     decimal = "," if best != "," and comma > point else "."
     if decimal == ",":
         out["decimal"] = ","
-    mark = "." if decimal == "," else ","
-    grouped = [f for f in fields if _THOUSANDS[mark].match(f)]
-    other = _DECIMAL_POINT if mark == "." else _DECIMAL_COMMA
-    if grouped and not any(other.match(f) and f not in grouped for f in fields):
-        out["thousands"] = mark
+    for mark in (".", " ", "\u00a0", "\u202f") if decimal == "," else (",",):
+        grouped = [f for f in fields if _THOUSANDS[mark].match(f)]
+        other = {".": _DECIMAL_POINT, ",": _DECIMAL_COMMA}.get(mark)
+        clash = other is not None and any(
+            other.match(f) and f not in grouped for f in fields
+        )
+        if grouped and not clash:
+            out["thousands"] = mark
+            break
     if encoding != "utf-8":
         out["encoding"] = encoding
     return out

@@ -189,9 +189,16 @@ def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
     if not fmt:
-        return pd.to_datetime(values, errors="coerce")
+        return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
-    return pd.to_datetime(text, format=fmt, errors="coerce")
+    return _one_clock(pd.to_datetime(text, format=fmt, errors="coerce", utc=True))
+
+
+def _one_clock(values: pd.Series) -> pd.Series:
+    """Timestamps read with utc=True (so that offsets that differ, as summer and winter
+    time do, are one column) back to plain UTC times without a zone; times written
+    without an offset come back unchanged."""
+    return values.dt.tz_localize(None) if values.dt.tz is not None else values
 
 
 def date_format_of(values: pd.Series) -> tuple[str | None, str]:
@@ -206,10 +213,8 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
         return None, "dates"
     text = values.dropna().astype(str).str.strip()
     unique = pd.Series(text[text != ""].unique())
-    if (
-        unique.empty
-        or pd.to_datetime(unique, format="ISO8601", errors="coerce").notna().all()
-    ):
+    iso = pd.to_datetime(unique, format="ISO8601", errors="coerce", utc=True)
+    if unique.empty or iso.notna().all():
         return None, "ISO 8601"
     with warnings.catch_warnings():  # pandas warns when a guess overrules dayfirst
         warnings.simplefilter("ignore", UserWarning)
@@ -221,7 +226,7 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
         }
     readable = {}
     for fmt in sorted(candidates):
-        parsed = pd.to_datetime(unique, format=fmt, errors="coerce")
+        parsed = pd.to_datetime(unique, format=fmt, errors="coerce", utc=True)
         if parsed.notna().all():
             readable[fmt] = parsed.dt.to_period("M").nunique()
     if not readable:

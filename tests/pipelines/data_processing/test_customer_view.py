@@ -77,6 +77,32 @@ def test_the_cdnow_adapter_reads_the_shipped_file_format(tmp_path):
     ]
 
 
+def test_summer_and_winter_offsets_are_one_clock_and_currency_signs_are_dropped():
+    raw = pd.DataFrame(
+        {
+            "who": ["a", "b", "a"],
+            "when": [
+                "2024-01-15 10:00:00+01:00",  # winter time
+                "2024-07-15 10:00:00+02:00",  # summer time
+                "2024-03-01 09:30:00",  # no offset: as written
+            ],
+            "paid": ["1.234,50 €", "12,00 €", "-0,50 €"],
+        }
+    )
+    options = {
+        "columns": {"customer": "who", "date": "when", "amount": "paid"},
+        "decimal": ",",
+        "thousands": ".",
+        "negative_amounts": "exclude",
+    }
+    transactions = columns_to_transactions(raw, options)
+    assert transactions["order_time"].astype(str).tolist() == [
+        "2024-01-15 09:00:00",
+        "2024-07-15 08:00:00",
+    ]
+    assert transactions["amount"].tolist() == [1234.5, 12.0]  # the return left out
+
+
 def test_a_bad_cdnow_date_is_named():
     raw = pd.DataFrame(
         {

@@ -123,11 +123,12 @@ def _times(
 ) -> pd.Series:
     """Timestamps from text: the given format, else ISO 8601, else the format the values show."""
     text = frame[column].astype("string").str.strip().replace("", pd.NA)
-    values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
+    # utc=True: offsets that differ (summer and winter time) still make one column
+    values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
     if fmt is None and (values.isna() & text.notna()).any():
         guessed = _guess_format(text)
         if guessed:
-            values = pd.to_datetime(text, format=guessed, errors="coerce")
+            values = pd.to_datetime(text, format=guessed, errors="coerce", utc=True)
     bad = values.isna() & text.notna()
     if bad.any():
         examples = text[bad].unique()[:3].tolist()
