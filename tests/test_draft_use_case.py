@@ -67,6 +67,11 @@ def test_columns_are_profiled_as_people_have_them():
         ([0, 1, 1], None, None),
         ([True, False, True], None, None),
         (["stayed", "left", "left"], "left", "left"),
+        (
+            ["Yes", "no ", "Yes", "No", None, "yes"],
+            None,
+            "Yes",
+        ),  # spellings of two values
     ],
 )
 def test_the_positive_label_is_read_or_asked_for(values, given, expected):

@@ -232,14 +232,19 @@ def check_name(name: str, conf: Path, force: bool) -> None:
 
 
 def positive_value(labels: pd.Series, column: str, positive: str | None) -> str | None:
-    """The value that means positive (None when the label is 0/1 or boolean already)."""
-    seen = sorted({str(v).strip() for v in labels.dropna()})
-    if len(seen) != 2:
+    """The value that means positive (None when the label is 0/1 or boolean already).
+    Case and surrounding spaces do not make another value ('Yes', 'yes ', 'YES')."""
+    counts = labels.dropna().astype(str).str.strip().value_counts()
+    spellings = sorted(counts.index)
+    lowered = {v.lower() for v in spellings}
+    seen = sorted(  # each value as it is most often written
+        {v.lower(): v for v in counts.sort_values(kind="stable").index}.values()
+    )
+    if len(lowered) != 2:
         raise DraftError(
             f"--label '{column}' must hold two values (blank for unlabeled rows); "
-            f"found {len(seen)}: {seen[:10]}"
+            f"found {len(lowered)}: {spellings[:10]}"
         )
-    lowered = {v.lower() for v in seen}
     if positive is not None:
         if positive.strip().lower() not in lowered:
             raise DraftError(

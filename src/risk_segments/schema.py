@@ -370,7 +370,7 @@ def label_codes(
                 f"{source}: label column '{column}' has no value '{positive}' "
                 f"(schema.positive_label); found {seen[:10]}"
             )
-        if len(seen) > 2:
+        if len({v.strip().lower() for v in seen}) > 2:  # 'Yes' and 'yes ' are one value
             raise InvalidInputError(
                 f"{source}: label column '{column}' must hold two values (and blanks for "
                 f"unlabeled rows), found {len(seen)}: {seen[:10]}"
