@@ -105,6 +105,12 @@ def test_an_ambiguous_label_asks_for_positive():
             "utf-8",
             {"sep": ";", "decimal": ",", "thousands": "\u00a0"},
         ),
+        # columns aligned by spaces (CDNOW's own file): runs of spaces separate
+        (
+            " id  day  x\n 001 19970101  1.5\n 002 19970112 12.0\n",
+            "utf-8",
+            {"sep": r"\s+"},
+        ),
         # a decimal point beside a grouped value: the '.' is not a thousands mark
         ("id;x;y\n1;1.234;0.5\n2;2;0.7\n", "utf-8", {"sep": ";"}),
     ],

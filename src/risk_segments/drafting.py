@@ -115,6 +115,7 @@ def csv_load_args(
 
 
 SEPARATORS = (",", ";", "\t", "|")  # the CSV separators the draft recognises
+WHITESPACE = r"\s+"  # ...and runs of spaces, as fixed-width text exports have
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
 _THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spaces)
@@ -145,8 +146,8 @@ def _encoding(path: Path) -> str:
 def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, str]:
     """The `read_csv` arguments a CSV needs beyond the defaults, read off its first
     lines: the separator (the one of , ; tab | that splits every line into the same
-    number of fields, most of them), a decimal comma, a thousands separator, and
-    the encoding. Empty for a plain comma-separated utf-8 file or a parquet file."""
+    number of fields, most of them; else runs of spaces if they do), a decimal
+    comma, a thousands separator, and the encoding. Empty for a plain comma-separated utf-8 file or a parquet file."""
     if path.suffix.lower() in (".parquet", ".pq") or not path.exists():
         return {}
     encoding = _encoding(path)
@@ -160,9 +161,17 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, str]:
         common = max(set(counts), key=counts.count)
         if common > width and counts.count(common) >= 0.9 * len(counts):
             best, width = sep, common
+    rows = list(csv.reader(lines[1:], delimiter=best))
+    if (
+        width == 1
+    ):  # no separator character: columns aligned by spaces (a fixed-width export)?
+        counts = [len(line.split()) for line in lines if line.strip()]
+        common = max(set(counts), key=counts.count) if counts else 1
+        if common > 1 and counts.count(common) >= 0.9 * len(counts):
+            best, rows = WHITESPACE, [line.split() for line in lines[1:]]
     fields = [  # the numbers of the sample, without currency or percent signs
         UNIT_SIGNS.sub(r"\1", f.strip())
-        for row in csv.reader(lines[1:], delimiter=best)
+        for row in rows
         for f in row
         if any(ch.isdigit() for ch in f)
     ]
