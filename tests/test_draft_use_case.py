@@ -464,6 +464,27 @@ def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path
     )
 
 
+def test_snapshot_dates_with_a_zone_keep_their_own_calendar_date():
+    from risk_segments.schema import validate_table
+
+    schema = {
+        "id_column": "id",
+        "date_column": "d",
+        "label_column": "y",
+        "numeric": {"x": [None, None]},
+        "categorical": {},
+        "as_of": "2099-01-01",
+    }
+    month_ends = pd.to_datetime(["2024-01-31", "2024-02-29"]).tz_localize(
+        "Europe/Berlin"
+    )
+    table = pd.DataFrame(
+        {"id": ["a", "b"], "d": month_ends, "x": [1.0, 2.0], "y": [0, 1]}
+    )
+    read = validate_table(table, schema, "panel.raw_table")
+    assert read["d"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-31", "2024-02-29"]
+
+
 def test_a_date_format_reads_the_dates_and_names_a_value_it_cannot():
     from risk_segments.schema import InvalidInputError, as_people_have_it
 

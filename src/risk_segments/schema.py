@@ -186,8 +186,9 @@ def _key_problems(table: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
 def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     """Timestamps from a column: dates stay; text is read with `fmt` (a strftime
     format, e.g. "%d/%m/%Y") when given, else as pandas infers it. Unreadable: NaT."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values
+    if pd.api.types.is_datetime64_any_dtype(values):  # dates with a zone: their own
+        # wall-clock time (a month-end snapshot in Berlin stays on the 31st, not UTC's 30th)
+        return values.dt.tz_localize(None) if values.dt.tz is not None else values
     if not fmt:
         return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
@@ -431,6 +432,8 @@ def as_people_have_it(
     date, fmt = schema["date_column"], schema.get("date_format")
     if not schema.get("date_in_table", True) and date not in table:
         table[date] = as_of_date(schema)
+    elif date in table.columns and isinstance(table[date].dtype, pd.DatetimeTZDtype):
+        table[date] = read_dates(table[date])
     elif fmt and date in table.columns:
         dates = read_dates(table[date], fmt)
         bad = (dates.isna() & table[date].notna()).to_numpy()
