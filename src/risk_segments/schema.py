@@ -229,7 +229,7 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
     for fmt in sorted(candidates):
         parsed = pd.to_datetime(unique, format=fmt, errors="coerce", utc=True)
         if parsed.notna().all():
-            readable[fmt] = parsed.dt.to_period("M").nunique()
+            readable[fmt] = _one_clock(parsed).dt.to_period("M").nunique()
     if not readable:
         raise ValueError(
             f"no date format reads every value (e.g. {unique.head(3).tolist()}); "
