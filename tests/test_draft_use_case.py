@@ -105,6 +105,12 @@ def test_an_ambiguous_label_asks_for_positive():
             "utf-8",
             {"sep": ";", "decimal": ",", "thousands": "\u00a0"},
         ),
+        # Excel's separator line before the header
+        (
+            "sep=;\nid;x\n1;2,5\n2;3,5\n",
+            "utf-8",
+            {"sep": ";", "decimal": ",", "skiprows": 1},
+        ),
         # columns aligned by spaces (CDNOW's own file): runs of spaces separate
         (
             " id  day  x\n 001 19970101  1.5\n 002 19970112 12.0\n",

@@ -143,18 +143,23 @@ def _encoding(path: Path) -> str:
     return "latin-1"
 
 
-def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, str]:
+def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     """The `read_csv` arguments a CSV needs beyond the defaults, read off its first
-    lines: the separator (the one of , ; tab | that splits every line into the same
-    number of fields, most of them; else runs of spaces if they do), a decimal
-    comma, a thousands separator, and the encoding. Empty for a plain comma-separated utf-8 file or a parquet file."""
+    lines: the separator (Excel's `sep=;` first line if there is one, else the one
+    of , ; tab | that splits every line into the same number of fields, most of
+    them, else runs of spaces if they do), a decimal comma, a thousands separator,
+    and the encoding. Empty for a plain comma-separated utf-8 file or a parquet file."""
     if path.suffix.lower() in (".parquet", ".pq") or not path.exists():
         return {}
     encoding = _encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
         lines = [line for _, line in zip(range(sample_lines), handle, strict=False)]
+    hint = lines[0].strip().lstrip("\ufeff").lower() if lines else ""
+    excel = len(hint) == 5 and hint.startswith("sep=")  # Excel's "sep=;" line
+    if excel:
+        lines = lines[1:]
     best, width = ",", 1
-    for sep in SEPARATORS:
+    for sep in (hint[4],) if excel else SEPARATORS:
         counts = [len(row) for row in csv.reader(lines, delimiter=sep) if row]
         if not counts:
             continue
@@ -175,7 +180,9 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, str]:
         for f in row
         if any(ch.isdigit() for ch in f)
     ]
-    out: dict[str, str] = {} if best == "," else {"sep": best}
+    out: dict[str, Any] = {} if best == "," else {"sep": best}
+    if excel:
+        out["skiprows"] = 1
     comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
     point = sum(bool(_DECIMAL_POINT.match(f)) for f in fields)
     decimal = "," if best != "," and comma > point else "."
