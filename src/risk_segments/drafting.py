@@ -310,9 +310,12 @@ def _numbers(
     if text.empty:
         return None
     marks = marks or {}
-    parsed = numbers_from_text(text, marks.get("decimal", "."), marks.get("thousands"))
-    if parsed.notna().mean() < 0.99:
-        return None
+    for rows in (text.iloc[:2000], text):  # a column of words fails on its first rows
+        parsed = numbers_from_text(
+            rows, marks.get("decimal", "."), marks.get("thousands")
+        )
+        if parsed.notna().mean() < 0.99:
+            return None
     return numbers_from_text(
         values, marks.get("decimal", "."), marks.get("thousands")
     ).astype(float)

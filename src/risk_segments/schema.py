@@ -313,14 +313,17 @@ def numbers_from_text(
     thousands ".") are read. Unreadable values are missing (NaN)."""
     if pd.api.types.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
-    text = (
-        values.astype("string").str.strip().str.replace(UNIT_SIGNS, r"\1", regex=True)
-    )
+    text = values.astype("string").str.strip()
     if thousands:
         text = text.str.replace(thousands, "", regex=False)
     if decimal != ".":
         text = text.str.replace(decimal, ".", regex=False)
-    return pd.to_numeric(text, errors="coerce")
+    numbers = pd.to_numeric(text, errors="coerce")
+    signed = numbers.isna() & text.notna()  # only those go through the unit pattern
+    if signed.any():
+        bare = text[signed].str.replace(UNIT_SIGNS, r"\1", regex=True)
+        numbers[signed] = pd.to_numeric(bare, errors="coerce")
+    return numbers
 
 
 def _blank_to_missing(values: pd.Series, tokens: tuple[str, ...] = ("",)) -> pd.Series:
