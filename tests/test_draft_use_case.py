@@ -244,6 +244,16 @@ def test_an_unknown_label_column_is_named(tmp_path):
         draft_tabular("x", path, tmp_path, "customerID", "churn")
 
 
+def test_a_timestamp_per_row_is_refused_as_a_snapshot_date(tmp_path):
+    table = churn_table(300, seed=3)
+    table["updated_at"] = pd.date_range("2025-01-01", periods=300, freq="37min")
+    path = _write(table, tmp_path / "t.csv")
+    with pytest.raises(
+        DraftError, match=r"--date 'updated_at' has 300 different values"
+    ):
+        draft_tabular("x", path, tmp_path, "customerID", "Churn", date="updated_at")
+
+
 def test_repeated_ids_are_refused_with_the_likely_reason(tmp_path):
     table = churn_table(300, seed=3)
     table.loc[5, "customerID"] = table.loc[4, "customerID"]

@@ -62,6 +62,7 @@ POSITIVE_WORDS = (
 )
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
 FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
+SNAPSHOT_ROWS = 5  # a --date column needs this many rows per date on average
 LEAK_AUC = 0.99  # one column alone ranking the label this well is a likely leak
 NAME_RULE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -564,6 +565,20 @@ def _one_row_per_key(table: pd.DataFrame, id_col: str, date: str | None) -> None
     )
 
 
+def _shared_dates(dates: pd.Series | None, column: str | None, n_rows: int) -> None:
+    """A snapshot date is shared by the rows of one extract (a month-end, a nightly run):
+    a column where most rows have a time of their own (`updated_at`) would make the
+    newest timestamp the whole test set and the only rows scored. Refuse it, saying why."""
+    if dates is None or dates.nunique() * SNAPSHOT_ROWS <= n_rows:
+        return
+    raise DraftError(
+        f"--date '{column}' has {dates.nunique():,} different values in {n_rows:,} rows: "
+        "not a snapshot date (one shared by the rows of an extract, such as a month-end), "
+        "more like a timestamp per row. Leave --date out (every row is one snapshot), or "
+        "give the table a snapshot column (e.g. the month) and pass that"
+    )
+
+
 def _date_format(
     table: pd.DataFrame, column: str | None, option: str
 ) -> tuple[str | None, str]:
@@ -676,6 +691,7 @@ def draft_tabular(
     )
     date_format, date_note = _date_format(table, date, "--date")
     dates = read_dates(table[date], date_format) if date else None
+    _shared_dates(dates, date, len(table))
     time_split = dates is not None and dates[labeled].nunique() >= 4
     nums = [c.name for c in choices if c.role == "numeric"]
     lines = [
