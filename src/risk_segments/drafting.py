@@ -203,6 +203,12 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     return out
 
 
+def number_marks(dialect: dict[str, Any]) -> dict[str, str]:
+    """The decimal mark and thousands separator of a file's dialect (what numbers
+    written as text need; the rest of the dialect is for `read_csv`)."""
+    return {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
+
+
 def require_column(table: pd.DataFrame, column: str, option: str) -> None:
     """Stop with the closest column names when an option names a column the table lacks."""
     if column not in table.columns:
@@ -682,7 +688,7 @@ def draft_tabular(
         )
     y = codes[labeled].to_numpy(dtype=int)
     skip = {id_col, label, *([date] if date else [])}
-    marks = {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
+    marks = number_marks(dialect)
     choices, leaks = _classify(table, skip, y, labeled, marks)
     rate = y.mean()
     label_note = (
@@ -864,15 +870,15 @@ def draft_order_log(
     for role, column in columns.items():
         if column:
             require_column(table, column, option[role])
-    number_marks = {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
-    amounts = numbers_from_text(table[columns["amount"]], **number_marks)
+    marks = number_marks(dialect)
+    amounts = numbers_from_text(table[columns["amount"]], **marks)
     negative = int((amounts < 0).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     options = {
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v},
         "negative_amounts": "exclude" if negative else "error",
-        **number_marks,
+        **marks,
         **({"date_format": date_format} if date_format else {}),
     }
     try:
@@ -915,8 +921,8 @@ def draft_order_log(
             else "   # a negative amount stops the run"
         ),
         *[
-            f"    {mark}: {q(value)}   # the file writes numbers like 1{number_marks.get('thousands', '')}234{number_marks.get('decimal', '.')}50"
-            for mark, value in number_marks.items()
+            f"    {mark}: {q(value)}   # the file writes numbers like 1{marks.get('thousands', '')}234{marks.get('decimal', '.')}50"
+            for mark, value in marks.items()
         ],
         *(
             [f"    date_format: {q(date_format)}   # {date_note}"]

@@ -187,8 +187,9 @@ def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     """Timestamps from a column: dates stay; text is read with `fmt` (a strftime
     format, e.g. "%d/%m/%Y") when given, else as pandas infers it. Unreadable: NaT."""
     if pd.api.types.is_datetime64_any_dtype(values):  # dates with a zone: their own
-        # wall-clock time (a month-end snapshot in Berlin stays on the 31st, not UTC's 30th)
-        return values.dt.tz_localize(None) if values.dt.tz is not None else values
+        return _one_clock(
+            values
+        )  # clock (a Berlin month-end stays the 31st, not the 30th)
     if not fmt:
         return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
@@ -196,9 +197,9 @@ def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
 
 
 def _one_clock(values: pd.Series) -> pd.Series:
-    """Timestamps read with utc=True (so that offsets that differ, as summer and winter
-    time do, are one column) back to plain UTC times without a zone; times written
-    without an offset come back unchanged."""
+    """Zoned timestamps as plain times on their own clock (read with utc=True, so that
+    offsets that differ, as summer and winter time do, are one column: UTC); plain
+    timestamps unchanged."""
     return values.dt.tz_localize(None) if values.dt.tz is not None else values
 
 
