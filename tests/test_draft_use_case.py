@@ -254,6 +254,30 @@ def test_a_timestamp_per_row_is_refused_as_a_snapshot_date(tmp_path):
         draft_tabular("x", path, tmp_path, "customerID", "Churn", date="updated_at")
 
 
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_a_true_false_column_is_drafted_as_the_run_reads_it(tmp_path, kind):
+    import yaml
+
+    from risk_segments.schema import validate_table
+
+    table = churn_table(300, seed=3)
+    table["paperless"] = table["SeniorCitizen"] == 1  # True / False in the file
+    path = tmp_path / f"t.{kind}"
+    table.to_csv(path, index=False) if kind == "csv" else table.to_parquet(path)
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert schema["categorical"]["paperless"] == ["false", "true"]
+    raw = (
+        pd.read_csv(
+            path, **json.loads(draft.catalog.split("load_args: ")[1].splitlines()[0])
+        )
+        if kind == "csv"
+        else pd.read_parquet(path)
+    )
+    read = validate_table(raw, {**schema, "as_of": "2099-01-01"}, "x.raw_table")
+    assert len(read) == len(table)  # every row passes the drafted schema
+
+
 def test_repeated_ids_are_refused_with_the_likely_reason(tmp_path):
     table = churn_table(300, seed=3)
     table.loc[5, "customerID"] = table.loc[4, "customerID"]

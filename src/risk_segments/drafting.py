@@ -28,6 +28,7 @@ from sklearn.metrics import roc_auc_score
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.schema import (
     UNIT_SIGNS,
+    as_text,
     date_format_of,
     numbers_from_text,
     read_dates,
@@ -401,8 +402,10 @@ def profile_column(
 
 
 def _text_column(name: str, values: pd.Series, n_rows: int, miss: str) -> ColumnChoice:
-    """A column of text: dates, ids or free text (set aside), else a categorical."""
-    text = values.dropna().astype(str).str.strip()
+    """A column of text: dates, ids or free text (set aside), else a categorical
+    whose levels are written as every run will read them (`as_text`: booleans as
+    'true'/'false')."""
+    text = as_text(values).dropna().astype(str).str.strip()
     distinct = text.nunique()
     dates = _as_dates(text)
     if dates:

@@ -333,7 +333,7 @@ def _blank_to_missing(values: pd.Series, tokens: tuple[str, ...] = ("",)) -> pd.
     return values.where(~text.isin(tokens).fillna(False), np.nan)
 
 
-def _as_text(values: pd.Series) -> pd.Series:
+def as_text(values: pd.Series) -> pd.Series:
     """Categorical values as text: integer codes (1, 1.0) read as '1', booleans as
     'true'/'false'; blank cells are missing."""
     if pd.api.types.is_bool_dtype(values):
@@ -424,7 +424,7 @@ def as_people_have_it(
             table[name] = numbers.astype(object).where(numbers.notna(), text)
     for name in schema["categorical"]:
         if name in table.columns:
-            table[name] = _as_text(table[name])
+            table[name] = as_text(table[name])
     label = schema["label_column"]
     if label in table.columns and (
         schema.get("positive_label") is not None
