@@ -169,9 +169,8 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
         if common > width and counts.count(common) >= 0.9 * len(counts):
             best, width = sep, common
     rows = list(csv.reader(lines[1:], delimiter=best))
-    if (
-        width == 1
-    ):  # no separator character: columns aligned by spaces (a fixed-width export)?
+    # no separator character: columns aligned by spaces (a fixed-width export)?
+    if width == 1:
         counts = [len(line.split()) for line in lines if line.strip()]
         common = max(set(counts), key=counts.count) if counts else 1
         if common > 1 and counts.count(common) >= 0.9 * len(counts):
@@ -318,15 +317,10 @@ def _numbers(
     if text.empty:
         return None
     marks = marks or {}
-    for rows in (text.iloc[:2000], text):  # a column of words fails on its first rows
-        parsed = numbers_from_text(
-            rows, marks.get("decimal", "."), marks.get("thousands")
-        )
-        if parsed.notna().mean() < 0.99:
-            return None
-    return numbers_from_text(
-        values, marks.get("decimal", "."), marks.get("thousands")
-    ).astype(float)
+    if numbers_from_text(text.iloc[:2000], **marks).notna().mean() < 0.99:
+        return None  # a column of words fails on its first rows
+    numbers = numbers_from_text(values, **marks).astype(float)
+    return numbers if numbers.notna().sum() >= 0.99 * len(text) else None
 
 
 def _bounds(values: np.ndarray) -> list[float | None]:

@@ -186,10 +186,9 @@ def _key_problems(table: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
 def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     """Timestamps from a column: dates stay; text is read with `fmt` (a strftime
     format, e.g. "%d/%m/%Y") when given, else as pandas infers it. Unreadable: NaT."""
-    if pd.api.types.is_datetime64_any_dtype(values):  # dates with a zone: their own
-        return _one_clock(
-            values
-        )  # clock (a Berlin month-end stays the 31st, not the 30th)
+    if pd.api.types.is_datetime64_any_dtype(values):
+        # dates with a zone keep their own clock (a Berlin month-end stays the 31st)
+        return _one_clock(values)
     if not fmt:
         return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
@@ -251,7 +250,7 @@ def future_rows(table: pd.DataFrame, schema: dict[str, Any]) -> np.ndarray:
     date = schema["date_column"]
     if date not in table.columns or not schema.get("as_of"):
         return np.zeros(len(table), dtype=bool)
-    dates = pd.to_datetime(table[date], errors="coerce")
+    dates = read_dates(table[date], schema.get("date_format"))
     return (dates.dt.normalize() > pd.Timestamp(schema["as_of"])).to_numpy()
 
 
