@@ -127,6 +127,96 @@ def test_the_file_dialect_is_read_off_the_file(tmp_path, text, encoding, expecte
     assert csv_dialect(path) == expected
 
 
+@pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".zip"])
+def test_a_compressed_file_is_read_off_its_decompressed_text(tmp_path, suffix):
+    import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    text = "id;x;city\n1;1.234,5;München\n2;3,5;Köln\n".encode("cp1252")
+    path = tmp_path / f"t{suffix}"
+    if suffix == ".zip":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("t.csv", text)
+    else:
+        opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+        with opener[path.suffix](path, "wb") as handle:
+            handle.write(text)
+    dialect = csv_dialect(path)
+    assert dialect == {
+        "sep": ";",
+        "decimal": ",",
+        "thousands": ".",
+        "encoding": "cp1252",
+    }
+    read = pd.read_csv(path, **dialect)  # as the catalog entry reads it
+    assert read["city"].tolist() == ["München", "Köln"]
+    assert read["x"].tolist() == [1234.5, 3.5]
+
+
+def test_a_zip_of_several_files_and_a_workbook_are_refused_by_name(tmp_path):
+    import zipfile
+
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("a.csv", "id,x\n1,2\n")
+        archive.writestr("b.csv", "id,x\n1,2\n")
+    with pytest.raises(DraftError, match=r"'two.zip' holds 2 files"):
+        draft_tabular("x", path, tmp_path, "id", "x")
+    book = tmp_path / "sheet.xlsx"
+    book.write_bytes(b"PK\x03\x04")
+    with pytest.raises(DraftError, match=r"'sheet.xlsx' is a spreadsheet workbook"):
+        draft_tabular("x", book, tmp_path, "id", "x")
+
+
+def test_a_parquet_indexed_by_its_id_with_blank_labels_is_drafted_and_read(
+    tmp_path,
+):
+    """pandas writes the index into the file and reads it back as the index: the id
+    is then no column. Blank labels stay '' in a parquet file (a CSV reads them as
+    missing): both are read as the run reads them."""
+    import yaml
+
+    from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
+    from risk_segments.schema import validate_table
+
+    table = churn_table(400, seed=3, n_unlabeled=40)
+    assert (table["Churn"] == "").sum() == 40
+    path = tmp_path / "t.parquet"
+    table.set_index("customerID").to_parquet(path)
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = {**yaml.safe_load(draft.parameters)["x"]["schema"], "as_of": "2099-01-01"}
+    assert schema["positive_label"] == "Yes"
+    assert "360 labeled rows" in draft.parameters and "40 unlabeled" in draft.parameters
+    for loaded in (
+        pd.read_parquet(path),
+        *ParquetChunks(str(path), 150),
+    ):
+        read = validate_table(loaded, schema, "x.raw_table")
+        assert read["customerID"].tolist() == loaded.index.tolist()
+        assert read["Churn"].isna().sum() == (loaded["Churn"] == "").sum()
+    assert ParquetChunks(pd.read_parquet(path), 150).columns[0] == "customerID"
+
+
+def test_a_one_value_flag_is_kept_and_repeated_headers_are_said(tmp_path):
+    table = churn_table(600, seed=3)
+    table["complained"] = np.where(np.arange(600) % 5 == 0, "Y", "")  # Y or blank
+    table["fax"] = np.where(np.arange(600) == 0, "Y", "")  # one row: a constant
+    table["empty"] = ""
+    path = _write(table, tmp_path / "t.csv")
+    text = path.read_text().replace(",MonthlyCharges,", ",TotalCharges,", 1)
+    path.write_text(text)
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    assert '      complained: ["Y"]   # one value' in draft.parameters
+    assert "fax: constant (1 distinct value)" in draft.summary
+    assert "empty: missing in every row" in draft.summary
+    assert any(
+        line.startswith("'TotalCharges' heads 2 columns") and "'TotalCharges.1'" in line
+        for line in draft.summary
+    )
+
+
 def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
     table = churn_table(900, seed=8)
     table["tenure"] = table["tenure"] * 100.5  # values above 1,000: grouped digits
@@ -352,9 +442,9 @@ def drafted(tmp_path_factory) -> Path:
     project = copy_project(tmp_path_factory.mktemp("user_project"))
     inbox = project / "inbox"
     inbox.mkdir()
-    churn_table(1500, seed=5, n_unlabeled=100).to_csv(
-        inbox / "customers.csv", index=False
-    )
+    customers = churn_table(1500, seed=5, n_unlabeled=100)
+    customers["complained"] = np.where(np.arange(1500) % 4 == 0, "Y", "")  # or blank
+    customers.to_csv(inbox / "customers.csv.gz", index=False)  # compressed, as mailed
     log = order_log(600, seed=6)  # saved as a European spreadsheet exports it
     log["Store"] = log["Store"].str.replace("Store 7", "München")
     write_european_export(
@@ -370,7 +460,7 @@ def drafted(tmp_path_factory) -> Path:
             "--name",
             ENTITY,
             "--table",
-            "inbox/customers.csv",
+            "inbox/customers.csv.gz",
             "--id",
             "customerID",
             "--label",
@@ -413,7 +503,7 @@ def test_the_draft_refuses_to_overwrite_and_names_a_bad_label(drafted):
         "--name",
         ENTITY,
         "--table",
-        "inbox/customers.csv",
+        "inbox/customers.csv.gz",
         "--id",
         "customerID",
         "--label",
@@ -426,7 +516,7 @@ def test_the_draft_refuses_to_overwrite_and_names_a_bad_label(drafted):
         "--name",
         "other",
         "--table",
-        "inbox/customers.csv",
+        "inbox/customers.csv.gz",
         "--id",
         "customerID",
         "--label",
@@ -445,7 +535,9 @@ def test_a_drafted_use_case_reaches_the_report(drafted, name):
 
 
 def test_the_entity_table_is_scored_one_row_per_input_row(drafted):
-    table = pd.read_csv(drafted / "inbox" / "customers.csv", dtype={"customerID": str})
+    table = pd.read_csv(
+        drafted / "inbox" / "customers.csv.gz", dtype={"customerID": str}
+    )
     scores = pd.read_parquet(
         drafted / "data" / "07_model_output" / ENTITY / "scores.parquet"
     )

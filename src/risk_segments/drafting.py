@@ -11,15 +11,22 @@ model; `kedro run --namespaces=<name>` does.
 
 from __future__ import annotations
 
+import bz2
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import difflib
+import gzip
+import io
 import json
+import lzma
 import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +37,9 @@ from risk_segments.schema import (
     UNIT_SIGNS,
     as_text,
     date_format_of,
+    index_as_columns,
     numbers_from_text,
+    present_values,
     read_dates,
 )
 
@@ -62,6 +71,9 @@ POSITIVE_WORDS = (
     "fraud",
 )
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
+MIN_SHARE = (
+    0.01  # a one-value column blank in fewer rows than this (or more) is constant
+)
 FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
 SNAPSHOT_ROWS = 5  # a --date column needs this many rows per date on average
 LEAK_AUC = 0.99  # one column alone ranking the label this well is a likely leak
@@ -94,8 +106,13 @@ def read_table(
     mark and encoding as `csv_dialect` found them) or a parquet file."""
     if not path.exists():
         raise DraftError(f"--table: no file at '{path}'")
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
+    if path.suffix.lower() in WORKBOOKS:
+        raise DraftError(
+            f"--table: '{path.name}' is a spreadsheet workbook; save the sheet as CSV "
+            "(UTF-8) or parquet and draft that file"
+        )
+    if is_parquet(path):  # an id the file was indexed by comes back as a column
+        return index_as_columns(pd.read_parquet(path))
     try:
         return pd.read_csv(path, **csv_load_args(text_columns, dialect))
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
@@ -129,13 +146,41 @@ _THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spac
 }
 
 
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
+_DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+@contextlib.contextmanager
+def _open_bytes(path: Path) -> Iterator[IO[bytes]]:
+    """The file's bytes, decompressed as pandas decompresses them (by the suffix:
+    .gz, .bz2, .xz, or a .zip holding one file)."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            if len(names) != 1:
+                raise DraftError(
+                    f"--table: '{path.name}' holds {len(names)} files; a zip to read "
+                    "as a table holds exactly one"
+                )
+            with archive.open(names[0]) as handle:
+                yield handle
+        return
+    with _DECOMPRESS.get(suffix, open)(path, "rb") as handle:
+        yield handle
+
+
 def _encoding(path: Path) -> str:
     """utf-8 (with or without a byte-order mark) if the whole file decodes as it; else
     Windows-1252, the usual spreadsheet export; else latin-1 (decodes any byte)."""
     for encoding in ("utf-8", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            with path.open("rb") as handle:
+            with _open_bytes(path) as handle:
                 while block := handle.read(1 << 24):
                     decoder.decode(block)
                 decoder.decode(b"", final=True)
@@ -151,10 +196,13 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     of , ; tab | that splits every line into the same number of fields, most of
     them, else runs of spaces if they do), a decimal comma, a thousands separator,
     and the encoding. Empty for a plain comma-separated utf-8 file or a parquet file."""
-    if path.suffix.lower() in (".parquet", ".pq") or not path.exists():
+    if is_parquet(path) or not path.exists():
         return {}
     encoding = _encoding(path)
-    with path.open(encoding=encoding, newline="") as handle:
+    with (
+        _open_bytes(path) as raw,
+        io.TextIOWrapper(raw, encoding=encoding, newline="") as handle,
+    ):
         lines = [line for _, line in zip(range(sample_lines), handle, strict=False)]
     hint = lines[0].strip().lstrip("\ufeff").lower() if lines else ""
     excel = len(hint) == 5 and hint.startswith("sep=")  # Excel's "sep=;" line
@@ -201,6 +249,22 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     if encoding != "utf-8":
         out["encoding"] = encoding
     return out
+
+
+def repeated_headers(path: Path, dialect: dict[str, Any]) -> list[str]:
+    """Notes for header names the file repeats (pandas reads the second 'x' as 'x.1',
+    and every run reads it so)."""
+    if is_parquet(path):
+        return []
+    args = {k: dialect[k] for k in ("sep", "encoding", "skiprows") if k in dialect}
+    header = pd.read_csv(path, header=None, nrows=1, dtype=str, **args).iloc[0]
+    counts = header.fillna("").value_counts()
+    return [
+        f"{name!r} heads {n} columns: read as {name!r}, "
+        + ", ".join(repr(f"{name}.{k}") for k in range(1, n))
+        + " (rename them in the file to keep them apart)"
+        for name, n in counts[counts > 1].items()
+    ]
 
 
 def number_marks(dialect: dict[str, Any]) -> dict[str, str]:
@@ -354,6 +418,23 @@ def _as_dates(text: pd.Series) -> str | None:
     return fmt or "ISO 8601"
 
 
+def _one_value(name: str, values: pd.Series) -> ColumnChoice:
+    """A column of at most one value: empty, constant, or a flag (the value where it
+    holds, blank elsewhere: kept, the blank is its other level)."""
+    present = float(values.notna().mean())
+    if present == 0:
+        return ColumnChoice(name, "set_aside", "missing in every row")
+    if not MIN_SHARE <= present <= 1 - MIN_SHARE:
+        return ColumnChoice(name, "set_aside", "constant (1 distinct value)")
+    level = as_text(values).dropna().astype(str).str.strip().iloc[0]
+    return ColumnChoice(
+        name,
+        "categorical",
+        f"one value ({level!r}) in {present:.1%} of rows, else blank: a flag",
+        levels=[level],
+    )
+
+
 def profile_column(
     values: pd.Series, n_rows: int, marks: dict[str, str] | None = None
 ) -> ColumnChoice:
@@ -363,7 +444,7 @@ def profile_column(
     distinct = values.nunique(dropna=True)
     miss = f"{values.isna().mean():.1%} missing"
     if distinct <= 1:
-        return ColumnChoice(name, "set_aside", f"constant ({distinct} distinct value)")
+        return _one_value(name, values)
     numbers = _numbers(values, marks)
     if numbers is None:
         return _text_column(name, values, n_rows, miss)
@@ -675,8 +756,9 @@ def draft_tabular(
     if table.empty:
         raise DraftError(f"--table '{path}' has no rows")
     _one_row_per_key(table, id_col, date)
-    positive = positive_value(table[label], label, positive)
-    codes = label_as_codes(table[label], positive)
+    labels = present_values(table[label])  # as the run reads them: blank is unlabeled
+    positive = positive_value(labels, label, positive)
+    codes = label_as_codes(labels, positive)
     labeled = codes.notna().to_numpy()
     if labeled.sum() < 50 or codes[labeled].nunique() < 2:
         raise DraftError(
@@ -742,6 +824,7 @@ def draft_tabular(
         name, path, project, id_col, dialect, "raw_table", "score_input"
     )
     summary = [f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"]
+    summary += repeated_headers(path, dialect)
     if leaks:
         summary.append(
             f"likely leaks set aside: {leaks} (check them before trusting the score)"
@@ -764,7 +847,7 @@ def _catalog_lines(
     *entries: str,
 ) -> str:
     filepath = project_relative(path, project)
-    is_csv = path.suffix.lower() not in (".parquet", ".pq")
+    is_csv = not is_parquet(path)
     out = [
         f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
         "# rows to score each night (same columns; the label may be empty or absent).",
@@ -853,7 +936,7 @@ def draft_order_log(
     from risk_segments.schema import InvalidInputError  # noqa: PLC0415
 
     dialect = csv_dialect(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         table = read_table(path, [])
     else:  # every field as text: the adapter parses (with the file's decimal mark)
         table = read_table(path, [], {**dialect, "dtype": str})

@@ -332,6 +332,12 @@ def _blank_to_missing(values: pd.Series, tokens: tuple[str, ...] = ("",)) -> pd.
     return values.where(~text.isin(tokens).fillna(False), np.nan)
 
 
+def present_values(values: pd.Series) -> pd.Series:
+    """The values as objects, blank cells and the usual NA tokens missing (a CSV reads
+    them so; a parquet file or a frame keeps '' and 'NA' as text)."""
+    return _blank_to_missing(values.astype(object), MISSING_TOKENS)
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Categorical values as text: integer codes (1, 1.0) read as '1', booleans as
     'true'/'false'; blank cells are missing."""
@@ -362,7 +368,7 @@ def label_codes(
     booleans and 0/1 are read as they are, and anything else is an error that
     says which values were found.
     """
-    values = _blank_to_missing(values.astype(object), MISSING_TOKENS)
+    values = present_values(values)
     seen = sorted({str(v) for v in values.dropna()})
     if positive is not None:
         is_positive = (
@@ -402,6 +408,16 @@ def as_of_date(schema: dict[str, Any]) -> pd.Timestamp:
     return pd.Timestamp(schema.get("as_of") or pd.Timestamp.now("UTC").date())
 
 
+def index_as_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its named index levels as columns again: a parquet file written
+    from a frame indexed by its id reads back with the id as the index, not a column.
+    An unnamed index (row numbers) is left as it is."""
+    names = list(table.index.names)
+    if any(n is None for n in names) or any(n in table.columns for n in names):
+        return table
+    return table.reset_index()
+
+
 def as_people_have_it(
     table: pd.DataFrame, schema: dict[str, Any], source: str
 ) -> pd.DataFrame:
@@ -415,7 +431,7 @@ def as_people_have_it(
     marks = schema.get("number_marks") or {}
     for name in schema["numeric"]:
         if name in table.columns and not pd.api.types.is_numeric_dtype(table[name]):
-            text = _blank_to_missing(table[name].astype(object), MISSING_TOKENS)
+            text = present_values(table[name])
             numbers = numbers_from_text(
                 text, marks.get("decimal", "."), marks.get("thousands")
             )
@@ -480,7 +496,8 @@ def validate_table(
         check_categories=strict_categories,
         check_ranges=strict_ranges,
     )
-    table = as_people_have_it(table.reset_index(drop=True), schema, source)
+    table = index_as_columns(table).reset_index(drop=True)
+    table = as_people_have_it(table, schema, source)
     key_problems = _key_problems(table, schema)
     try:
         validated = pandera_schema.validate(table, lazy=True)

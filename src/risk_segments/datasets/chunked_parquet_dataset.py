@@ -25,6 +25,8 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import get_filepath_str, get_protocol_and_path
 from pandas.util import hash_pandas_object
 
+from risk_segments.schema import index_as_columns
+
 
 class ParquetChunks:
     """A lazily read parquet file (or a DataFrame already in memory), chunk by chunk."""
@@ -36,7 +38,10 @@ class ParquetChunks:
         fs: fsspec.AbstractFileSystem | None = None,
     ) -> None:
         self.chunk_size = int(chunk_size)
-        self._frame = source if isinstance(source, pd.DataFrame) else None
+        # an id the frame is indexed by is a column (as `validate_table` reads it)
+        self._frame = (
+            index_as_columns(source) if isinstance(source, pd.DataFrame) else None
+        )
         self._path = None if self._frame is not None else str(source)
         if self._path is not None:
             try:
