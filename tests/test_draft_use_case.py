@@ -656,3 +656,42 @@ def test_an_order_log_too_short_for_three_cutoffs_is_refused(tmp_path):
     }
     with pytest.raises(DraftError, match=r"fewer than 3 cutoffs.*--horizon-days"):
         draft_order_log("short", path, tmp_path, columns, horizon_days=90)
+
+
+def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
+    """The UCI "Online Retail" shape: price x quantity per line, guest invoices
+    without a customer, cancellations, month-first times without zero padding."""
+    import yaml
+
+    from risk_segments.drafting import draft_order_log
+    from risk_segments.pipelines.data_processing.orders import (
+        columns_to_transactions,
+    )
+    from risk_segments.synthetic.user_tables import line_item_log
+
+    lines = line_item_log(400, seed=3)
+    path = _write(lines, tmp_path / "Online Retail.csv")
+    columns = {
+        "customer": "CustomerID",
+        "date": "InvoiceDate",
+        "unit_price": "UnitPrice",
+        "quantity": "Quantity",
+        "order_id": "InvoiceNo",
+    }
+    draft = draft_order_log("retail", path, tmp_path, columns, horizon_days=90)
+    view = yaml.safe_load(draft.parameters)["retail"]["customer_view"]
+    guests = int((lines["CustomerID"] == "").sum())
+    returns = int((lines["Quantity"] < 0).sum())
+    assert guests > 0 and returns > 0
+    assert view["missing_customers"] == "exclude"
+    assert view["negative_amounts"] == "exclude"
+    assert view["date_format"] == "%m/%d/%Y %H:%M"
+    assert f"{guests:,} of {len(lines):,} rows have no customer" in draft.summary[-1]
+    # what the run makes of it: each kept invoice's total is the sum of price x qty
+    read = pd.read_csv(path, dtype=str)
+    transactions = columns_to_transactions(read, view)
+    kept = lines[(lines["CustomerID"] != "") & (lines["Quantity"] > 0)]
+    totals = (kept["UnitPrice"] * kept["Quantity"]).groupby(kept["InvoiceNo"]).sum()
+    got = transactions.set_index("order_id")["amount"].sort_index()
+    assert got.index.tolist() == sorted(totals.index)
+    assert got.to_numpy() == pytest.approx(totals.sort_index().to_numpy())

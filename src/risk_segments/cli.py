@@ -36,7 +36,12 @@ def cli() -> None:
     help="the snapshot date column (tabular, optional) or the order date (order_log)",
 )
 @click.option("--customer", help="order_log: the customer column")
-@click.option("--amount", help="order_log: the order amount column")
+@click.option("--amount", help="order_log: the order (or line) amount column")
+@click.option(
+    "--unit-price",
+    "unit_price",
+    help="order_log: a unit price column, instead of --amount (needs --quantity)",
+)
 @click.option("--quantity", help="order_log: the quantity column (optional)")
 @click.option(
     "--order-id", "order_id", help="order_log: the order id column (optional)"
@@ -57,6 +62,7 @@ def draft_use_case(**options: object) -> None:
     kedro draft-use-case --name NAME --table PATH --id COL --label COL [--positive VALUE] [--date COL]
     kedro draft-use-case --name NAME --table PATH --kind order_log --customer COL --date COL --amount COL
                          [--quantity COL] [--order-id COL] [--horizon-days N]
+    (invoice lines with a unit price: --unit-price COL --quantity COL instead of --amount)
     """
     # imported here: every `kedro` command loads this module, only this one drafts
     from risk_segments.drafting import (
@@ -73,10 +79,21 @@ def draft_use_case(**options: object) -> None:
     try:
         check_name(name, conf, bool(options["force"]))
         if options["kind"] == "order_log":
-            _require(options, "customer", "date", "amount")
+            _require(options, "customer", "date")
+            if bool(options["amount"]) == bool(options["unit_price"]):
+                raise DraftError("order_log: give --amount, or --unit-price, not both")
+            if options["unit_price"]:
+                _require(options, "quantity")
             columns = {
                 r: options[r]
-                for r in ("customer", "date", "amount", "quantity", "order_id")
+                for r in (
+                    "customer",
+                    "date",
+                    "amount",
+                    "unit_price",
+                    "quantity",
+                    "order_id",
+                )
             }
             draft = draft_order_log(
                 name, table, project, columns, int(options["horizon_days"])

@@ -932,6 +932,7 @@ def draft_order_log(
     """Map an order log's columns, check them, and write a repeat-purchase use case."""
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
         columns_to_transactions,
+        money_role,
     )
     from risk_segments.schema import InvalidInputError  # noqa: PLC0415
 
@@ -944,6 +945,7 @@ def draft_order_log(
         "customer": "--customer",
         "date": "--date",
         "amount": "--amount",
+        "unit_price": "--unit-price",
         "quantity": "--quantity",
         "order_id": "--order-id",
     }
@@ -951,13 +953,18 @@ def draft_order_log(
         if column:
             require_column(table, column, option[role])
     marks = number_marks(dialect)
-    amounts = numbers_from_text(table[columns["amount"]], **marks)
+    amounts = numbers_from_text(table[columns[money_role(columns)]], **marks)
+    if money_role(columns) == "unit_price":
+        amounts = amounts * numbers_from_text(table[columns["quantity"]], **marks)
     negative = int((amounts < 0).sum())
+    who = table[columns["customer"]].astype("string").str.strip()
+    guests = int((who.isna() | (who == "")).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     options = {
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v},
         "negative_amounts": "exclude" if negative else "error",
+        "missing_customers": "exclude" if guests else "error",
         **marks,
         **({"date_format": date_format} if date_format else {}),
     }
@@ -976,7 +983,7 @@ def draft_order_log(
     mapping = [
         f"      {role}: {q(columns[role]) if columns.get(role) else 'null'}"
         + ("" if columns.get(role) else "   # not given")
-        for role in ("customer", "date", "amount", "quantity", "order_id")
+        for role in ("customer", "date", money_role(columns), "quantity", "order_id")
     ]
     lines = [
         f"# {name}: drafted by `kedro draft-use-case` from {path.name} on {today()}.",
@@ -999,6 +1006,12 @@ def draft_order_log(
             f"   # {negative} rows with a negative amount (returns?) are left out and counted"
             if negative
             else "   # a negative amount stops the run"
+        ),
+        f"    missing_customers: {options['missing_customers']}"
+        + (
+            f"   # {guests:,} rows without a customer (guest checkouts?) are left out and counted"
+            if guests
+            else "   # a row without a customer stops the run"
         ),
         *[
             f"    {mark}: {q(value)}   # the file writes numbers like 1{marks.get('thousands', '')}234{marks.get('decimal', '.')}50"
@@ -1043,6 +1056,11 @@ def draft_order_log(
     if negative:
         summary.append(
             f"{negative} rows with a negative amount will be left out and counted"
+        )
+    if guests:
+        summary.append(
+            f"{guests:,} of {len(table):,} rows have no customer and will be left out "
+            "and counted"
         )
     return Draft("\n".join(lines), catalog, summary)
 

@@ -11,6 +11,11 @@ paths are exercised on something no built-in fixture looks like.
 * `order_log`: a transaction log with its own column names, ISO timestamps with
   times, prefixed customer ids, shuffled rows, an extra column and multi-line
   orders (one basket id over several lines).
+* `line_item_log`: the order log as a shop's invoice lines export it (the shape of
+  the UCI "Online Retail" file): a unit price and a quantity per line (no line
+  total), month-first times without zero padding (`12/1/2010 8:26`), guest
+  invoices without a customer id, and cancellations (`C` invoices, negative
+  quantities).
 * `write_european_export`: either written as a European spreadsheet saves it
   (';', decimal comma, day-first dates, Windows-1252).
 """
@@ -150,6 +155,39 @@ def order_log(
     )
     log["Purchased At"] = log["Purchased At"].dt.strftime("%Y-%m-%dT%H:%M:%S")
     return log.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def line_item_log(n_customers: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Invoice lines: InvoiceNo, StockCode, Description, Quantity, InvoiceDate,
+    UnitPrice, CustomerID (blank on guest invoices), Country."""
+    rng = np.random.default_rng(seed + 1)
+    log = order_log(n_customers, seed).sort_values("Purchased At", kind="stable")
+    basket = log["Basket"].to_numpy()
+    guest_baskets = pd.unique(basket)[rng.random(len(pd.unique(basket))) < 0.2]
+    guest = np.isin(basket, guest_baskets)
+    invoice = pd.Series(basket).rank(method="dense").astype(int) + 536000
+    lines = pd.DataFrame(
+        {
+            "InvoiceNo": invoice.astype(str).to_numpy(),
+            "StockCode": rng.integers(10000, 90000, len(log)).astype(str),
+            "Description": rng.choice(WORDS, len(log)),
+            "Quantity": log["Qty"].to_numpy(),
+            "InvoiceDate": pd.to_datetime(log["Purchased At"]).to_numpy(),
+            "UnitPrice": np.round(log["Total (EUR)"].to_numpy() / log["Qty"], 2),
+            "CustomerID": np.where(guest, "", log["Client Ref"].str[5:].to_numpy()),
+            "Country": rng.choice(["United Kingdom", "France", "EIRE"], len(log)),
+        }
+    )
+    back = lines[~guest & (rng.random(len(lines)) < 0.03)].copy()  # cancellations
+    back["InvoiceNo"] = "C" + back["InvoiceNo"]
+    back["Quantity"] = -back["Quantity"]
+    back["InvoiceDate"] += pd.Timedelta(days=2)
+    lines = pd.concat([lines, back]).sort_values("InvoiceDate", kind="stable")
+    stamp = lines["InvoiceDate"]
+    lines["InvoiceDate"] = [
+        f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}" for t in stamp
+    ]
+    return lines.reset_index(drop=True)
 
 
 def write_european_export(

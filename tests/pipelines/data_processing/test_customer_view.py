@@ -103,6 +103,63 @@ def test_summer_and_winter_offsets_are_one_clock_and_currency_signs_are_dropped(
     assert transactions["amount"].tolist() == [1234.5, 12.0]  # the return left out
 
 
+INVOICE_LINES = pd.DataFrame(
+    {
+        "invoice": ["1001", "1001", "1002", "C1003", "1004", "1005"],
+        "who": ["17850", "17850", "", "17850", " ", "13047"],
+        "when": ["12/1/2010 8:26"] * 3 + ["12/3/2010 9:00"] * 2 + ["1/2/2011 10:05"],
+        "qty": ["6", "2", "12", "-2", "1", "3"],
+        "price": ["2.55", "3.39", "0.85", "3.39", "7.95", "bad"],
+    }
+)
+LINE_OPTIONS = {
+    "columns": {
+        "customer": "who",
+        "date": "when",
+        "unit_price": "price",
+        "quantity": "qty",
+        "order_id": "invoice",
+    },
+    "date_format": "%m/%d/%Y %H:%M",
+    "negative_amounts": "exclude",
+    "missing_customers": "exclude",
+}
+
+
+def test_invoice_lines_with_a_unit_price_leave_out_guests_and_returns_counted(caplog):
+    raw = INVOICE_LINES.assign(price=INVOICE_LINES["price"].replace("bad", "1.00"))
+    with caplog.at_level("WARNING"):
+        transactions = columns_to_transactions(raw, LINE_OPTIONS)
+    # an order's amount is the sum over its lines of price x quantity
+    assert transactions["order_id"].tolist() == ["1001", "1005"]
+    assert transactions["amount"].tolist() == pytest.approx([6 * 2.55 + 2 * 3.39, 3.0])
+    assert transactions["items"].tolist() == [8, 3]
+    assert "2 of 6 rows without a customer in 'who' left out" in caplog.text
+    assert "lines [4, 6]" in caplog.text  # the file's own lines (1 is the header)
+    assert "1 rows with a negative amount left out" in caplog.text
+    with pytest.raises(InvalidInputError, match=r"'who' \(customer\): 2 empty"):
+        columns_to_transactions(raw, {**LINE_OPTIONS, "missing_customers": "error"})
+
+
+def test_a_bad_value_after_guests_are_left_out_names_its_file_line():
+    with pytest.raises(InvalidInputError, match=r"'price'.*\['bad'\].*lines \[7\]"):
+        columns_to_transactions(INVOICE_LINES, LINE_OPTIONS)
+
+
+@pytest.mark.parametrize(
+    ("columns", "missing"),
+    [
+        ({"amount": "price", "unit_price": "price", "quantity": "qty"}, "exactly one"),
+        ({"unit_price": "price"}, "unit_price needs it"),
+        ({}, "exactly one"),
+    ],
+)
+def test_the_money_column_is_mapped_once(columns, missing):
+    options = {"columns": {"customer": "who", "date": "when", **columns}}
+    with pytest.raises(InvalidInputError, match=missing):
+        columns_to_transactions(INVOICE_LINES, options)
+
+
 def test_a_bad_cdnow_date_is_named():
     raw = pd.DataFrame(
         {

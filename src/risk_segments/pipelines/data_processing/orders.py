@@ -9,7 +9,10 @@ optional order attributes (`items`, `delivery_delay_days`, `late_delivery`,
 * `columns` (any transaction table): the parameters map its columns (customer,
   date, amount, optional quantity and order id); other columns are ignored and
   rows may come in any order. Lines of one order (same order id) are summed
-  into one order. CDNOW (`CDNOW_master.txt`) is this adapter with a mapping.
+  into one order. A log of invoice lines with a unit price and no line total
+  maps `unit_price` (with `quantity`) instead of `amount`: a line's amount is
+  their product. Rows without a customer (guest checkouts) stop the run, or
+  are left out and counted with `missing_customers: exclude`. CDNOW (`CDNOW_master.txt`) is this adapter with a mapping.
 * Olist (Kaggle `olistbr/brazilian-ecommerce`): orders, customers, items,
   payments, reviews, products. A person is `customer_unique_id` (Olist gives a
   new `customer_id` to every order); only delivered and shipped orders count.
@@ -38,7 +41,7 @@ OPTIONAL_NUMERIC = (
 )
 OPTIONAL_TEXT = ("payment_type", "product_category", "customer_state")
 
-MAPPED_ROLES = ("customer", "date", "amount", "quantity", "order_id")
+MAPPED_ROLES = ("customer", "date", "amount", "unit_price", "quantity", "order_id")
 OLIST_FILES: dict[str, tuple[str, ...]] = {
     "olist_orders_dataset": (
         "order_id",
@@ -182,17 +185,28 @@ def _frames(raw: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
 
 
 def _mapping(options: Mapping[str, Any]) -> dict[str, str]:
-    columns = dict(options.get("columns") or {})
+    columns = {role: name for role, name in (options.get("columns") or {}).items()}
     unknown = sorted(set(columns) - set(MAPPED_ROLES))
-    missing = [r for r in ("customer", "date", "amount") if not columns.get(r)]
+    missing = [r for r in ("customer", "date") if not columns.get(r)]
+    money = [r for r in ("amount", "unit_price") if columns.get(r)]
+    if len(money) != 1:
+        missing.append("amount (or unit_price with quantity), exactly one")
+    elif money == ["unit_price"] and not columns.get("quantity"):
+        missing.append("quantity (unit_price needs it)")
     if unknown or missing:
         raise InvalidInputError(
-            "customer_view.columns maps the order log's columns: "
-            "{customer, date, amount, quantity (optional), order_id (optional)}; "
+            "customer_view.columns maps the order log's columns: {customer, date, "
+            "amount (or unit_price and quantity), quantity (optional), order_id "
+            "(optional)}; "
             + (f"unknown role(s) {unknown}; " if unknown else "")
             + (f"missing {missing}" if missing else "")
         )
     return {role: name for role, name in columns.items() if name}
+
+
+def money_role(mapping: Mapping[str, Any]) -> str:
+    """'amount' (an order or line total) or 'unit_price' (times the quantity)."""
+    return "unit_price" if mapping.get("unit_price") else "amount"
 
 
 def _short_lines(raw: pd.DataFrame) -> pd.Series:
@@ -204,11 +218,15 @@ def _short_lines(raw: pd.DataFrame) -> pd.Series:
     return pd.Series(last < filled.shape[1] - 1, index=raw.index)
 
 
-def _empty_keys(raw: pd.DataFrame, mapping: dict[str, str], source: str) -> None:
-    """Every row needs a customer, a date and an amount: say which lines lack one,
-    and which lines are short (fewer fields than the header) rather than empty."""
+def _empty_keys(
+    raw: pd.DataFrame, mapping: dict[str, str], source: str, skip_customer: bool
+) -> None:
+    """Every row needs a customer (unless rows without one are left out), a date
+    and an amount: say which lines lack one, and which lines are short (fewer fields
+    than the header) rather than empty."""
+    roles = ("date", money_role(mapping), *(() if skip_customer else ("customer",)))
     short = _short_lines(raw)
-    needed = [mapping[r] for r in ("customer", "date", "amount")]
+    needed = [mapping[r] for r in roles]
     short &= raw[needed].isna().any(axis=1)
     problems = []
     if short.any():
@@ -218,7 +236,7 @@ def _empty_keys(raw: pd.DataFrame, mapping: dict[str, str], source: str) -> None
             f"{raw.shape[1]} (lines {_line_numbers(short)}; e.g. {int(fields.iloc[0])} fields)"
         )
         raw = raw.loc[~short]
-    for role in ("customer", "date", "amount"):
+    for role in roles:
         text = raw[mapping[role]].astype("string").str.strip()
         empty = text.isna() | (text == "")
         if empty.any():
@@ -245,23 +263,30 @@ def columns_to_transactions(
     mapping = _mapping(options)
     raw = _frames(raw).reset_index(drop=True)
     _require(raw, tuple(mapping.values()), source)
-    _empty_keys(raw, mapping, source)
+    guests = options.get("missing_customers", "error") == "exclude"
+    _empty_keys(raw, mapping, source, skip_customer=guests)
+    if guests:
+        raw = _without_customer_left_out(raw, mapping["customer"], source)
     out = pd.DataFrame(
         {
             "customer_id": raw[mapping["customer"]].astype(str).str.strip(),
             "order_id": (
                 raw[mapping["order_id"]].astype(str).str.strip()
                 if "order_id" in mapping
-                else pd.Series([f"row-{i}" for i in range(len(raw))])
+                else pd.Series([f"row-{i}" for i in raw.index], index=raw.index)
             ),
             "order_time": _times(
                 raw, mapping["date"], source, options.get("date_format")
             ),
-            "amount": _numbers(raw, mapping["amount"], source, options).astype(float),
+            "amount": _numbers(
+                raw, mapping[money_role(mapping)], source, options
+            ).astype(float),
         }
     )
     if "quantity" in mapping:
         out["items"] = _numbers(raw, mapping["quantity"], source, options).astype(float)
+    if money_role(mapping) == "unit_price":  # a line's amount: price times quantity
+        out["amount"] = out["amount"] * out["items"]
     negative = out["amount"] < 0
     if negative.any() and options.get("negative_amounts", "error") == "exclude":
         logger.warning(
@@ -275,6 +300,25 @@ def columns_to_transactions(
     if out["order_id"].duplicated().any():
         out = _orders_from_lines(out, source)
     return check_transactions(out, source)
+
+
+def _without_customer_left_out(
+    raw: pd.DataFrame, column: str, source: str
+) -> pd.DataFrame:
+    """Rows without a customer (guest checkouts: nobody to follow) left out, counted."""
+    text = raw[column].astype("string").str.strip()
+    guest = (text.isna() | (text == "")).to_numpy()
+    if guest.any():
+        logger.warning(
+            "%s: %d of %d rows without a customer in '%s' left out "
+            "(missing_customers: exclude), e.g. lines %s",
+            source,
+            int(guest.sum()),
+            len(raw),
+            column,
+            _line_numbers(pd.Series(guest)),
+        )
+    return raw.loc[~guest]  # the index stays the file's line: messages name lines
 
 
 def _orders_from_lines(lines: pd.DataFrame, source: str) -> pd.DataFrame:
