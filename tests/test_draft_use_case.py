@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from risk_segments.dialect import csv_dialect
 from risk_segments.drafting import (
     DraftError,
     check_name,
-    csv_dialect,
     draft_tabular,
     positive_value,
     profile_column,
@@ -125,6 +125,47 @@ def test_the_file_dialect_is_read_off_the_file(tmp_path, text, encoding, expecte
     path = tmp_path / "t.csv"
     path.write_text(text, encoding=encoding)
     assert csv_dialect(path) == expected
+
+
+EUROPEAN = {"sep": ";", "decimal": ",", "thousands": "."}
+
+
+@pytest.mark.parametrize(
+    ("text", "load_args", "problem"),
+    [
+        # the drafted file's own dialect: nothing to say
+        ("id;x\n1;45,59\n2;1.234,5\n", EUROPEAN, ""),
+        # the nightly extract from another system: decimal points, read as thousands
+        ("id;x\n1;45.59\n2;1234.5\n", EUROPEAN, "decimal point (e.g. '45.59')"),
+        # whole numbers grouped by '.', or no fractions at all: no evidence either way
+        ("id;x\n1;1.234\n2;17\n", EUROPEAN, ""),
+        ("id;x\n1;12\n2;17\n", EUROPEAN, ""),
+        # a decimal comma read with the default '.'
+        ("id;x\n1;45,59\n2;3,5\n", {"sep": ";"}, "decimal comma (e.g. '45,59')"),
+        # commas between fields, where the entry reads ';'
+        ("id,x\n1,45.59\n2,3.5\n", EUROPEAN, "separated by ','"),
+        ("id,x\n1,45.59\n2,3.5\n", {}, ""),
+        ('id,x\n1,"1,234.50"\n2,3.5\n', {"thousands": ","}, ""),
+    ],
+)
+def test_a_file_written_otherwise_than_its_entry_reads_is_named(
+    tmp_path, text, load_args, problem
+):
+    from kedro.io import DatasetError
+
+    from risk_segments.datasets import CSVTableDataset
+    from risk_segments.dialect import dialect_mismatch
+
+    path = tmp_path / "nightly.csv"
+    path.write_text(text)
+    found = dialect_mismatch(path, load_args)
+    assert (problem in found) if problem else found == ""
+    dataset = CSVTableDataset(filepath=str(path), load_args=load_args)
+    if problem:
+        with pytest.raises(DatasetError, match=r"nightly.csv': its .*load_args"):
+            dataset.load()
+    else:
+        assert len(dataset.load()) == 2
 
 
 @pytest.mark.parametrize("suffix", [".csv.gz", ".csv.bz2", ".csv.xz", ".zip"])

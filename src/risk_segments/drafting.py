@@ -11,30 +11,26 @@ model; `kedro run --namespaces=<name>` does.
 
 from __future__ import annotations
 
-import bz2
-import codecs
-import contextlib
-import csv
 import datetime as dt
 import difflib
-import gzip
-import io
 import json
-import lzma
 import re
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from risk_segments.dialect import (
+    FileShapeError,
+    csv_dialect,
+    is_parquet,
+    number_marks,
+)
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.schema import (
-    UNIT_SIGNS,
     as_text,
     date_format_of,
     index_as_columns,
@@ -119,6 +115,17 @@ def read_table(
         raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
 
 
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def file_dialect(path: Path) -> dict[str, Any]:
+    """`csv_dialect`, with a file that is no one table named as the draft's error."""
+    try:
+        return csv_dialect(path)
+    except FileShapeError as err:
+        raise DraftError(f"--table: {err}") from err
+
+
 def csv_load_args(
     text_columns: list[str], dialect: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -131,124 +138,6 @@ def csv_load_args(
         "skipinitialspace": True,
         **(dialect or {}),
     }
-
-
-SEPARATORS = (",", ";", "\t", "|")  # the CSV separators the draft recognises
-WHITESPACE = r"\s+"  # ...and runs of spaces, as fixed-width text exports have
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
-_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
-_THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spaces)
-    ",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
-    **{
-        mark: re.compile(rf"^[+-]?\d{{1,3}}({re.escape(mark)}\d{{3}})+(,\d+)?$")
-        for mark in (".", " ", "\u00a0", "\u202f")
-    },
-}
-
-
-WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
-_DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-
-
-def is_parquet(path: Path) -> bool:
-    return path.suffix.lower() in (".parquet", ".pq")
-
-
-@contextlib.contextmanager
-def _open_bytes(path: Path) -> Iterator[IO[bytes]]:
-    """The file's bytes, decompressed as pandas decompresses them (by the suffix:
-    .gz, .bz2, .xz, or a .zip holding one file)."""
-    suffix = path.suffix.lower()
-    if suffix == ".zip":
-        with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if not n.endswith("/")]
-            if len(names) != 1:
-                raise DraftError(
-                    f"--table: '{path.name}' holds {len(names)} files; a zip to read "
-                    "as a table holds exactly one"
-                )
-            with archive.open(names[0]) as handle:
-                yield handle
-        return
-    with _DECOMPRESS.get(suffix, open)(path, "rb") as handle:
-        yield handle
-
-
-def _encoding(path: Path) -> str:
-    """utf-8 (with or without a byte-order mark) if the whole file decodes as it; else
-    Windows-1252, the usual spreadsheet export; else latin-1 (decodes any byte)."""
-    for encoding in ("utf-8", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with _open_bytes(path) as handle:
-                while block := handle.read(1 << 24):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
-
-
-def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
-    """The `read_csv` arguments a CSV needs beyond the defaults, read off its first
-    lines: the separator (Excel's `sep=;` first line if there is one, else the one
-    of , ; tab | that splits every line into the same number of fields, most of
-    them, else runs of spaces if they do), a decimal comma, a thousands separator,
-    and the encoding. Empty for a plain comma-separated utf-8 file or a parquet file."""
-    if is_parquet(path) or not path.exists():
-        return {}
-    encoding = _encoding(path)
-    with (
-        _open_bytes(path) as raw,
-        io.TextIOWrapper(raw, encoding=encoding, newline="") as handle,
-    ):
-        lines = [line for _, line in zip(range(sample_lines), handle, strict=False)]
-    hint = lines[0].strip().lstrip("\ufeff").lower() if lines else ""
-    excel = len(hint) == 5 and hint.startswith("sep=")  # Excel's "sep=;" line
-    if excel:
-        lines = lines[1:]
-    best, width = ",", 1
-    for sep in (hint[4],) if excel else SEPARATORS:
-        counts = [len(row) for row in csv.reader(lines, delimiter=sep) if row]
-        if not counts:
-            continue
-        common = max(set(counts), key=counts.count)
-        if common > width and counts.count(common) >= 0.9 * len(counts):
-            best, width = sep, common
-    rows = list(csv.reader(lines[1:], delimiter=best))
-    # no separator character: columns aligned by spaces (a fixed-width export)?
-    if width == 1:
-        counts = [len(line.split()) for line in lines if line.strip()]
-        common = max(set(counts), key=counts.count) if counts else 1
-        if common > 1 and counts.count(common) >= 0.9 * len(counts):
-            best, rows = WHITESPACE, [line.split() for line in lines[1:]]
-    fields = [  # the numbers of the sample, without currency or percent signs
-        UNIT_SIGNS.sub(r"\1", f.strip())
-        for row in rows
-        for f in row
-        if any(ch.isdigit() for ch in f)
-    ]
-    out: dict[str, Any] = {} if best == "," else {"sep": best}
-    if excel:
-        out["skiprows"] = 1
-    comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
-    point = sum(bool(_DECIMAL_POINT.match(f)) for f in fields)
-    decimal = "," if best != "," and comma > point else "."
-    if decimal == ",":
-        out["decimal"] = ","
-    for mark in (".", " ", "\u00a0", "\u202f") if decimal == "," else (",",):
-        grouped = [f for f in fields if _THOUSANDS[mark].match(f)]
-        other = {".": _DECIMAL_POINT, ",": _DECIMAL_COMMA}.get(mark)
-        clash = other is not None and any(
-            other.match(f) and f not in grouped for f in fields
-        )
-        if grouped and not clash:
-            out["thousands"] = mark
-            break
-    if encoding != "utf-8":
-        out["encoding"] = encoding
-    return out
 
 
 def repeated_headers(path: Path, dialect: dict[str, Any]) -> list[str]:
@@ -265,12 +154,6 @@ def repeated_headers(path: Path, dialect: dict[str, Any]) -> list[str]:
         + " (rename them in the file to keep them apart)"
         for name, n in counts[counts > 1].items()
     ]
-
-
-def number_marks(dialect: dict[str, Any]) -> dict[str, str]:
-    """The decimal mark and thousands separator of a file's dialect (what numbers
-    written as text need; the rest of the dialect is for `read_csv`)."""
-    return {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
 
 
 def require_column(table: pd.DataFrame, column: str, option: str) -> None:
@@ -748,7 +631,7 @@ def draft_tabular(
     date: str | None = None,
 ) -> Draft:
     """Profile an entity table and write the use case's parameters and catalog entries."""
-    dialect = csv_dialect(path)
+    dialect = file_dialect(path)
     table = read_table(path, [id_col], dialect)
     for column, option in ((id_col, "--id"), (label, "--label"), (date, "--date")):
         if column:
@@ -855,7 +738,12 @@ def _catalog_lines(
     for entry in entries:
         out += [
             f"{name}.{entry}:",
-            f"  type: {'pandas.CSVDataset' if is_csv else 'pandas.ParquetDataset'}",
+            "  type: "
+            + (
+                "risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it"
+                if is_csv
+                else "pandas.ParquetDataset"
+            ),
             f"  filepath: {q(filepath)}",
         ]
         if is_csv:
@@ -936,7 +824,7 @@ def draft_order_log(
     )
     from risk_segments.schema import InvalidInputError  # noqa: PLC0415
 
-    dialect = csv_dialect(path)
+    dialect = file_dialect(path)
     if is_parquet(path):
         table = read_table(path, [])
     else:  # every field as text: the adapter parses (with the file's decimal mark)

@@ -408,6 +408,22 @@ def as_of_date(schema: dict[str, Any]) -> pd.Timestamp:
     return pd.Timestamp(schema.get("as_of") or pd.Timestamp.now("UTC").date())
 
 
+def separator_hint(columns: list[Any]) -> str:
+    """Why a table read as one column (its header holds another separator than the
+    catalog entry's), or ''."""
+    if len(columns) != 1:
+        return ""
+    header = str(columns[0])
+    found = [sep for sep in (",", ";", "\t", "|") if sep in header]
+    if not found:
+        return ""
+    return (
+        f"; the file was read as one column ({header[:60]!r}...): its fields are "
+        f"separated by {found[0]!r}, not by the separator of the catalog entry's "
+        f"load_args (set load_args.sep: {found[0]!r}, or draft the file again)"
+    )
+
+
 def index_as_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The table with its named index levels as columns again: a parquet file written
     from a frame indexed by its id reads back with the id as the index, not a column.
@@ -497,6 +513,10 @@ def validate_table(
         check_ranges=strict_ranges,
     )
     table = index_as_columns(table).reset_index(drop=True)
+    if hint := separator_hint(list(table.columns)):
+        raise InvalidInputError(
+            f"{source}: the columns the schema names are missing{hint}"
+        )
     table = as_people_have_it(table, schema, source)
     key_problems = _key_problems(table, schema)
     try:

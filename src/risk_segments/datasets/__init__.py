@@ -15,6 +15,7 @@ _WHERE = {
     "ArtifactStore": "artifact_set_dataset",
     "CatBoostModelDataset": "catboost_model_dataset",
     "ChunkedParquetDataset": "chunked_parquet_dataset",
+    "CSVTableDataset": "csv_table_dataset",
     "FigureDataset": "figure_dataset",
     "NoTruthDataset": "synthetic_dataset",
     "ParquetChunks": "chunked_parquet_dataset",

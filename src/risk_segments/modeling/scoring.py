@@ -18,7 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from risk_segments.schema import InvalidInputError, as_of_date, count_violations
+from risk_segments.schema import (
+    InvalidInputError,
+    as_of_date,
+    count_violations,
+    separator_hint,
+)
 
 from .features import model_features, model_input_from_validated, validate_raw_table
 from .reasons import reason_arrays
@@ -228,6 +233,7 @@ def check_columns(columns: list[str], schema: dict[str, Any]) -> None:
     if missing:
         raise InvalidInputError(
             f"{input_name(schema)}: missing column(s) {missing} that the model needs"
+            + separator_hint(columns)
         )
 
 

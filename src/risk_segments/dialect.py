@@ -1,0 +1,207 @@
+"""How a CSV file is written: its separator, decimal mark, thousands separator and
+encoding, read off the file itself.
+
+The draft writes what it finds into the catalog entries' `load_args`; the catalog's
+`CSVTableDataset` checks, each time it reads the file, that the file still is written
+that way (a nightly extract from another system may write `45.59` where the drafted
+file wrote `45,59`: read with the drafted marks, that is 4,559 without a word).
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import contextlib
+import csv
+import gzip
+import io
+import lzma
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from risk_segments.schema import UNIT_SIGNS
+
+SEPARATORS = (",", ";", "\t", "|")  # the CSV separators the draft recognises
+WHITESPACE = r"\s+"  # ...and runs of spaces, as fixed-width text exports have
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
+_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+_THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spaces)
+    ",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+    **{
+        mark: re.compile(rf"^[+-]?\d{{1,3}}({re.escape(mark)}\d{{3}})+(,\d+)?$")
+        for mark in (".", " ", "\u00a0", "\u202f")
+    },
+}
+_DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+
+
+class FileShapeError(ValueError):
+    """The file cannot be read as one table (a zip of several files)."""
+
+
+def is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+@contextlib.contextmanager
+def open_bytes(path: Path) -> Iterator[IO[bytes]]:
+    """The file's bytes, decompressed as pandas decompresses them (by the suffix:
+    .gz, .bz2, .xz, or a .zip holding one file)."""
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        with zipfile.ZipFile(path) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+            if len(names) != 1:
+                raise FileShapeError(
+                    f"'{path.name}' holds {len(names)} files; a zip to read as a "
+                    "table holds exactly one"
+                )
+            with archive.open(names[0]) as handle:
+                yield handle
+        return
+    with _DECOMPRESS.get(suffix, open)(path, "rb") as handle:
+        yield handle
+
+
+def _encoding(path: Path) -> str:
+    """utf-8 (with or without a byte-order mark) if the whole file decodes as it; else
+    Windows-1252, the usual spreadsheet export; else latin-1 (decodes any byte)."""
+    for encoding in ("utf-8", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open_bytes(path) as handle:
+                while block := handle.read(1 << 24):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
+def _first_lines(path: Path, encoding: str, n_lines: int) -> list[str]:
+    with (
+        open_bytes(path) as raw,
+        io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="") as text,
+    ):
+        return [line for _, line in zip(range(n_lines), text, strict=False)]
+
+
+def _separator(lines: list[str]) -> tuple[str, list[list[str]], bool]:
+    """The separator (Excel's `sep=;` first line if there is one, else the one of
+    , ; tab | that splits most lines into the same number of fields, else runs of
+    spaces if they do), the rows after the header, and whether the file starts with
+    Excel's separator line."""
+    hint = lines[0].strip().lstrip("\ufeff").lower() if lines else ""
+    excel = len(hint) == 5 and hint.startswith("sep=")  # Excel's "sep=;" line
+    if excel:
+        lines = lines[1:]
+    best, width = ",", 1
+    for sep in (hint[4],) if excel else SEPARATORS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=sep) if row]
+        if not counts:
+            continue
+        common = max(set(counts), key=counts.count)
+        if common > width and counts.count(common) >= 0.9 * len(counts):
+            best, width = sep, common
+    rows = list(csv.reader(lines[1:], delimiter=best))
+    # no separator character: columns aligned by spaces (a fixed-width export)?
+    if width == 1:
+        counts = [len(line.split()) for line in lines if line.strip()]
+        common = max(set(counts), key=counts.count) if counts else 1
+        if common > 1 and counts.count(common) >= 0.9 * len(counts):
+            best, rows = WHITESPACE, [line.split() for line in lines[1:]]
+    return best, rows, excel
+
+
+def _number_fields(rows: list[list[str]]) -> list[str]:
+    """The numbers of the sample, without currency or percent signs."""
+    return [
+        UNIT_SIGNS.sub(r"\1", f.strip())
+        for row in rows
+        for f in row
+        if any(ch.isdigit() for ch in f)
+    ]
+
+
+def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
+    """The `read_csv` arguments a CSV needs beyond the defaults, read off its first
+    lines: the separator, a decimal comma, a thousands separator, and the encoding.
+    Empty for a plain comma-separated utf-8 file or a parquet file."""
+    if is_parquet(path) or not path.exists():
+        return {}
+    encoding = _encoding(path)
+    best, rows, excel = _separator(_first_lines(path, encoding, sample_lines))
+    fields = _number_fields(rows)
+    out: dict[str, Any] = {} if best == "," else {"sep": best}
+    if excel:
+        out["skiprows"] = 1
+    comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
+    point = sum(bool(_DECIMAL_POINT.match(f)) for f in fields)
+    decimal = "," if best != "," and comma > point else "."
+    if decimal == ",":
+        out["decimal"] = ","
+    for mark in (".", " ", "\u00a0", "\u202f") if decimal == "," else (",",):
+        grouped = [f for f in fields if _THOUSANDS[mark].match(f)]
+        other = {".": _DECIMAL_POINT, ",": _DECIMAL_COMMA}.get(mark)
+        clash = other is not None and any(
+            other.match(f) and f not in grouped for f in fields
+        )
+        if grouped and not clash:
+            out["thousands"] = mark
+            break
+    if encoding != "utf-8":
+        out["encoding"] = encoding
+    return out
+
+
+def number_marks(dialect: dict[str, Any]) -> dict[str, str]:
+    """The decimal mark and thousands separator of a file's dialect (what numbers
+    written as text need; the rest of the dialect is for `read_csv`)."""
+    return {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
+
+
+def dialect_mismatch(
+    path: Path, load_args: dict[str, Any], sample_lines: int = 500
+) -> str:
+    """What the file's first lines show that `load_args` would misread, or '': a
+    separator other than `sep`, or numbers written with the decimal mark that
+    `decimal` does not read (a value that could be either, such as `1.234` beside
+    `thousands: "."`, or a file of whole numbers, is no evidence)."""
+    lines = _first_lines(path, load_args.get("encoding") or "utf-8", sample_lines)
+    sep, rows, excel = _separator(lines)
+    expected = load_args.get("sep", load_args.get("delimiter", ","))
+    header = lines[int(excel)] if len(lines) > int(excel) else ""
+    one_field = expected in SEPARATORS and len(header.split(expected)) == 1
+    if sep in SEPARATORS and sep != expected and one_field:
+        return (
+            f"its fields are separated by {sep!r}, but the catalog entry reads "
+            f"sep {expected!r}"
+        )
+    fields = _number_fields(rows)
+    decimal, thousands = load_args.get("decimal", "."), load_args.get("thousands")
+    grouped = _THOUSANDS.get(thousands) if thousands else None
+    points = [
+        f
+        for f in fields
+        if _DECIMAL_POINT.match(f) and not (grouped and grouped.match(f))
+    ]
+    commas = [
+        f
+        for f in fields
+        if _DECIMAL_COMMA.match(f) and not (grouped and grouped.match(f))
+    ]
+    if decimal == "," and points and not commas:
+        return (
+            f"its numbers are written with a decimal point (e.g. {points[0]!r}), but "
+            "the catalog entry reads decimal ','"
+        )
+    if decimal == "." and sep != "," and commas and not points:
+        return (
+            f"its numbers are written with a decimal comma (e.g. {commas[0]!r}), but "
+            "the catalog entry reads decimal '.'"
+        )
+    return ""
