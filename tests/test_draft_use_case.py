@@ -736,3 +736,56 @@ def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
     got = transactions.set_index("order_id")["amount"].sort_index()
     assert got.index.tolist() == sorted(totals.index)
     assert got.to_numpy() == pytest.approx(totals.sort_index().to_numpy())
+
+
+def test_rows_without_an_id_and_too_few_positives_are_refused(tmp_path):
+    table = churn_table(2000, seed=11)
+    blank = table.copy()
+    blank.loc[[3, 50], "customerID"] = ""
+    path = _write(blank, tmp_path / "blank.csv")
+    with pytest.raises(DraftError, match=r"2 rows have no id \(file lines \[5, 52\]"):
+        draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    rare = table.assign(Churn="No")
+    rare.loc[::100, "Churn"] = "Yes"  # 20 positives: too few to hold some out
+    path = _write(rare, tmp_path / "rare.csv")
+    with pytest.raises(DraftError, match=r"20 positives; .* at least 30"):
+        draft_tabular("x", path, tmp_path, "customerID", "Churn", positive="Yes")
+
+
+def test_a_shop_export_with_order_fields_on_first_lines_is_drafted(tmp_path):
+    """The Shopify shape: total, status and time on an order's first line only;
+    refunded and voided orders are found by the draft and left out whole."""
+    import yaml
+
+    from risk_segments.drafting import draft_order_log
+    from risk_segments.pipelines.data_processing.orders import (
+        columns_to_transactions,
+    )
+    from risk_segments.synthetic.user_tables import shop_export
+
+    lines = shop_export(400, seed=3)
+    path = _write(lines, tmp_path / "orders_export.csv")
+    columns = {
+        "customer": "Email",
+        "date": "Created at",
+        "amount": "Total",
+        "quantity": None,
+        "order_id": "Name",
+    }
+    draft = draft_order_log("shop", path, tmp_path, columns, horizon_days=90)
+    view = yaml.safe_load(draft.parameters)["shop"]["customer_view"]
+    assert view["exclude_values"] == {"Financial Status": ["refunded", "voided"]}
+    read = pd.read_csv(path, dtype=str)
+    transactions = columns_to_transactions(read, view)
+    heads = lines[lines["Financial Status"] != ""]
+    kept = heads[heads["Financial Status"] == "paid"]
+    assert sorted(transactions["order_id"]) == sorted(kept["Name"])
+    got = transactions.set_index("order_id").loc[kept["Name"]]
+    assert got["amount"].to_numpy() == pytest.approx(kept["Total"].astype(float))
+    # every order has its time, from its first line, on one clock (UTC)
+    assert (
+        got["order_time"].dt.strftime("%Y-%m-%d %H:%M:%S").tolist()
+        == (pd.to_datetime(kept["Created at"], utc=True).dt.tz_localize(None))
+        .dt.strftime("%Y-%m-%d %H:%M:%S")
+        .tolist()
+    )

@@ -67,9 +67,8 @@ POSITIVE_WORDS = (
     "fraud",
 )
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
-MIN_SHARE = (
-    0.01  # a one-value column blank in fewer rows than this (or more) is constant
-)
+MIN_LABELS = 30  # labeled rows of each kind a drafted table needs
+MIN_SHARE = 0.01  # a one-value column blank in under 1% (or over 99%) of rows: constant
 FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
 SNAPSHOT_ROWS = 5  # a --date column needs this many rows per date on average
 LEAK_AUC = 0.99  # one column alone ranking the label this well is a likely leak
@@ -514,6 +513,13 @@ def _classify(
 def _one_row_per_key(table: pd.DataFrame, id_col: str, date: str | None) -> None:
     """An entity table has one row per id (per date with --date): say so before the
     run does, with examples and the likely reason."""
+    ids = present_values(table[id_col])
+    if ids.isna().any():
+        lines = [int(i) + 2 for i in np.flatnonzero(ids.isna().to_numpy())[:5]]
+        raise DraftError(
+            f"--id '{id_col}': {int(ids.isna().sum()):,} rows have no id (file lines "
+            f"{lines}, the header being line 1); every row needs one"
+        )
     keys = [id_col, date] if date else [id_col]
     repeated = table.duplicated(keys, keep=False)
     if not repeated.any():
@@ -643,10 +649,12 @@ def draft_tabular(
     positive = positive_value(labels, label, positive)
     codes = label_as_codes(labels, positive)
     labeled = codes.notna().to_numpy()
-    if labeled.sum() < 50 or codes[labeled].nunique() < 2:
+    positives = int(codes[labeled].sum())
+    if min(positives, int(labeled.sum()) - positives) < MIN_LABELS:
         raise DraftError(
-            f"--label '{label}': {int(labeled.sum())} labeled rows with "
-            f"{int(codes[labeled].sum())} positives; a model needs at least 50 labeled rows of both kinds"
+            f"--label '{label}': {int(labeled.sum())} labeled rows with {positives} "
+            f"positives; a model needs at least {MIN_LABELS} labeled rows of each kind "
+            "(to fit, and to hold some out for an honest evaluation)"
         )
     y = codes[labeled].to_numpy(dtype=int)
     skip = {id_col, label, *([date] if date else [])}
@@ -848,9 +856,11 @@ def draft_order_log(
     who = table[columns["customer"]].astype("string").str.strip()
     guests = int((who.isna() | (who == "")).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
+    exclude = did_not_happen(table, {v for v in columns.values() if v})
     options = {
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v},
+        "exclude_values": {c: values for c, (values, _) in exclude.items()},
         "negative_amounts": "exclude" if negative else "error",
         "missing_customers": "exclude" if guests else "error",
         **marks,
@@ -895,6 +905,13 @@ def draft_order_log(
             if negative
             else "   # a negative amount stops the run"
         ),
+        "    exclude_values:   # rows (and their orders) with these values are left out and counted"
+        if exclude
+        else '    exclude_values: {}   # e.g. {"Status": ["cancelled", "refunded"]}: rows with these values are left out and counted',
+        *[
+            f"      {q(column)}: {json.dumps(values)}   # {rows:,} rows: orders that did not happen? edit if wrong"
+            for column, (values, rows) in exclude.items()
+        ],
         f"    missing_customers: {options['missing_customers']}"
         + (
             f"   # {guests:,} rows without a customer (guest checkouts?) are left out and counted"
@@ -945,12 +962,41 @@ def draft_order_log(
         summary.append(
             f"{negative} rows with a negative amount will be left out and counted"
         )
+    for column, (values, rows) in exclude.items():
+        summary.append(
+            f"{rows:,} rows with {values} in '{column}' will be left out and counted "
+            "(exclude_values; edit it if those orders did happen)"
+        )
     if guests:
         summary.append(
             f"{guests:,} of {len(table):,} rows have no customer and will be left out "
             "and counted"
         )
     return Draft("\n".join(lines), catalog, summary)
+
+
+NOT_HAPPENED = re.compile(
+    r"cancel|refund|return|void|fail|declin|reject|chargeback|abandon|unpaid", re.I
+)
+STATUS_LEVELS = 20  # a status column has at most this many values
+
+
+def did_not_happen(
+    table: pd.DataFrame, mapped: set[str]
+) -> dict[str, tuple[list[str], int]]:
+    """Status-like columns (few values, some of them words for an order that did not
+    go through: cancelled, refunded, voided, failed) -> (those values, their rows)."""
+    found = {}
+    for column in table.columns:
+        if column in mapped or pd.api.types.is_numeric_dtype(table[column]):
+            continue
+        counts = table[column].dropna().astype(str).str.strip().value_counts()
+        if not 2 <= len(counts) <= STATUS_LEVELS:
+            continue
+        hits = sorted(v for v in counts.index if NOT_HAPPENED.search(v))
+        if hits and len(hits) < len(counts):
+            found[str(column)] = (hits, int(counts[hits].sum()))
+    return found
 
 
 def write_draft(draft: Draft, conf: Path, name: str) -> list[Path]:

@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 
 logger = logging.getLogger(__name__)
 ROLES = ("train", "valid", "test")
+MIN_PER_CLASS = 5  # rows of each class every part of the split needs
 
 
 def _time_roles(
@@ -81,7 +82,27 @@ def assign_roles(
             f"split.strategy must be 'time' or 'stratified', got '{strategy}'"
         )
     _log_roles(labeled, role, date_col, label_col)
+    _enough_of_each_class(labeled[label_col].astype(int).to_numpy(), role)
     return labeled[[id_col, date_col]].assign(role=role).reset_index(drop=True)
+
+
+def _enough_of_each_class(y: np.ndarray, role: np.ndarray) -> None:
+    """Stop, with the counts, when a part of the split holds too few rows of a class to
+    fit, calibrate or evaluate on (a part with one positive: a metric of one row)."""
+    short = [
+        f"{name} {int(y[role == name].sum())} positive / "
+        f"{int((y[role == name] == 0).sum())} negative"
+        for name in ROLES
+        if min(int(y[role == name].sum()), int((y[role == name] == 0).sum()))
+        < MIN_PER_CLASS
+    ]
+    if short:
+        raise ValueError(
+            f"too few labeled rows of a class: {int(y.sum())} positive and "
+            f"{int((y == 0).sum())} negative in all, split into {'; '.join(short)}; "
+            f"train, valid and test each need at least {MIN_PER_CLASS} of both. Label "
+            "more rows, or give the held-out parts more rows (supervised.split)"
+        )
 
 
 def _log_roles(

@@ -16,6 +16,9 @@ paths are exercised on something no built-in fixture looks like.
   total), month-first times without zero padding (`12/1/2010 8:26`), guest
   invoices without a customer id, and cancellations (`C` invoices, negative
   quantities).
+* `shop_export`: an online shop's order export (the Shopify shape): one row per
+  line item, the order's own fields (total, status, creation time) on its first
+  line only, times with a UTC offset, refunded and voided orders.
 * `write_european_export`: either written as a European spreadsheet saves it
   (';', decimal comma, day-first dates, Windows-1252).
 """
@@ -188,6 +191,34 @@ def line_item_log(n_customers: int = 2000, seed: int = 0) -> pd.DataFrame:
         f"{t.month}/{t.day}/{t.year} {t.hour}:{t.minute:02d}" for t in stamp
     ]
     return lines.reset_index(drop=True)
+
+
+def shop_export(n_customers: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Name (#1001), Email, Financial Status, Created at, Total, Lineitem quantity,
+    Lineitem price, Lineitem name; order fields on the first line of each order."""
+    rng = np.random.default_rng(seed + 2)
+    log = order_log(n_customers, seed).sort_values(["Basket", "Purchased At"])
+    first = ~log["Basket"].duplicated().to_numpy()
+    order_no = log["Basket"].rank(method="dense").astype(int).to_numpy() + 1000
+    total = log.groupby("Basket")["Total (EUR)"].transform("sum").round(2)
+    n_orders = int(first.sum())
+    status = rng.choice(["paid", "refunded", "voided"], n_orders, p=[0.9, 0.07, 0.03])
+    stamp = pd.to_datetime(log["Purchased At"]).dt.strftime("%Y-%m-%d %H:%M:%S -0500")
+    out = pd.DataFrame(
+        {
+            "Name": [f"#{n}" for n in order_no],
+            "Email": log["Client Ref"].str.lower().str.replace("cust-", "c")
+            + "@example.com",
+            "Financial Status": "",
+            "Created at": np.where(first, stamp, ""),
+            "Total": np.where(first, total.map("{:.2f}".format), ""),
+            "Lineitem quantity": log["Qty"].to_numpy(),
+            "Lineitem price": log["Total (EUR)"].to_numpy(),
+            "Lineitem name": rng.choice(WORDS, len(log)),
+        }
+    )
+    out.loc[first, "Financial Status"] = status
+    return out.reset_index(drop=True)
 
 
 def write_european_export(

@@ -160,6 +160,23 @@ def test_the_money_column_is_mapped_once(columns, missing):
         columns_to_transactions(INVOICE_LINES, options)
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        # a day above 12 further down: day-first (the first value alone looks month-first)
+        (["03/04/2024", "25/04/2024", "07/05/2024"], ["2024-04-03", "2024-04-25"]),
+        # no day above 12: the reading that spreads the orders over more months
+        (["01/02/2024", "01/03/2024", "01/04/2024"], ["2024-02-01", "2024-03-01"]),
+    ],
+)
+def test_a_log_without_date_format_reads_the_format_every_value_fits(written, expected):
+    raw = pd.DataFrame({"who": ["a", "b", "c"], "when": written, "paid": [1, 2, 3]})
+    options = {"columns": {"customer": "who", "date": "when", "amount": "paid"}}
+    transactions = columns_to_transactions(raw, options)
+    got = transactions["order_time"].dt.strftime("%Y-%m-%d").tolist()
+    assert got[:2] == expected
+
+
 def test_a_bad_cdnow_date_is_named():
     raw = pd.DataFrame(
         {

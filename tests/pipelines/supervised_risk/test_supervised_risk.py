@@ -215,3 +215,28 @@ def test_augmented_copies_keep_their_label_and_lose_only_the_block(
     assert not set(options["features"]) & set(spec["never_missing"])
     with pytest.raises(ValueError, match="not in model_input"):
         augment_missing_block(rows, {**options, "features": ["no_such_column"]})
+
+
+@pytest.mark.parametrize("positives", [8, 14])
+def test_a_split_with_too_few_of_a_class_stops_with_the_counts(positives):
+    """8 positives in 2,000 rows leave valid with 1 or 2 (the calibration's
+    cross-fit then crashed inside scikit-learn); 14 still leave a part short."""
+    import pandas as pd
+
+    from risk_segments.modeling.splits import MIN_PER_CLASS, assign_roles
+
+    rng = np.random.default_rng(0)
+    label = np.zeros(2000, dtype=int)
+    label[rng.choice(2000, positives, replace=False)] = 1
+    table = pd.DataFrame(
+        {"id": np.arange(2000), "date": pd.Timestamp("2024-01-31"), "y": label}
+    )
+    schema = {"id_column": "id", "date_column": "date", "label_column": "y"}
+    split = {"strategy": "stratified", "test_size": 0.2, "valid_size": 0.2, "seed": 1}
+    with pytest.raises(
+        ValueError, match=rf"{positives} positive and .* at least {MIN_PER_CLASS}"
+    ):
+        assign_roles(table, schema, split)
+    label[rng.choice(np.flatnonzero(label == 0), 40, replace=False)] = 1
+    roles = assign_roles(table.assign(y=label), schema, split)  # 48+: enough
+    assert len(roles) == 2000

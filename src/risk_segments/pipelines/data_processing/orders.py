@@ -12,7 +12,10 @@ optional order attributes (`items`, `delivery_delay_days`, `late_delivery`,
   into one order. A log of invoice lines with a unit price and no line total
   maps `unit_price` (with `quantity`) instead of `amount`: a line's amount is
   their product. Rows without a customer (guest checkouts) stop the run, or
-  are left out and counted with `missing_customers: exclude`. CDNOW (`CDNOW_master.txt`) is this adapter with a mapping.
+  are left out and counted with `missing_customers: exclude`; rows of orders that
+  did not happen (`exclude_values`: a status column's cancelled, refunded, ...)
+  are left out and counted. An export that writes an order's own fields on its
+  first line only (Shopify) has them taken for the order's other lines. CDNOW (`CDNOW_master.txt`) is this adapter with a mapping.
 * Olist (Kaggle `olistbr/brazilian-ecommerce`): orders, customers, items,
   payments, reviews, products. A person is `customer_unique_id` (Olist gives a
   new `customer_id` to every order); only delivered and shipped orders count.
@@ -27,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk_segments.schema import InvalidInputError, numbers_from_text
+from risk_segments.schema import InvalidInputError, date_format_of, numbers_from_text
 
 logger = logging.getLogger(__name__)
 
@@ -110,26 +113,19 @@ def _line_numbers(mask: pd.Series, limit: int = 5) -> list[int]:
     return [int(i) + 2 for i in mask.index[mask.to_numpy()][:limit]]
 
 
-def _guess_format(text: pd.Series) -> str | None:
-    """The strftime format of the first readable values, if pandas can tell."""
-    from pandas.tseries.api import guess_datetime_format  # noqa: PLC0415
-
-    for value in text.dropna().head(20):
-        guessed = guess_datetime_format(str(value))
-        if guessed:
-            return guessed
-    return None
-
-
 def _times(
     frame: pd.DataFrame, column: str, source: str, fmt: str | None = None
 ) -> pd.Series:
-    """Timestamps from text: the given format, else ISO 8601, else the format the values show."""
+    """Timestamps from text: the given format, else ISO 8601, else the one format that
+    reads every value (`date_format_of`: 03/04/2024 beside 25/04/2024 is day-first)."""
     text = frame[column].astype("string").str.strip().replace("", pd.NA)
     # utc=True: offsets that differ (summer and winter time) still make one column
     values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
     if fmt is None and (values.isna() & text.notna()).any():
-        guessed = _guess_format(text)
+        try:  # the format that reads every value (day-first or month-first: see there)
+            guessed, _ = date_format_of(text)
+        except ValueError:
+            guessed = None
         if guessed:
             values = pd.to_datetime(text, format=guessed, errors="coerce", utc=True)
     bad = values.isna() & text.notna()
@@ -262,7 +258,11 @@ def columns_to_transactions(
     source = str(options.get("source_name") or "raw orders")
     mapping = _mapping(options)
     raw = _frames(raw).reset_index(drop=True)
-    _require(raw, tuple(mapping.values()), source)
+    exclude = dict(options.get("exclude_values") or {})
+    _require(raw, (*mapping.values(), *exclude), source)
+    raw = _rows_that_happened(raw, exclude, mapping.get("order_id"), source)
+    if "order_id" in mapping:
+        raw = _order_fields_on_every_line(raw, mapping, source)
     guests = options.get("missing_customers", "error") == "exclude"
     _empty_keys(raw, mapping, source, skip_customer=guests)
     if guests:
@@ -300,6 +300,76 @@ def columns_to_transactions(
     if out["order_id"].duplicated().any():
         out = _orders_from_lines(out, source)
     return check_transactions(out, source)
+
+
+def _rows_that_happened(
+    raw: pd.DataFrame, exclude: Mapping[str, Any], order_id: str | None, source: str
+) -> pd.DataFrame:
+    """Rows whose value in a column is one of `exclude_values[column]` (case and
+    surrounding spaces aside: cancelled, refunded, voided orders) left out, counted;
+    with an order id, every line of such an order (an export may write the status on
+    an order's first line only)."""
+    gone = np.zeros(len(raw), dtype=bool)
+    for column, values in exclude.items():
+        wanted = {str(v).strip().lower() for v in values or []}
+        text = raw[column].astype("string").str.strip().str.lower()
+        hit = text.isin(wanted).fillna(False).to_numpy(dtype=bool)
+        if hit.any():
+            logger.warning(
+                "%s: %d rows with %s in '%s' left out (exclude_values), e.g. lines %s",
+                source,
+                int(hit.sum()),
+                sorted(wanted),
+                column,
+                _line_numbers(pd.Series(hit, index=raw.index)),
+            )
+        gone |= hit
+    if order_id is not None and gone.any():
+        order = raw[order_id].astype("string").str.strip()
+        whole = pd.Series(gone, index=raw.index).groupby(order).transform("any")
+        lines = whole.reindex(raw.index).fillna(False).to_numpy(dtype=bool) & ~gone
+        if lines.any():
+            logger.warning(
+                "%s: and the %d other lines of those orders", source, int(lines.sum())
+            )
+        gone |= lines
+    return raw.loc[~gone]
+
+
+def _order_fields_on_every_line(
+    raw: pd.DataFrame, mapping: dict[str, str], source: str
+) -> pd.DataFrame:
+    """Exports that write an order's own fields on its first line only (Shopify: the
+    total, the date): a blank customer or date takes the value of another line of the
+    same order, a blank amount adds nothing to an order whose other lines have one.
+    A blank with no value anywhere in its order stays blank (and is named later)."""
+    order = raw[mapping["order_id"]].astype("string").str.strip()
+    out, filled = raw, 0
+    for role in ("customer", "date", money_role(mapping)):
+        column = mapping[role]
+        text = raw[column].astype("string").str.strip().replace("", pd.NA)
+        blank = text.isna() & order.notna()
+        if not blank.any():
+            continue
+        if role == money_role(mapping):
+            has = text.notna().groupby(order).transform("any")
+            fill = blank & has.reindex(raw.index).fillna(False).astype(bool)
+            zero = 0 if pd.api.types.is_numeric_dtype(raw[column]) else "0"
+            value = pd.Series(zero, index=raw.index)
+        else:
+            value = text.groupby(order).transform("first")
+            fill = blank & value.notna()
+        if fill.any():
+            out = out.copy() if out is raw else out
+            out[column] = out[column].astype(object).where(~fill, value)
+            filled += int(fill.sum())
+    if filled:
+        logger.info(
+            "%s: %d blank fields of order lines taken from their order's other lines",
+            source,
+            filled,
+        )
+    return out
 
 
 def _without_customer_left_out(
