@@ -20,6 +20,7 @@ import pytest
 
 from risk_segments.dialect import csv_dialect
 from risk_segments.drafting import (
+    Draft,
     DraftError,
     check_name,
     draft_tabular,
@@ -699,19 +700,30 @@ def test_an_order_log_too_short_for_three_cutoffs_is_refused(tmp_path):
         draft_order_log("short", path, tmp_path, columns, horizon_days=90)
 
 
-def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
-    """The UCI "Online Retail" shape: price x quantity per line, guest invoices
-    without a customer, cancellations, month-first times without zero padding."""
+def _drafted_log(
+    lines: pd.DataFrame, path: Path, columns: dict[str, str | None]
+) -> tuple[Draft, dict, pd.DataFrame]:
+    """Draft an order log written as `path`; its customer_view options, and the
+    transactions the run makes of the file with them."""
     import yaml
 
     from risk_segments.drafting import draft_order_log
     from risk_segments.pipelines.data_processing.orders import (
         columns_to_transactions,
     )
+
+    _write(lines, path)
+    draft = draft_order_log("log", path, path.parent, columns, horizon_days=90)
+    view = yaml.safe_load(draft.parameters)["log"]["customer_view"]
+    return draft, view, columns_to_transactions(pd.read_csv(path, dtype=str), view)
+
+
+def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
+    """The UCI "Online Retail" shape: price x quantity per line, guest invoices
+    without a customer, cancellations, month-first times without zero padding."""
     from risk_segments.synthetic.user_tables import line_item_log
 
     lines = line_item_log(400, seed=3)
-    path = _write(lines, tmp_path / "Online Retail.csv")
     columns = {
         "customer": "CustomerID",
         "date": "InvoiceDate",
@@ -719,8 +731,9 @@ def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
         "quantity": "Quantity",
         "order_id": "InvoiceNo",
     }
-    draft = draft_order_log("retail", path, tmp_path, columns, horizon_days=90)
-    view = yaml.safe_load(draft.parameters)["retail"]["customer_view"]
+    draft, view, transactions = _drafted_log(
+        lines, tmp_path / "Online Retail.csv", columns
+    )
     guests = int((lines["CustomerID"] == "").sum())
     returns = int((lines["Quantity"] < 0).sum())
     assert guests > 0 and returns > 0
@@ -729,8 +742,6 @@ def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
     assert view["date_format"] == "%m/%d/%Y %H:%M"
     assert f"{guests:,} of {len(lines):,} rows have no customer" in draft.summary[-1]
     # what the run makes of it: each kept invoice's total is the sum of price x qty
-    read = pd.read_csv(path, dtype=str)
-    transactions = columns_to_transactions(read, view)
     kept = lines[(lines["CustomerID"] != "") & (lines["Quantity"] > 0)]
     totals = (kept["UnitPrice"] * kept["Quantity"]).groupby(kept["InvoiceNo"]).sum()
     got = transactions.set_index("order_id")["amount"].sort_index()
@@ -755,16 +766,9 @@ def test_rows_without_an_id_and_too_few_positives_are_refused(tmp_path):
 def test_a_shop_export_with_order_fields_on_first_lines_is_drafted(tmp_path):
     """The Shopify shape: total, status and time on an order's first line only;
     refunded and voided orders are found by the draft and left out whole."""
-    import yaml
-
-    from risk_segments.drafting import draft_order_log
-    from risk_segments.pipelines.data_processing.orders import (
-        columns_to_transactions,
-    )
     from risk_segments.synthetic.user_tables import shop_export
 
     lines = shop_export(400, seed=3)
-    path = _write(lines, tmp_path / "orders_export.csv")
     columns = {
         "customer": "Email",
         "date": "Created at",
@@ -772,11 +776,8 @@ def test_a_shop_export_with_order_fields_on_first_lines_is_drafted(tmp_path):
         "quantity": None,
         "order_id": "Name",
     }
-    draft = draft_order_log("shop", path, tmp_path, columns, horizon_days=90)
-    view = yaml.safe_load(draft.parameters)["shop"]["customer_view"]
+    _, view, transactions = _drafted_log(lines, tmp_path / "export.csv", columns)
     assert view["exclude_values"] == {"Financial Status": ["refunded", "voided"]}
-    read = pd.read_csv(path, dtype=str)
-    transactions = columns_to_transactions(read, view)
     heads = lines[lines["Financial Status"] != ""]
     kept = heads[heads["Financial Status"] == "paid"]
     assert sorted(transactions["order_id"]) == sorted(kept["Name"])
