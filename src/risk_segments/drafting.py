@@ -877,7 +877,9 @@ def draft_order_log(
     if columns.get("quantity"):
         numeric["items_avg"] = [0, None]
         segment_features.append("items_avg")
-    extra = sorted(set(map(str, table.columns)) - {v for v in columns.values() if v})
+    extra = sorted(
+        set(map(str, table.columns)) - {v for v in columns.values() if v} - set(exclude)
+    )
     mapping = [
         f"      {role}: {q(columns[role]) if columns.get(role) else 'null'}"
         + ("" if columns.get(role) else "   # not given")
