@@ -343,6 +343,12 @@ def test_numbers_written_as_text_are_read_with_the_files_marks(text, marks, expe
         # the first of each month: both readings work; day-first spans the months
         ([f"01/{m:02d}/2024" for m in range(1, 13)], "%d/%m/%Y", True),
         (["31.12.2024 23:59", "01.02.2025 08:00"], "%d.%m.%Y %H:%M", False),
+        # months as monthly panels write them
+        (["202401", "202402"], "%Y%m", False),
+        ([202401, 202402], "%Y%m", False),  # as integers in the file
+        ([20240131, 20240229], None, False),  # 8 digits: ISO 8601's basic form
+        (["01/2024", "12/2023"], "%m/%Y", False),
+        (["Jan 2024", "Dec 2023"], "%b %Y", False),
     ],
 )
 def test_the_date_format_is_read_off_every_value(values, expected, ambiguous):
@@ -636,6 +642,37 @@ def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path
     assert (
         'date_format: "%d/%m/%Y"   # every value reads as %d/%m/%Y' in draft.parameters
     )
+
+
+@pytest.mark.parametrize(
+    ("months", "fmt"),
+    [
+        ([202403, 202404, 202405, 202406], "%Y%m"),
+        ([20240331, 20240430, 20240531, 20240630], None),  # ISO 8601, basic form
+    ],
+)
+def test_integer_snapshot_dates_are_their_digits_not_nanoseconds(tmp_path, months, fmt):
+    """A panel's month written as an integer, read by pandas as int64: taken as
+    nanoseconds since 1970, every month was one instant of 1 January 1970."""
+    import yaml
+
+    from risk_segments.schema import validate_table
+
+    parts = []
+    for k, month in enumerate(months):
+        part = churn_table(300, seed=30 + k)
+        part["customerID"] = [f"C{j:04d}" for j in range(300)]
+        part["month"] = month
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    path = _write(table, tmp_path / "panel.csv")
+    draft = draft_tabular("p", path, tmp_path, "customerID", "Churn", date="month")
+    schema = {**yaml.safe_load(draft.parameters)["p"]["schema"], "as_of": "2099-01-01"}
+    assert schema.get("date_format") == fmt
+    assert "strategy: time" in draft.parameters  # four distinct months, not one
+    read = validate_table(table, schema, "p.raw_table")
+    got = read["month"].dt.strftime("%Y%m").unique().tolist()
+    assert got == ["202403", "202404", "202405", "202406"]
 
 
 def test_snapshot_dates_with_a_zone_keep_their_own_calendar_date():

@@ -183,12 +183,45 @@ def _key_problems(table: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
     return [Problem(id_col, "no id (empty)", int(empty.sum()), rows)]
 
 
+COMPACT_DATES = {8: "%Y%m%d", 6: "%Y%m"}  # dates written as integers, by their digits
+# months as monthly panels write them, which pandas does not guess (202401, 01/2024)
+MONTH_FORMATS = ("%Y%m", "%m/%Y", "%m.%Y", "%Y/%m", "%b %Y", "%B %Y", "%b-%y")
+
+
+def is_number_column(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+        values
+    )
+
+
+def _digits(values: pd.Series) -> pd.Series:
+    """Whole numbers as their digits (20240131.0 -> '20240131'); anything else missing."""
+    numbers = values.astype(float).to_numpy()
+    whole = np.isfinite(numbers) & (numbers == np.round(numbers))
+    text = pd.Series(pd.NA, index=values.index, dtype="string")
+    text[whole] = numbers[whole].astype(np.int64).astype(str)
+    return text
+
+
+def compact_date_format(values: pd.Series) -> str | None:
+    """The format of dates written as integers, from their number of digits: 8 is
+    %Y%m%d (20240131), 6 is %Y%m (202401); None if the lengths differ or are others."""
+    lengths = _digits(values).dropna().str.len().unique()
+    return COMPACT_DATES.get(int(lengths[0])) if len(lengths) == 1 else None
+
+
 def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     """Timestamps from a column: dates stay; text is read with `fmt` (a strftime
-    format, e.g. "%d/%m/%Y") when given, else as pandas infers it. Unreadable: NaT."""
+    format, e.g. "%d/%m/%Y") when given, else as pandas infers it; integers are
+    dates written as digits (20240131), never nanoseconds since 1970. Unreadable: NaT."""
     if pd.api.types.is_datetime64_any_dtype(values):
         # dates with a zone keep their own clock (a Berlin month-end stays the 31st)
         return _one_clock(values)
+    if is_number_column(values):
+        fmt = fmt or compact_date_format(values)
+        if fmt is None:  # digits of no date format: unreadable, named by the caller
+            return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+        values = _digits(values)
     if not fmt:
         return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
@@ -212,6 +245,8 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
 
     if pd.api.types.is_datetime64_any_dtype(values):
         return None, "dates"
+    if is_number_column(values):  # dates written as integers: their digits
+        values = _digits(values)
     text = values.dropna().astype(str).str.strip()
     unique = pd.Series(text[text != ""].unique())
     iso = pd.to_datetime(unique, format="ISO8601", errors="coerce", utc=True)
@@ -224,7 +259,7 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
             for value in unique.head(50)
             for dayfirst in (False, True)
             if (guessed := guess_datetime_format(value, dayfirst=dayfirst))
-        }
+        } | set(MONTH_FORMATS)
     readable = {}
     for fmt in sorted(candidates):
         parsed = pd.to_datetime(unique, format=fmt, errors="coerce", utc=True)
@@ -469,7 +504,9 @@ def as_people_have_it(
         table[date] = as_of_date(schema)
     elif date in table.columns and isinstance(table[date].dtype, pd.DatetimeTZDtype):
         table[date] = read_dates(table[date])
-    elif fmt and date in table.columns:
+    elif date in table.columns and (fmt or is_number_column(table[date])):
+        # integer dates (20240131, 202401) are their digits, never nanoseconds
+        fmt = fmt or compact_date_format(table[date])
         dates = read_dates(table[date], fmt)
         bad = (dates.isna() & table[date].notna()).to_numpy()
         if bad.any():
