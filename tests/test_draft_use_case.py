@@ -324,7 +324,14 @@ def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
             {"decimal": ",", "thousands": "\u00a0"},
             [1234.5, 7.5],
         ),
-        (["abc", "12.5.1", ""], {}, [None, None, None]),
+        # negatives as accounting exports write them
+        (
+            ["(1,234.50)", "($12.50)", "1234.50-", "17-", "(7)"],
+            {"thousands": ","},
+            [-1234.5, -12.5, -1234.5, -17, -7],
+        ),
+        (["(12,50 €)", "3,5-"], {"decimal": ","}, [-12.5, -3.5]),
+        (["abc", "12.5.1", "", "(abc)", "2024-01-"], {}, [None] * 5),
     ],
 )
 def test_numbers_written_as_text_are_read_with_the_files_marks(text, marks, expected):

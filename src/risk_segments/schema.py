@@ -339,11 +339,18 @@ UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
 )
 
 
+# negatives as accounting exports write them: (1,234.50) and 1234.50-
+PARENTHESES = re.compile(r"^\((.+)\)$")
+TRAILING_MINUS = re.compile(r"^(\d[\d.]*)-$")
+
+
 def numbers_from_text(
     values: pd.Series, decimal: str = ".", thousands: str | None = None
 ) -> pd.Series:
     """Numbers from text as spreadsheets write them: a currency symbol before or after
-    (`$12.50`, `12,50 €`) and a percent sign after (`12%` reads as 12) are dropped, then
+    (`$12.50`, `12,50 €`) and a percent sign after (`12%` reads as 12) are dropped, a
+    negative may be written in parentheses or with a trailing minus (`(12.50)`,
+    `12.50-`, as accounting exports do), then
     the file's thousands separator and decimal mark (`1.234,50` with decimal "," and
     thousands ".") are read. Unreadable values are missing (NaN)."""
     if pd.api.types.is_numeric_dtype(values):
@@ -356,7 +363,9 @@ def numbers_from_text(
     numbers = pd.to_numeric(text, errors="coerce")
     signed = numbers.isna() & text.notna()  # only those go through the unit pattern
     if signed.any():
-        bare = text[signed].str.replace(UNIT_SIGNS, r"\1", regex=True)
+        bare = text[signed].str.replace(PARENTHESES, r"-\1", regex=True)
+        bare = bare.str.replace(UNIT_SIGNS, r"\1", regex=True)
+        bare = bare.str.replace(TRAILING_MINUS, r"-\1", regex=True)
         numbers[signed] = pd.to_numeric(bare, errors="coerce")
     return numbers
 
