@@ -852,6 +852,8 @@ def draft_order_log(
     amounts = numbers_from_text(table[columns[money_role(columns)]], **marks)
     if money_role(columns) == "unit_price":
         amounts = amounts * numbers_from_text(table[columns["quantity"]], **marks)
+    if columns.get("order_id"):  # an order's lines net (a discount line is no return)
+        amounts = amounts.groupby(table[columns["order_id"]]).sum()
     negative = int((amounts < 0).sum())
     who = table[columns["customer"]].astype("string").str.strip()
     guests = int((who.isna() | (who == "")).sum())
@@ -903,7 +905,7 @@ def draft_order_log(
         else "    # the log has no other column",
         f"    negative_amounts: {options['negative_amounts']}"
         + (
-            f"   # {negative} rows with a negative amount (returns?) are left out and counted"
+            f"   # {negative:,} orders with a negative total (returns?) are left out and counted"
             if negative
             else "   # a negative amount stops the run"
         ),
@@ -962,7 +964,7 @@ def draft_order_log(
     ]
     if negative:
         summary.append(
-            f"{negative} rows with a negative amount will be left out and counted"
+            f"{negative:,} orders with a negative total will be left out and counted"
         )
     for column, (values, rows) in exclude.items():
         summary.append(

@@ -136,9 +136,36 @@ def test_invoice_lines_with_a_unit_price_leave_out_guests_and_returns_counted(ca
     assert transactions["items"].tolist() == [8, 3]
     assert "2 of 6 rows without a customer in 'who' left out" in caplog.text
     assert "lines [4, 6]" in caplog.text  # the file's own lines (1 is the header)
-    assert "1 rows with a negative amount left out" in caplog.text
+    assert "1 orders with a negative total left out" in caplog.text
+    assert "orders ['C1003']" in caplog.text
     with pytest.raises(InvalidInputError, match=r"'who' \(customer\): 2 empty"):
         columns_to_transactions(raw, {**LINE_OPTIONS, "missing_customers": "error"})
+
+
+def test_a_discount_line_nets_within_its_order():
+    raw = pd.DataFrame(
+        {
+            "order": ["A", "A", "B"],
+            "who": ["x", "x", "y"],
+            "when": ["2024-01-05", "2024-01-05", "2024-01-06"],
+            "paid": ["30.00", "-5.00", "12.00"],  # A: a 5.00 discount line
+        }
+    )
+    options = {
+        "columns": {"customer": "who", "date": "when", "amount": "paid"},
+        "negative_amounts": "error",  # no order's total is negative
+    }
+    options["columns"]["order_id"] = "order"
+    transactions = columns_to_transactions(raw, options)
+    assert transactions["amount"].tolist() == [25.0, 12.0]
+    with pytest.raises(InvalidInputError, match="1 negative value"):  # without ids
+        columns_to_transactions(
+            raw,
+            {
+                **options,
+                "columns": {"customer": "who", "date": "when", "amount": "paid"},
+            },
+        )
 
 
 def test_a_bad_value_after_guests_are_left_out_names_its_file_line():

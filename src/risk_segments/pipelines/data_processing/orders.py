@@ -287,18 +287,21 @@ def columns_to_transactions(
         out["items"] = _numbers(raw, mapping["quantity"], source, options).astype(float)
     if money_role(mapping) == "unit_price":  # a line's amount: price times quantity
         out["amount"] = out["amount"] * out["items"]
+    grouped = bool(out["order_id"].duplicated().any())
+    if grouped:  # a discount or return line nets within its order
+        out = _orders_from_lines(out, source)
     negative = out["amount"] < 0
     if negative.any() and options.get("negative_amounts", "error") == "exclude":
         logger.warning(
-            "%s: %d rows with a negative amount left out (negative_amounts: exclude), "
-            "e.g. lines %s",
+            "%s: %d orders with a negative total left out (negative_amounts: exclude), "
+            "e.g. %s",
             source,
             int(negative.sum()),
-            _line_numbers(negative),
+            f"orders {out.loc[negative, 'order_id'].head(5).tolist()}"
+            if grouped
+            else f"lines {_line_numbers(negative)}",
         )
         out = out.loc[~negative].reset_index(drop=True)
-    if out["order_id"].duplicated().any():
-        out = _orders_from_lines(out, source)
     return check_transactions(out, source)
 
 
