@@ -834,3 +834,23 @@ def test_a_shop_export_with_order_fields_on_first_lines_is_drafted(tmp_path):
         .dt.strftime("%Y-%m-%d %H:%M:%S")
         .tolist()
     )
+
+
+def test_a_table_with_few_numeric_columns_segments_on_its_categoricals_too(tmp_path):
+    import yaml
+
+    table = churn_table(600, seed=3)
+    few = table[["customerID", "Contract", "InternetService", "tenure", "Churn"]]
+    draft = draft_tabular(
+        "x", _write(few, tmp_path / "few.csv"), tmp_path, "customerID", "Churn"
+    )
+    segmentation = yaml.safe_load(draft.parameters)["x"]["segmentation"]
+    assert segmentation["features"] == ["tenure"]
+    assert segmentation["category_features"] == ["Contract", "InternetService"]
+    assert segmentation["n_components"] is None
+    full = draft_tabular(
+        "y", _write(table, tmp_path / "t.csv"), tmp_path, "customerID", "Churn"
+    )
+    assert (
+        "category_features" not in yaml.safe_load(full.parameters)["y"]["segmentation"]
+    )

@@ -87,3 +87,40 @@ def test_spark_refuses_duplicated_keys(trained_dev_catalog, dev_params, spark):
     doubled = spark.createDataFrame(pd.concat([rows, rows.head(3)], ignore_index=True))
     with pytest.raises(InvalidInputError, match="share an"):
         score_with(trained_dev_catalog, dev_params, "customer_churn", doubled, 1000)
+
+
+@pytest.mark.parametrize("written", ["integers", "date_format"])
+def test_spark_refuses_dates_it_would_misread(
+    trained_dev_catalog, dev_params, spark, written
+):
+    """Cast to a timestamp, 20240131 is 23 August 1970 and '31/01/2024' is missing:
+    the Spark engine stops and says what to do instead."""
+    from risk_segments.schema import InvalidInputError
+
+    params = {**dev_params}
+    schema = params["seller_risk"]["schema"]
+    rows = trained_dev_catalog.load("seller_risk.model_input").head(300)
+    date = schema["date_column"]
+    if written == "integers":
+        rows[date] = rows[date].dt.strftime("%Y%m%d").astype(int)
+    else:
+        rows[date] = rows[date].dt.strftime("%d/%m/%Y")
+        params["seller_risk"] = {
+            **params["seller_risk"],
+            "schema": {**schema, "date_format": "%d/%m/%Y"},
+        }
+    # the pandas engine reads them as written: the same scores as the dates gave
+    as_dates = trained_dev_catalog.load("seller_risk.model_input").head(300)
+    expected, _ = score_with(
+        trained_dev_catalog, dev_params, "seller_risk", as_dates, 1000
+    )
+    got, _ = score_with(trained_dev_catalog, params, "seller_risk", rows, 1000)
+    np.testing.assert_array_equal(got["risk_score"], expected["risk_score"])
+    with pytest.raises(InvalidInputError, match=r"Spark engine reads .* pandas engine"):
+        score_with(
+            trained_dev_catalog,
+            params,
+            "seller_risk",
+            spark.createDataFrame(rows),
+            1000,
+        )

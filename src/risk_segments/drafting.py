@@ -67,6 +67,7 @@ POSITIVE_WORDS = (
     "fraud",
 )
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
+MAX_SEGMENT_LEVELS = 12  # a categorical with more levels does not enter the segments
 MIN_LABELS = 30  # labeled rows of each kind a drafted table needs
 MIN_SHARE = 0.01  # a one-value column blank in under 1% (or over 99%) of rows: constant
 FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
@@ -700,7 +701,7 @@ def draft_tabular(
         "  segmentation:                  # label-free segments of all rows",
         f"    features: {flow_list(nums, 14)}   # the numeric features",
         f"    log_features: {flow_list([c.name for c in choices if c.role == 'numeric' and c.skewed], 18)}   # non-negative, long right tail (skew > 1)",
-        f"    n_components: {max(2, min(8, len(nums)))}",
+        *_category_lines(choices, nums),
         "",
         "  report:",
         f"    title: {q(name.replace('_', ' ').capitalize() + ': risk score and behavioural segments')}",
@@ -727,6 +728,26 @@ def draft_tabular(
             + ")"
         )
     return Draft("\n".join(lines), catalog, summary)
+
+
+FEW_NUMERIC = 3  # fewer numeric features than this: categoricals enter the segments too
+
+
+def _category_lines(choices: list[ColumnChoice], nums: list[str]) -> list[str]:
+    """The segments' categorical columns (as 0/1 per level) and dimensions: only for a
+    table with few numeric features, which alone would make few, thin segments."""
+    categories = [
+        c.name
+        for c in choices
+        if c.role == "categorical" and c.levels and len(c.levels) <= MAX_SEGMENT_LEVELS
+    ]
+    if len(nums) >= FEW_NUMERIC or not categories:
+        return [f"    n_components: {max(2, min(8, len(nums)))}"]
+    return [
+        f"    category_features: {flow_list(categories, 18)}   # few numeric features: "
+        "these enter too, a 0/1 column per level",
+        "    n_components: null             # no reduction: the columns themselves",
+    ]
 
 
 def _catalog_lines(

@@ -219,7 +219,7 @@ def check_artifacts(
             f"(in parameters only: {added}; in the model only: {dropped}); retrain with `kedro run`"
         )
     missing_segment_features = [
-        f for f in segmentation_model.features if f not in expected
+        f for f in segmentation_model.input_columns if f not in expected
     ]
     if missing_segment_features:
         raise InvalidInputError(

@@ -68,13 +68,26 @@ class SegmentationModel:
     impute_covariance: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
     segment_names: dict[int, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    # categorical columns that enter as 0/1 columns, one per level ("Contract = Two year")
+    category_levels: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def n_segments(self) -> int:
         return len(self.centroids)
 
+    @property
+    def input_columns(self) -> list[str]:
+        """The columns of the rows the segmentation reads (indicators come from them)."""
+        made = set(indicator_names(self.category_levels))
+        return [f for f in self.features if f not in made] + list(self.category_levels)
+
+    def with_indicators(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The rows with the 0/1 level columns the segmentation reads, if it has any."""
+        return with_category_indicators(frame, self.category_levels)
+
     def transform(self, frame: pd.DataFrame) -> np.ndarray:
         """Rows -> the low-dimensional space the segments live in."""
+        frame = self.with_indicators(frame)
         missing = [c for c in self.features if c not in frame.columns]
         if missing:
             raise ValueError(f"segmentation input lacks feature(s) {missing}")
@@ -178,6 +191,50 @@ class SegmentationModel:
         return self.assign_embedded(self.transform(frame))
 
 
+MAX_LEVELS = (
+    12  # a categorical enters the segments by its most frequent levels, at most
+)
+MIN_LEVEL_SHARE = 0.01  # ...each in at least 1% of the rows
+
+
+def indicator_names(levels: dict[str, list[str]]) -> list[str]:
+    return [f"{column} = {level}" for column, kept in levels.items() for level in kept]
+
+
+def category_levels(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[str]]:
+    """The levels by which each categorical column enters the segments: its most
+    frequent ones (up to 12), each held by at least 1% of the rows; a column of two
+    values by the rarer one only (the other is its complement)."""
+    levels = {}
+    for column in columns:
+        if column not in frame.columns:
+            raise ValueError(
+                f"segmentation.category_features: '{column}' is not a column of the "
+                f"model input (columns: {list(frame.columns)[:30]})"
+            )
+        shares = frame[column].astype("string").value_counts(normalize=True)
+        kept = shares[shares >= MIN_LEVEL_SHARE].index[:MAX_LEVELS]
+        if len(kept) == len(shares) == 2:  # yes/no: one column says it all
+            kept = kept[1:]
+        levels[str(column)] = [str(v) for v in kept]
+    return levels
+
+
+def with_category_indicators(
+    frame: pd.DataFrame, levels: dict[str, list[str]]
+) -> pd.DataFrame:
+    """`frame` with a 0/1 column per (column, level); a missing or unseen value is 0
+    in every level of its column."""
+    if not levels:
+        return frame
+    made = {}
+    for column, kept in levels.items():
+        text = frame[column].astype("string")
+        for level, name in zip(kept, indicator_names({column: kept}), strict=True):
+            made[name] = (text == level).fillna(False).to_numpy(dtype=float)
+    return frame.assign(**made)
+
+
 def _impute(
     X: np.ndarray, medians: np.ndarray, mean: np.ndarray, covariance: np.ndarray
 ) -> np.ndarray:
@@ -276,6 +333,7 @@ def _fit_preprocessing(frame: pd.DataFrame, params: dict[str, Any]) -> dict[str,
         "indicator_features": indicator_features,
         "impute_mean": mean,
         "impute_covariance": covariance,
+        "category_levels": dict(params.get("category_levels") or {}),
     }
 
 
@@ -627,6 +685,7 @@ def fit_segmentation(
     from scipy.spatial import cKDTree
 
     seed = int(params.get("seed", 0))
+    frame = with_category_indicators(frame, params.get("category_levels") or {})
     prep, Z = embed(frame, params, seed)
     explained = prep.pop("explained_variance")
     algorithm = params["algorithm"]

@@ -35,6 +35,13 @@ def _fit(rows, params, **overrides):
     )
 
 
+def _reloaded(model, folder):
+    """The model saved with SegmentationModelDataset, then loaded back."""
+    path = str(folder / "segmentation.npz")
+    SegmentationModelDataset(filepath=path, version=Version(None, None)).save(model)
+    return SegmentationModelDataset(filepath=path, version=Version(None, None)).load()
+
+
 def _same_model(a, b):
     for name in (
         "medians",
@@ -101,13 +108,7 @@ def test_segmentation_round_trips_without_pickle(
     trained_dev_catalog, seller_rows, seller_params, tmp_path
 ):
     model = _fit(seller_rows, seller_params)
-    dataset = SegmentationModelDataset(
-        filepath=str(tmp_path / "segmentation.npz"), version=Version(None, None)
-    )
-    dataset.save(model)
-    loaded = SegmentationModelDataset(
-        filepath=str(tmp_path / "segmentation.npz"), version=Version(None, None)
-    ).load()
+    loaded = _reloaded(model, tmp_path)
     _same_model(model, loaded)
     np.testing.assert_array_equal(
         model.assign(seller_rows)[0], loaded.assign(seller_rows)[0]
@@ -161,3 +162,64 @@ def test_profiles_and_stability_on_dev_data(trained_dev_catalog, dev_params, nam
         mom = stability["month_over_month"]
         assert 0 < mom["share_keeping_segment"] <= 1
         assert 0.8 < mom["true_archetype_persistence"] < 1.0
+
+
+def test_category_levels_enter_as_zero_one_columns():
+    from risk_segments.modeling.segmentation import (
+        category_levels,
+        with_category_indicators,
+    )
+
+    frame = pd.DataFrame(
+        {
+            "plan": ["a"] * 50 + ["b"] * 30 + ["c"] * 19 + ["rare"],
+            "paperless": ["yes"] * 70 + ["no"] * 30,
+        }
+    )
+    levels = category_levels(frame, ["plan", "paperless"])
+    # 'rare' holds 1% of rows: kept; a yes/no column enters by its rarer value only
+    assert levels == {"plan": ["a", "b", "c", "rare"], "paperless": ["no"]}
+    new = pd.DataFrame(
+        {"plan": ["b", None, "unseen"], "paperless": ["no", "yes", None]}
+    )
+    made = with_category_indicators(new, levels)
+    assert made["plan = b"].tolist() == [1.0, 0.0, 0.0]
+    assert made[["plan = a", "plan = c", "plan = rare"]].to_numpy().sum() == 0
+    assert made["paperless = no"].tolist() == [1.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="'tier' is not a column"):
+        category_levels(frame, ["tier"])
+
+
+def test_a_table_of_categoricals_only_is_segmented_profiled_and_reloaded(
+    trained_dev_catalog, dev_params, tmp_path
+):
+    """No numeric feature at all (the segmentation crashed inside scikit-learn's PCA):
+    the categorical columns enter as 0/1 columns per level, named 'column = level'."""
+    params = dev_params["customer_churn"]
+    schema = params["schema"]
+    categories = list(schema["categorical"])
+    keys = [schema["id_column"], schema["date_column"], schema["label_column"]]
+    rows = trained_dev_catalog.load("customer_churn.model_input")[[*keys, *categories]]
+    segmentation = {
+        **params["segmentation"],
+        "features": None,
+        "log_features": None,
+        "n_components": None,
+        "profile": {**params["segmentation"]["profile"], "key_features": None},
+    }
+    with pytest.raises(ValueError, match="no feature to segment on"):
+        fit_segmentation_model(rows, schema, segmentation, params["feature_labels"])
+    segmentation["category_features"] = categories
+    model = fit_segmentation_model(rows, schema, segmentation, params["feature_labels"])
+    assert set(model.category_levels) == set(categories)
+    assert model.features and all(" = " in f for f in model.features)
+    assert model.input_columns == categories
+    assignments = assign_segments(rows, model, schema)
+    assert len(assignments) == len(rows) and model.n_segments >= 3
+    profiles, _ = profile_segments(
+        rows, assignments, model, schema, segmentation, params["feature_labels"]
+    )
+    assert profiles["distinguishing"].str.contains(" = ").all()
+    loaded = _reloaded(model, tmp_path)
+    assert loaded.category_levels == model.category_levels
+    np.testing.assert_array_equal(model.assign(rows)[0], loaded.assign(rows)[0])

@@ -31,11 +31,12 @@ from risk_segments.modeling.scoring import (
     check_ids_present,
     check_not_empty,
     check_unique_keys,
+    input_name,
     preflight_summary,
     score_chunk,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
-from risk_segments.schema import as_of_date
+from risk_segments.schema import InvalidInputError, as_of_date
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ def check_spark_input(
         score_input = score_input.withColumn(
             date_col, F.lit(as_of_date(schema).to_pydatetime()).cast("timestamp")
         )
+    _timestamps_or_iso_text(dict(score_input.dtypes)[date_col], schema)
     empty_id = F.col(id_col).isNull() | (F.trim(F.col(id_col).cast("string")) == "")
     stats = score_input.agg(
         F.count(F.lit(1)).alias("rows"),
@@ -61,6 +63,8 @@ def check_spark_input(
         F.sum(F.when(empty_id, 1).otherwise(0)).alias("empty_ids"),
     ).first()
     check_not_empty(int(stats["rows"] or 0), schema)
+    if stats["newest"] is None:
+        _timestamps_or_iso_text("text that does not read as timestamps", schema)
     check_ids_present(int(stats["empty_ids"] or 0), ["(Spark input)"], schema)
     newest = pd.Timestamp(stats["newest"])
     duplicated = (
@@ -91,6 +95,21 @@ def check_spark_input(
         score,
         risk_model,
         segmentation_model,
+    )
+
+
+def _timestamps_or_iso_text(kind: str, schema: dict[str, Any]) -> None:
+    """The Spark engine finds the newest snapshot by casting the date column to a
+    timestamp: integers (20240131) would be seconds since 1970 and text in a
+    date_format would be missing. Stop on those, saying what to do."""
+    fmt = schema.get("date_format")
+    if kind in ("timestamp", "timestamp_ntz", "date") or (kind == "string" and not fmt):
+        return
+    written = f"text in date_format {fmt!r}" if kind == "string" else kind
+    raise InvalidInputError(
+        f"{input_name(schema)}: the Spark engine reads '{schema['date_column']}' as "
+        f"timestamps, and it holds {written}: write it as a date or timestamp column "
+        "(or ISO 8601 text, 2024-01-31), or score this input with the pandas engine"
     )
 
 

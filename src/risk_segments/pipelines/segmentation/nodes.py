@@ -23,7 +23,10 @@ import pandas as pd
 from risk_segments.modeling.reasons import feature_label
 from risk_segments.modeling.segmentation import (
     SegmentationModel,
+    category_levels,
     fit_segmentation,
+    indicator_names,
+    with_category_indicators,
     with_default_features,
 )
 
@@ -62,8 +65,12 @@ def _segment_name(row: pd.Series, labels: dict[str, str], taken: set[str]) -> st
     for feature in top.index[:2]:
         if abs(row[feature]) < 0.3:
             break
+        level = " = " in str(
+            feature
+        )  # a categorical's level: more or fewer rows hold it
         parts.append(
-            f"{'high' if row[feature] > 0 else 'low'} {feature_label(feature, labels, short=True)}"
+            f"{('high', 'low', 'mostly', 'few')[2 * level + (row[feature] <= 0)]} "
+            f"{feature_label(feature, labels, short=True)}"
         )
     joined = ", ".join(parts)
     name = joined[:1].upper() + joined[1:] if parts else "Typical profile"
@@ -86,6 +93,18 @@ def fit_segmentation_model(
     sample = sample_rows(rows, int(segmentation["fit_sample"]), seed)
     excluded = [schema["id_column"], schema["date_column"], *schema["categorical"]]
     segmentation = with_default_features(segmentation, sample, excluded)
+    levels = category_levels(sample, segmentation.get("category_features") or [])
+    segmentation = {
+        **segmentation,
+        "category_levels": levels,
+        "features": [*segmentation["features"], *indicator_names(levels)],
+    }
+    if not segmentation["features"]:
+        raise ValueError(
+            "segmentation: no feature to segment on (no numeric column, no "
+            "segmentation.category_features); list categorical columns there"
+        )
+    sample = with_category_indicators(sample, levels)
     start = time.perf_counter()
     logger.info(
         "Fitting %s segmentation on %d of %d rows (%d features)...",
@@ -159,6 +178,7 @@ def profile_segments(
     the label rate (joined afterwards), and a suggested action; plus a heatmap."""
     profile = dict(segmentation["profile"])
     features = segmentation_model.features
+    model_input = segmentation_model.with_indicators(model_input)
     segments = segment_assignments["segment"].to_numpy()
     differences = _standardized_differences(model_input, segments, features)
     if not profile.get("key_features"):  # default: what sets the segments apart most
@@ -279,6 +299,7 @@ def check_segment_stability(
         **segmentation,
         "features": segmentation_model.features,
         "log_features": segmentation_model.log_features,
+        "category_levels": segmentation_model.category_levels,
     }
     has_truth = (
         truth is not None and len(truth) > 0 and "true_archetype" in truth.columns

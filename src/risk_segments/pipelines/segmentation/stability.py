@@ -185,7 +185,7 @@ def recoverable_share(
     """The separability ceiling (a supervised model of the archetype from the same
     features, on held-out rows) beside the segments' ARI on those same rows."""
     frame = joined[[*keys, "true_archetype", "segment"]].merge(
-        rows[[*keys, *model.features]], on=keys
+        model.with_indicators(rows)[[*keys, *model.features]], on=keys
     )
     ceiling = separability_ceiling(
         frame[model.features], frame["true_archetype"].to_numpy(), seed=0
