@@ -120,12 +120,23 @@ def test_an_ambiguous_label_asks_for_positive():
         ),
         # a decimal point beside a grouped value: the '.' is not a thousands mark
         ("id;x;y\n1;1.234;0.5\n2;2;0.7\n", "utf-8", {"sep": ";"}),
+        # a report's title, its date and a blank line before the header
+        (
+            "Customer report\nGenerated 30.06.2024\n\nid;x;y\n"
+            + "".join(f"{i};{i},5;a\n" for i in range(40)),
+            "utf-8",
+            {"sep": ";", "decimal": ",", "skiprows": 3},
+        ),
     ],
 )
 def test_the_file_dialect_is_read_off_the_file(tmp_path, text, encoding, expected):
     path = tmp_path / "t.csv"
     path.write_text(text, encoding=encoding)
     assert csv_dialect(path) == expected
+    read = pd.read_csv(path, **expected)  # as the catalog entry reads it
+    assert read.columns[0] == "id" and len(read) == text.count("\n") - 1 - (
+        expected.get("skiprows", 0)
+    )
 
 
 EUROPEAN = {"sep": ";", "decimal": ",", "thousands": "."}

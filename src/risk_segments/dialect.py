@@ -90,11 +90,12 @@ def _first_lines(path: Path, encoding: str, n_lines: int) -> list[str]:
         return [line for _, line in zip(range(n_lines), text, strict=False)]
 
 
-def _separator(lines: list[str]) -> tuple[str, list[list[str]], bool]:
+def _separator(lines: list[str]) -> tuple[str, list[list[str]], int]:
     """The separator (Excel's `sep=;` first line if there is one, else the one of
     , ; tab | that splits most lines into the same number of fields, else runs of
-    spaces if they do), the rows after the header, and whether the file starts with
-    Excel's separator line."""
+    spaces if they do), the rows after the header, and how many lines come before
+    the header: Excel's separator line, and a preamble of lines without the separator
+    (a report's title, its date, blank lines) that some exports put first."""
     hint = lines[0].strip().lstrip("\ufeff").lower() if lines else ""
     excel = len(hint) == 5 and hint.startswith("sep=")  # Excel's "sep=;" line
     if excel:
@@ -107,14 +108,18 @@ def _separator(lines: list[str]) -> tuple[str, list[list[str]], bool]:
         common = max(set(counts), key=counts.count)
         if common > width and counts.count(common) >= 0.9 * len(counts):
             best, width = sep, common
-    rows = list(csv.reader(lines[1:], delimiter=best))
+    preamble = 0
+    if width > 1:
+        while preamble < len(lines) and best not in lines[preamble]:
+            preamble += 1
+    rows = list(csv.reader(lines[preamble + 1 :], delimiter=best))
     # no separator character: columns aligned by spaces (a fixed-width export)?
     if width == 1:
         counts = [len(line.split()) for line in lines if line.strip()]
         common = max(set(counts), key=counts.count) if counts else 1
         if common > 1 and counts.count(common) >= 0.9 * len(counts):
             best, rows = WHITESPACE, [line.split() for line in lines[1:]]
-    return best, rows, excel
+    return best, rows, int(excel) + preamble
 
 
 def _number_fields(rows: list[list[str]]) -> list[str]:
@@ -134,11 +139,11 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     if is_parquet(path) or not path.exists():
         return {}
     encoding = _encoding(path)
-    best, rows, excel = _separator(_first_lines(path, encoding, sample_lines))
+    best, rows, skip = _separator(_first_lines(path, encoding, sample_lines))
     fields = _number_fields(rows)
     out: dict[str, Any] = {} if best == "," else {"sep": best}
-    if excel:
-        out["skiprows"] = 1
+    if skip:  # Excel's separator line, a report's title lines: before the header
+        out["skiprows"] = skip
     comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
     point = sum(bool(_DECIMAL_POINT.match(f)) for f in fields)
     decimal = "," if best != "," and comma > point else "."
@@ -172,9 +177,9 @@ def dialect_mismatch(
     `decimal` does not read (a value that could be either, such as `1.234` beside
     `thousands: "."`, or a file of whole numbers, is no evidence)."""
     lines = _first_lines(path, load_args.get("encoding") or "utf-8", sample_lines)
-    sep, rows, excel = _separator(lines)
+    sep, rows, skip = _separator(lines)
     expected = load_args.get("sep", load_args.get("delimiter", ","))
-    header = lines[int(excel)] if len(lines) > int(excel) else ""
+    header = lines[skip] if len(lines) > skip else ""
     one_field = expected in SEPARATORS and len(header.split(expected)) == 1
     if sep in SEPARATORS and sep != expected and one_field:
         return (
