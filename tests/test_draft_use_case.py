@@ -221,6 +221,8 @@ def test_a_zip_of_several_files_and_a_workbook_are_refused_by_name(tmp_path):
     book.write_bytes(b"PK\x03\x04")
     with pytest.raises(DraftError, match=r"'sheet.xlsx' is a spreadsheet workbook"):
         draft_tabular("x", book, tmp_path, "id", "x")
+    with pytest.raises(DraftError, match=r"is a folder; an entity table is one file"):
+        draft_tabular("x", tmp_path, tmp_path, "id", "x")
 
 
 def test_a_parquet_indexed_by_its_id_with_blank_labels_is_drafted_and_read(
@@ -865,3 +867,49 @@ def test_a_table_with_few_numeric_columns_segments_on_its_categoricals_too(tmp_p
     assert (
         "category_features" not in yaml.safe_load(full.parameters)["y"]["segmentation"]
     )
+
+
+def test_an_order_log_in_monthly_files_is_drafted_as_a_folder(tmp_path, monkeypatch):
+    """Monthly exports in one folder: read as one log, in the catalog as a
+    PartitionedDataset whose files are each checked for the drafted dialect."""
+    import yaml
+    from kedro.io import DataCatalog
+
+    from risk_segments.drafting import draft_order_log
+    from risk_segments.pipelines.data_processing.orders import (
+        columns_to_transactions,
+    )
+
+    log = order_log(300, seed=4)
+    month = pd.to_datetime(log["Purchased At"]).dt.strftime("%Y-%m")
+    folder = tmp_path / "orders"
+    folder.mkdir()
+    for name, part in log.groupby(month):
+        write_european_export(
+            part, folder / f"orders_{name}.csv", numbers=("Total (EUR)",)
+        )
+    (folder / "README.txt").write_text("exports from the shop system")
+    columns = {
+        "customer": "Client Ref",
+        "date": "Purchased At",
+        "amount": "Total (EUR)",
+        "quantity": None,
+        "order_id": "Basket",
+    }
+    draft = draft_order_log("monthly", folder, tmp_path, columns, horizon_days=90)
+    assert f"(from {month.nunique()} '.csv' files)" in draft.summary[0]
+    entry = yaml.safe_load(draft.catalog)["monthly.raw_orders"]
+    assert entry["type"] == "partitions.PartitionedDataset"
+    assert entry["dataset"]["load_args"]["decimal"] == ","
+    view = yaml.safe_load(draft.parameters)["monthly"]["customer_view"]
+    monkeypatch.chdir(tmp_path)  # the catalog's path is the project's
+    loaded = DataCatalog.from_config({"orders": entry}).load("orders")
+    transactions = columns_to_transactions(loaded, view)
+    assert transactions["amount"].sum() == pytest.approx(log["Total (EUR)"].sum())
+    # one month exported by another system, with decimal points: refused by name
+    last = sorted(folder.glob("*.csv"))[-1]
+    pd.read_csv(last, sep=";", decimal=",", thousands=".", encoding="cp1252").to_csv(
+        last, sep=";", index=False
+    )
+    with pytest.raises(DraftError, match=rf"'{last.name}' is not written as"):
+        draft_order_log("monthly", folder, tmp_path, columns, horizon_days=90)

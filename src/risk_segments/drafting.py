@@ -26,6 +26,7 @@ from sklearn.metrics import roc_auc_score
 from risk_segments.dialect import (
     FileShapeError,
     csv_dialect,
+    dialect_mismatch,
     is_parquet,
     number_marks,
 )
@@ -120,6 +121,11 @@ WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 def file_dialect(path: Path) -> dict[str, Any]:
     """`csv_dialect`, with a file that is no one table named as the draft's error."""
+    if path.is_dir():
+        raise DraftError(
+            f"--table: '{path}' is a folder; an entity table is one file (a folder of "
+            "files is read for --kind order_log)"
+        )
     try:
         return csv_dialect(path)
     except FileShapeError as err:
@@ -757,33 +763,106 @@ def _catalog_lines(
     text_column: str | None,
     dialect: dict[str, str],
     *entries: str,
+    files: FolderFiles | None = None,
 ) -> str:
+    """The catalog entries reading the drafted table (`files`: a folder of them)."""
     filepath = project_relative(path, project)
-    is_csv = not is_parquet(path)
+    is_csv = not is_parquet(files.paths[0] if files else path)
     out = [
         f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
         "# rows to score each night (same columns; the label may be empty or absent).",
     ]
+    args = csv_load_args([text_column] if text_column else [], dialect)
+    if text_column is None:  # every field as text: the adapter parses, names bad values
+        args["dtype"] = "str"
+    kind = (
+        "risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it"
+        if is_csv
+        else "pandas.ParquetDataset"
+    )
+    reading = [
+        f"  type: {kind}",
+        *([f"  load_args: {json.dumps(args)}"] if is_csv else []),
+    ]
     for entry in entries:
-        out += [
-            f"{name}.{entry}:",
-            "  type: "
-            + (
-                "risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it"
-                if is_csv
-                else "pandas.ParquetDataset"
-            ),
-            f"  filepath: {q(filepath)}",
-        ]
-        if is_csv:
-            args = csv_load_args([text_column] if text_column else [], dialect)
-            if text_column is None:
-                args["dtype"] = (
-                    "str"  # every field as text: the adapter parses and names bad values
-                )
-            out.append(f"  load_args: {json.dumps(args)}")
+        if files:  # every file of the folder with that suffix, each checked alike
+            out += [
+                f"{name}.{entry}:",
+                "  type: partitions.PartitionedDataset   # a folder: every file is read",
+                f"  path: {q(filepath)}",
+                f"  filename_suffix: {q(files.suffix)}",
+                "  dataset:",
+                *[f"  {line}" for line in reading],
+            ]
+        else:
+            out += [
+                f"{name}.{entry}:",
+                reading[0],
+                f"  filepath: {q(filepath)}",
+                *reading[1:],
+            ]
         out += ["  metadata:", "    kedro-viz:", "      layer: raw", ""]
     return "\n".join(out)
+
+
+@dataclass
+class FolderFiles:
+    """The table files of a folder (monthly exports, say) and the suffix they share."""
+
+    paths: list[Path]
+    suffix: str
+
+
+COMPRESSED = (".gz", ".bz2", ".xz", ".zip")
+
+
+def folder_files(folder: Path) -> FolderFiles:
+    """The files of the most common table suffix in `folder` (.csv, .csv.gz, .parquet,
+    ...; hidden files aside)."""
+
+    def suffix(file: Path) -> str:
+        parts = (
+            file.suffixes[-2:]
+            if file.suffix.lower() in COMPRESSED
+            else file.suffixes[-1:]
+        )
+        return "".join(parts)
+
+    files = [
+        f
+        for f in sorted(folder.iterdir())
+        if f.is_file() and not f.name.startswith(".")
+    ]
+    counts = pd.Series(
+        [suffix(f) for f in files if suffix(f)], dtype=object
+    ).value_counts()
+    if counts.empty:
+        raise DraftError(f"--table: the folder '{folder}' holds no table file")
+    common = str(counts.index[0])
+    return FolderFiles([f for f in files if suffix(f) == common], common)
+
+
+def read_folder(
+    files: FolderFiles, dialect: dict[str, Any], text_columns: list[str]
+) -> pd.DataFrame:
+    """Every file of the folder as one table; the files must share their columns and
+    be written alike (the catalog reads each with the first one's load_args)."""
+    frames = []
+    for file in files.paths:
+        if not is_parquet(file) and (
+            problem := dialect_mismatch(file, csv_load_args(text_columns, dialect))
+        ):
+            raise DraftError(
+                f"--table: '{file.name}' is not written as '{files.paths[0].name}': {problem}"
+            )
+        frame = read_table(file, text_columns, dialect)
+        if frames and list(frame.columns) != list(frames[0].columns):
+            raise DraftError(
+                f"--table: '{file.name}' has other columns than '{files.paths[0].name}' "
+                f"({list(frame.columns)[:12]} against {list(frames[0].columns)[:12]})"
+            )
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- order logs
@@ -853,11 +932,12 @@ def draft_order_log(
     )
     from risk_segments.schema import InvalidInputError  # noqa: PLC0415
 
-    dialect = file_dialect(path)
-    if is_parquet(path):
-        table = read_table(path, [])
-    else:  # every field as text: the adapter parses (with the file's decimal mark)
-        table = read_table(path, [], {**dialect, "dtype": str})
+    files = folder_files(path) if path.is_dir() else None
+    one_file = files.paths[0] if files else path
+    dialect = file_dialect(one_file)
+    # every CSV field as text: the adapter parses (with the file's decimal mark)
+    reading = dialect if is_parquet(one_file) else {**dialect, "dtype": str}
+    table = read_folder(files, reading, []) if files else read_table(path, [], reading)
     option = {
         "customer": "--customer",
         "date": "--date",
@@ -979,9 +1059,12 @@ def draft_order_log(
         "    primary_metric: roc_auc",
         "",
     ]
-    catalog = _catalog_lines(name, path, project, None, dialect, "raw_orders")
+    catalog = _catalog_lines(
+        name, path, project, None, dialect, "raw_orders", files=files
+    )
     summary = [
         f"{len(transactions):,} orders, {start.date()} to {end.date()}; first cutoff {first}"
+        + (f" (from {len(files.paths)} '{files.suffix}' files)" if files else "")
     ]
     if negative:
         summary.append(
