@@ -39,6 +39,13 @@ from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli
 
 ENTITY = "telco_churn"
 ORDERS = "shop_repeat"
+ORDER_LOG_COLUMNS = {  # the columns of `order_log`'s shop export
+    "customer": "Client Ref",
+    "date": "Purchased At",
+    "amount": "Total (EUR)",
+    "quantity": None,
+    "order_id": "Basket",
+}
 
 
 # --------------------------------------------------------------------------- profiling
@@ -746,13 +753,7 @@ def test_an_order_log_too_short_for_three_cutoffs_is_refused(tmp_path):
 
     log = order_log(100, seed=3, days=120)
     path = _write(log, tmp_path / "orders.csv")
-    columns = {
-        "customer": "Client Ref",
-        "date": "Purchased At",
-        "amount": "Total (EUR)",
-        "quantity": None,
-        "order_id": "Basket",
-    }
+    columns = ORDER_LOG_COLUMNS
     with pytest.raises(DraftError, match=r"fewer than 3 cutoffs.*--horizon-days"):
         draft_order_log("short", path, tmp_path, columns, horizon_days=90)
 
@@ -889,13 +890,7 @@ def test_an_order_log_in_monthly_files_is_drafted_as_a_folder(tmp_path, monkeypa
             part, folder / f"orders_{name}.csv", numbers=("Total (EUR)",)
         )
     (folder / "README.txt").write_text("exports from the shop system")
-    columns = {
-        "customer": "Client Ref",
-        "date": "Purchased At",
-        "amount": "Total (EUR)",
-        "quantity": None,
-        "order_id": "Basket",
-    }
+    columns = ORDER_LOG_COLUMNS
     draft = draft_order_log("monthly", folder, tmp_path, columns, horizon_days=90)
     assert f"(from {month.nunique()} '.csv' files)" in draft.summary[0]
     entry = yaml.safe_load(draft.catalog)["monthly.raw_orders"]
