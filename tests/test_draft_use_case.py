@@ -908,3 +908,35 @@ def test_an_order_log_in_monthly_files_is_drafted_as_a_folder(tmp_path, monkeypa
     )
     with pytest.raises(DraftError, match=rf"'{last.name}' is not written as"):
         draft_order_log("monthly", folder, tmp_path, columns, horizon_days=90)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json"])
+def test_json_records_are_drafted_and_read_as_the_run_reads_them(tmp_path, suffix):
+    """An API export: one JSON object per line (or an array of them); ids that look
+    like numbers stay text, dates stay as written for the schema's format."""
+    import yaml
+    from kedro.io import DataCatalog
+
+    from risk_segments.schema import validate_table
+
+    table = churn_table(400, seed=3, n_unlabeled=40)
+    table["customerID"] = [f"{i:06d}" for i in range(400)]  # leading zeros
+    table["month"] = np.where(np.arange(400) < 200, "2024-05-31", "2024-06-30")
+    table["Churn"] = table["Churn"].replace("", None)
+    path = tmp_path / f"customers{suffix}"
+    table.to_json(path, orient="records", lines=suffix == ".jsonl")
+    draft = draft_tabular("api", path, tmp_path, "customerID", "Churn", date="month")
+    entry = yaml.safe_load(draft.catalog)["api.raw_table"]
+    assert entry["type"] == "pandas.JSONDataset"
+    loaded = DataCatalog.from_config({"t": {**entry, "filepath": str(path)}}).load("t")
+    schema = {
+        **yaml.safe_load(draft.parameters)["api"]["schema"],
+        "as_of": "2099-01-01",
+    }
+    read = validate_table(loaded, schema, "api.raw_table")
+    assert read["customerID"].tolist()[:2] == ["000000", "000001"]
+    assert read["month"].dt.strftime("%Y-%m-%d").unique().tolist() == [
+        "2024-05-31",
+        "2024-06-30",
+    ]
+    assert read["Churn"].isna().sum() == 40

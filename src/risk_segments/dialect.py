@@ -42,8 +42,32 @@ class FileShapeError(ValueError):
     """The file cannot be read as one table (a zip of several files)."""
 
 
+JSON_LINES = (".jsonl", ".ndjson")  # one JSON object per line (API exports)
+
+
 def is_parquet(path: Path) -> bool:
     return path.suffix.lower() in (".parquet", ".pq")
+
+
+def is_json(path: Path) -> bool:
+    """JSON records: an array of objects (.json) or one object per line (.jsonl)."""
+    return path.suffix.lower() in (".json", *JSON_LINES)
+
+
+def is_typed(path: Path) -> bool:
+    """A file whose values carry their types (parquet, JSON): no CSV dialect to read."""
+    return is_parquet(path) or is_json(path)
+
+
+def json_load_args(path: Path, text_columns: list[str]) -> dict[str, Any]:
+    """How `pd.read_json` reads JSON records as the draft and every run do: ids as
+    text, dates left as written (the schema's date format reads them)."""
+    return {
+        "lines": path.suffix.lower() in JSON_LINES,
+        "dtype": {c: "str" for c in text_columns},
+        "convert_dates": False,
+        "keep_default_dates": False,
+    }
 
 
 @contextlib.contextmanager
@@ -136,7 +160,7 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     """The `read_csv` arguments a CSV needs beyond the defaults, read off its first
     lines: the separator, a decimal comma, a thousands separator, and the encoding.
     Empty for a plain comma-separated utf-8 file or a parquet file."""
-    if is_parquet(path) or not path.exists():
+    if is_typed(path) or not path.exists():
         return {}
     encoding = _encoding(path)
     best, rows, skip = _separator(_first_lines(path, encoding, sample_lines))

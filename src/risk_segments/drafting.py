@@ -27,7 +27,10 @@ from risk_segments.dialect import (
     FileShapeError,
     csv_dialect,
     dialect_mismatch,
+    is_json,
     is_parquet,
+    is_typed,
+    json_load_args,
     number_marks,
 )
 from risk_segments.modeling.btyd import BTYD_RANGES
@@ -110,6 +113,11 @@ def read_table(
         )
     if is_parquet(path):  # an id the file was indexed by comes back as a column
         return index_as_columns(pd.read_parquet(path))
+    if is_json(path):
+        try:
+            return pd.read_json(path, **json_load_args(path, text_columns))
+        except ValueError as err:
+            raise DraftError(f"--table: '{path}' is not readable JSON: {err}") from err
     try:
         return pd.read_csv(path, **csv_load_args(text_columns, dialect))
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
@@ -149,7 +157,7 @@ def csv_load_args(
 def repeated_headers(path: Path, dialect: dict[str, Any]) -> list[str]:
     """Notes for header names the file repeats (pandas reads the second 'x' as 'x.1',
     and every run reads it so)."""
-    if is_parquet(path):
+    if is_typed(path):
         return []
     args = {k: dialect[k] for k in ("sep", "encoding", "skiprows") if k in dialect}
     header = pd.read_csv(path, header=None, nrows=1, dtype=str, **args).iloc[0]
@@ -767,7 +775,8 @@ def _catalog_lines(
 ) -> str:
     """The catalog entries reading the drafted table (`files`: a folder of them)."""
     filepath = project_relative(path, project)
-    is_csv = not is_parquet(files.paths[0] if files else path)
+    sample = files.paths[0] if files else path
+    is_csv = not is_typed(sample)
     out = [
         f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
         "# rows to score each night (same columns; the label may be empty or absent).",
@@ -778,12 +787,15 @@ def _catalog_lines(
     kind = (
         "risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it"
         if is_csv
+        else "pandas.JSONDataset"
+        if is_json(sample)
         else "pandas.ParquetDataset"
     )
-    reading = [
-        f"  type: {kind}",
-        *([f"  load_args: {json.dumps(args)}"] if is_csv else []),
-    ]
+    if is_json(sample):
+        args = json_load_args(sample, [text_column] if text_column else [])
+    reading = [f"  type: {kind}"]
+    if not is_parquet(sample):
+        reading.append(f"  load_args: {json.dumps(args)}")
     for entry in entries:
         if files:  # every file of the folder with that suffix, each checked alike
             out += [
@@ -849,7 +861,7 @@ def read_folder(
     be written alike (the catalog reads each with the first one's load_args)."""
     frames = []
     for file in files.paths:
-        if not is_parquet(file) and (
+        if not is_typed(file) and (
             problem := dialect_mismatch(file, csv_load_args(text_columns, dialect))
         ):
             raise DraftError(
@@ -936,7 +948,7 @@ def draft_order_log(
     one_file = files.paths[0] if files else path
     dialect = file_dialect(one_file)
     # every CSV field as text: the adapter parses (with the file's decimal mark)
-    reading = dialect if is_parquet(one_file) else {**dialect, "dtype": str}
+    reading = dialect if is_typed(one_file) else {**dialect, "dtype": str}
     table = read_folder(files, reading, []) if files else read_table(path, [], reading)
     option = {
         "customer": "--customer",
