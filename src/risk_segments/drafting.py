@@ -1095,9 +1095,11 @@ def draft_order_log(
     return Draft("\n".join(lines), catalog, summary)
 
 
-NOT_HAPPENED = re.compile(
-    r"cancel|refund|return|void|fail|declin|reject|chargeback|abandon|unpaid", re.I
-)
+NOT_HAPPENED = re.compile(  # a status that starts so: "Refunded", "payment failed"
+    r"^\s*(payment\s+)?(cancel|refund|return|void|fail|declin|reject|charge.?back|"
+    r"abandon|unpaid)",
+    re.I,
+)  # ("partially refunded" or "no returns" are orders that happened)
 STATUS_LEVELS = 20  # a status column has at most this many values
 
 
