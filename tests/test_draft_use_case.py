@@ -885,6 +885,8 @@ def test_an_order_log_in_monthly_files_is_drafted_as_a_folder(tmp_path, monkeypa
     )
 
     log = order_log(300, seed=4)
+    log.loc[log.index[-1], "Total (EUR)"] = 1234.5  # '1.234,50' in the last month only
+    log.loc[log.index[-1], "Store"] = "München"  # Windows-1252 shows in one file only
     month = pd.to_datetime(log["Purchased At"]).dt.strftime("%Y-%m")
     folder = tmp_path / "orders"
     folder.mkdir()
@@ -898,7 +900,9 @@ def test_an_order_log_in_monthly_files_is_drafted_as_a_folder(tmp_path, monkeypa
     assert f"(from {month.nunique()} '.csv' files)" in draft.summary[0]
     entry = yaml.safe_load(draft.catalog)["monthly.raw_orders"]
     assert entry["type"] == "partitions.PartitionedDataset"
-    assert entry["dataset"]["load_args"]["decimal"] == ","
+    load_args = entry["dataset"]["load_args"]
+    assert load_args["decimal"] == "," and load_args["thousands"] == "."
+    assert load_args["encoding"] == "cp1252"
     view = yaml.safe_load(draft.parameters)["monthly"]["customer_view"]
     monkeypatch.chdir(tmp_path)  # the catalog's path is the project's
     loaded = DataCatalog.from_config({"orders": entry}).load("orders")
@@ -910,6 +914,11 @@ def test_an_order_log_in_monthly_files_is_drafted_as_a_folder(tmp_path, monkeypa
         last, sep=";", index=False
     )
     with pytest.raises(DraftError, match=rf"'{last.name}' is not written as"):
+        draft_order_log("monthly", folder, tmp_path, columns, horizon_days=90)
+    # ...or in utf-8 with accents beside Windows-1252 files: read alike, they would not be
+    part = pd.read_csv(last, sep=";").assign(Store="Köln")
+    part.to_csv(last, sep=";", decimal=",", index=False, encoding="utf-8")
+    with pytest.raises(DraftError, match=rf"'{last.name}' is written in utf-8"):
         draft_order_log("monthly", folder, tmp_path, columns, horizon_days=90)
 
 

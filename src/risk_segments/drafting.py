@@ -32,6 +32,7 @@ from risk_segments.dialect import (
     is_typed,
     json_load_args,
     number_marks,
+    open_bytes,
 )
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.schema import (
@@ -854,6 +855,37 @@ def folder_files(folder: Path) -> FolderFiles:
     return FolderFiles([f for f in files if suffix(f) == common], common)
 
 
+def folder_dialect(files: FolderFiles) -> dict[str, Any]:
+    """One dialect for every file of a folder: each file's own, merged (a thousands
+    separator or an encoding that only some months show holds for all); a file that
+    contradicts another is refused by name."""
+    merged: dict[str, Any] = {}
+    seen_in: dict[str, str] = {}
+    for file in files.paths:
+        for key, value in file_dialect(file).items():
+            if key in merged and merged[key] != value:
+                raise DraftError(
+                    f"--table: '{file.name}' is written with {key} {value!r}, "
+                    f"'{seen_in[key]}' with {merged[key]!r}; the files of a folder are "
+                    "read alike"
+                )
+            merged.setdefault(key, value)
+            seen_in.setdefault(key, file.name)
+    if "encoding" in merged:  # a utf-8 file beside it must hold no accent to misread
+        for file in files.paths:
+            if "encoding" not in file_dialect(file) and not _ascii_only(file):
+                raise DraftError(
+                    f"--table: '{file.name}' is written in utf-8, "
+                    f"'{seen_in['encoding']}' in {merged['encoding']}; save them alike"
+                )
+    return merged
+
+
+def _ascii_only(file: Path) -> bool:
+    with open_bytes(file) as handle:
+        return all(block.isascii() for block in iter(lambda: handle.read(1 << 24), b""))
+
+
 def read_folder(
     files: FolderFiles, dialect: dict[str, Any], text_columns: list[str]
 ) -> pd.DataFrame:
@@ -946,7 +978,7 @@ def draft_order_log(
 
     files = folder_files(path) if path.is_dir() else None
     one_file = files.paths[0] if files else path
-    dialect = file_dialect(one_file)
+    dialect = folder_dialect(files) if files else file_dialect(one_file)
     # every CSV field as text: the adapter parses (with the file's decimal mark)
     reading = dialect if is_typed(one_file) else {**dialect, "dtype": str}
     table = read_folder(files, reading, []) if files else read_table(path, [], reading)
