@@ -254,22 +254,20 @@ def _profile_heatmap(
 ) -> plt.Figure:
     shown = [f for f in key_features if f in differences.columns]
     data = differences.loc[profiles["segment"], shown]
+    columns = [feature_label(f, labels) for f in shown]
+    rows = [f"{r.segment_name} ({r.share:.0%})" for r in profiles.itertuples()]
+    # room for the labels too: long segment names and 'Contract = Two year' columns
     figure, axis = plt.subplots(
-        figsize=(1.0 + 0.55 * len(shown), 1.2 + 0.5 * len(data))
+        figsize=(
+            max(7.0, 2.5 + 0.55 * len(shown) + 0.075 * max(map(len, rows))),
+            1.6 + 0.5 * len(data) + 0.06 * max(map(len, columns), default=0),
+        )
     )
     image = axis.imshow(
         data.to_numpy(), cmap="RdBu_r", vmin=-1.5, vmax=1.5, aspect="auto"
     )
-    axis.set_xticks(
-        range(len(shown)),
-        [feature_label(f, labels) for f in shown],
-        rotation=60,
-        ha="right",
-    )
-    axis.set_yticks(
-        range(len(data)),
-        [f"{r.segment_name} ({r.share:.0%})" for r in profiles.itertuples()],
-    )
+    axis.set_xticks(range(len(shown)), columns, rotation=60, ha="right")
+    axis.set_yticks(range(len(data)), rows)
     for i in range(data.shape[0]):
         for j in range(data.shape[1]):
             axis.text(
