@@ -228,8 +228,9 @@ def test_a_zip_of_several_files_and_a_workbook_are_refused_by_name(tmp_path):
     book.write_bytes(b"PK\x03\x04")
     with pytest.raises(DraftError, match=r"'sheet.xlsx' is a spreadsheet workbook"):
         draft_tabular("x", book, tmp_path, "id", "x")
-    with pytest.raises(DraftError, match=r"is a folder; an entity table is one file"):
-        draft_tabular("x", tmp_path, tmp_path, "id", "x")
+    (tmp_path / "nothing").mkdir()
+    with pytest.raises(DraftError, match=r"holds no table file"):
+        draft_tabular("x", tmp_path / "nothing", tmp_path, "id", "x")
 
 
 def test_a_parquet_indexed_by_its_id_with_blank_labels_is_drafted_and_read(
@@ -952,3 +953,37 @@ def test_json_records_are_drafted_and_read_as_the_run_reads_them(tmp_path, suffi
         "2024-06-30",
     ]
     assert read["Churn"].isna().sum() == 40
+
+
+def test_a_panel_in_monthly_snapshot_files_is_drafted_as_a_folder(
+    tmp_path, monkeypatch
+):
+    """One file per month-end (customers_2024-03.csv, ...): one panel, a time split,
+    and the score batch reads the folder as one input."""
+    import yaml
+    from kedro.io import DataCatalog
+
+    from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
+    from risk_segments.schema import validate_table
+
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    for k, month in enumerate(["2024-03-31", "2024-04-30", "2024-05-31", "2024-06-30"]):
+        part = churn_table(300, seed=60 + k).assign(month_end=month)
+        part["customerID"] = [f"C{j:04d}" for j in range(300)]
+        _write(part, folder / f"customers_{month[:7]}.csv")
+    draft = draft_tabular(
+        "panel", folder, tmp_path, "customerID", "Churn", date="month_end"
+    )
+    assert "strategy: time" in draft.parameters
+    entry = yaml.safe_load(draft.catalog)["panel.score_input"]
+    assert entry["type"] == "partitions.PartitionedDataset"
+    monkeypatch.chdir(tmp_path)
+    loaded = DataCatalog.from_config({"t": entry}).load("t")
+    schema = {
+        **yaml.safe_load(draft.parameters)["panel"]["schema"],
+        "as_of": "2099-01-01",
+    }
+    read = validate_table(loaded, schema, "panel.raw_table")
+    assert len(read) == 1200 and read["month_end"].nunique() == 4
+    assert ParquetChunks.of(loaded, 500).n_rows == 1200  # the score batch's input

@@ -130,11 +130,6 @@ WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 def file_dialect(path: Path) -> dict[str, Any]:
     """`csv_dialect`, with a file that is no one table named as the draft's error."""
-    if path.is_dir():
-        raise DraftError(
-            f"--table: '{path}' is a folder; an entity table is one file (a folder of "
-            "files is read for --kind order_log)"
-        )
     try:
         return csv_dialect(path)
     except FileShapeError as err:
@@ -653,8 +648,13 @@ def draft_tabular(
     date: str | None = None,
 ) -> Draft:
     """Profile an entity table and write the use case's parameters and catalog entries."""
-    dialect = file_dialect(path)
-    table = read_table(path, [id_col], dialect)
+    files = folder_files(path) if path.is_dir() else None  # monthly snapshot files
+    dialect = folder_dialect(files) if files else file_dialect(path)
+    table = (
+        read_folder(files, dialect, [id_col])
+        if files
+        else read_table(path, [id_col], dialect)
+    )
     for column, option in ((id_col, "--id"), (label, "--label"), (date, "--date")):
         if column:
             require_column(table, column, option)
@@ -728,10 +728,10 @@ def draft_tabular(
         "",
     ]
     catalog = _catalog_lines(
-        name, path, project, id_col, dialect, "raw_table", "score_input"
+        name, path, project, id_col, dialect, "raw_table", "score_input", files=files
     )
     summary = [f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"]
-    summary += repeated_headers(path, dialect)
+    summary += repeated_headers(files.paths[0] if files else path, dialect)
     if leaks:
         summary.append(
             f"likely leaks set aside: {leaks} (check them before trusting the score)"

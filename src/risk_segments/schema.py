@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -468,6 +469,19 @@ def separator_hint(columns: list[Any]) -> str:
     )
 
 
+def one_table(raw: Any) -> Any:
+    """A folder's files (a PartitionedDataset: file name -> loader) as one table, in
+    file-name order; anything else as it is."""
+    if not isinstance(raw, Mapping):
+        return raw
+    if not raw:
+        raise InvalidInputError("no file found in the folder the catalog entry names")
+    return pd.concat(
+        [item() if callable(item) else item for _, item in sorted(raw.items())],
+        ignore_index=True,
+    )
+
+
 def index_as_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The table with its named index levels as columns again: a parquet file written
     from a frame indexed by its id reads back with the id as the index, not a column.
@@ -544,6 +558,7 @@ def validate_table(
     ``chunk``: the table is one chunk of an input whose caller checks duplicate keys
     over the whole input and counts the tolerated values itself (the score batch).
     """
+    table = one_table(table)  # a folder of files: one table
     if not isinstance(table, pd.DataFrame):
         raise InvalidInputError(
             f"{source}: expected a pandas DataFrame, got {type(table).__name__}"

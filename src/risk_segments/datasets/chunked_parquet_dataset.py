@@ -25,7 +25,7 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import get_filepath_str, get_protocol_and_path
 from pandas.util import hash_pandas_object
 
-from risk_segments.schema import index_as_columns
+from risk_segments.schema import index_as_columns, one_table
 
 
 class ParquetChunks:
@@ -55,8 +55,10 @@ class ParquetChunks:
 
     @classmethod
     def of(cls, data: pd.DataFrame | ParquetChunks, chunk_size: int) -> ParquetChunks:
-        """Wrap a DataFrame, or pass a handle through."""
-        return data if isinstance(data, ParquetChunks) else cls(data, chunk_size)
+        """Wrap a DataFrame (or a folder's files, as one), or pass a handle through."""
+        if isinstance(data, ParquetChunks):
+            return data
+        return cls(one_table(data), chunk_size)
 
     @property
     def n_rows(self) -> int:

@@ -30,7 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from risk_segments.schema import InvalidInputError, date_format_of, numbers_from_text
+from risk_segments.schema import (
+    InvalidInputError,
+    date_format_of,
+    numbers_from_text,
+    one_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -168,18 +173,6 @@ def check_transactions(
     return transactions
 
 
-def _frames(raw: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
-    """One table from a DataFrame, or from every file of a folder (PartitionedDataset loaders)."""
-    if isinstance(raw, pd.DataFrame):
-        return raw
-    if not raw:
-        raise InvalidInputError("no order file found in the raw orders folder")
-    return pd.concat(
-        [item() if callable(item) else item for _, item in sorted(raw.items())],
-        ignore_index=True,
-    )
-
-
 def _mapping(options: Mapping[str, Any]) -> dict[str, str]:
     columns = {role: name for role, name in (options.get("columns") or {}).items()}
     unknown = sorted(set(columns) - set(MAPPED_ROLES))
@@ -257,7 +250,7 @@ def columns_to_transactions(
     """
     source = str(options.get("source_name") or "raw orders")
     mapping = _mapping(options)
-    raw = _frames(raw).reset_index(drop=True)
+    raw = one_table(raw).reset_index(drop=True)
     exclude = dict(options.get("exclude_values") or {})
     _require(raw, (*mapping.values(), *exclude), source)
     raw = _rows_that_happened(raw, exclude, mapping.get("order_id"), source)
