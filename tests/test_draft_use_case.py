@@ -165,6 +165,9 @@ EUROPEAN = {"sep": ";", "decimal": ",", "thousands": "."}
         ("id,x\n1,45.59\n2,3.5\n", EUROPEAN, "separated by ','"),
         ("id,x\n1,45.59\n2,3.5\n", {}, ""),
         ('id,x\n1,"1,234.50"\n2,3.5\n', {"thousands": ","}, ""),
+        # utf-8 text where the entry reads Windows-1252: München would be MÃ¼nchen
+        ("id;x\n1;München\n2;Köln\n", {**EUROPEAN, "encoding": "cp1252"}, "utf-8"),
+        ("id;x\n1;Berlin\n2;Bonn\n", {**EUROPEAN, "encoding": "cp1252"}, ""),
     ],
 )
 def test_a_file_written_otherwise_than_its_entry_reads_is_named(

@@ -193,14 +193,36 @@ def number_marks(dialect: dict[str, Any]) -> dict[str, str]:
     return {k: dialect[k] for k in ("decimal", "thousands") if k in dialect}
 
 
+def _utf8_text(path: Path, size: int = 1 << 20) -> str:
+    """A word of the file's first megabyte that only utf-8 writes so (a valid utf-8
+    sequence beyond ASCII), or ''."""
+    with open_bytes(path) as handle:
+        sample = handle.read(size)
+    if sample.isascii():
+        return ""
+    text = sample.decode("utf-8", errors="ignore")
+    try:  # an encoding error only at the sample's cut: still utf-8
+        sample[: len(sample) - 3].decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return next((w for w in re.split(r"[\s,;|\t]+", text) if not w.isascii()), "")
+
+
 def dialect_mismatch(
     path: Path, load_args: dict[str, Any], sample_lines: int = 500
 ) -> str:
     """What the file's first lines show that `load_args` would misread, or '': a
     separator other than `sep`, or numbers written with the decimal mark that
     `decimal` does not read (a value that could be either, such as `1.234` beside
-    `thousands: "."`, or a file of whole numbers, is no evidence)."""
-    lines = _first_lines(path, load_args.get("encoding") or "utf-8", sample_lines)
+    `thousands: "."`, or a file of whole numbers, is no evidence), or text in utf-8
+    where the entry reads a one-byte encoding (`München` would read as `MÃ¼nchen`)."""
+    encoding = load_args.get("encoding") or "utf-8"
+    if codecs.lookup(encoding).name != "utf-8" and (text := _utf8_text(path)):
+        return (
+            f"its text is utf-8 (e.g. {text!r}), but the catalog entry reads encoding "
+            f"{encoding!r}"
+        )
+    lines = _first_lines(path, encoding, sample_lines)
     sep, rows, skip = _separator(lines)
     expected = load_args.get("sep", load_args.get("delimiter", ","))
     header = lines[skip] if len(lines) > skip else ""
