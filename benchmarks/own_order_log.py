@@ -24,13 +24,12 @@ reading of the shapes and the cost, not the model (the baselines are as good).
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from own_table import _copy_project, _kedro
+from own_table import _copy_project, draft_and_train
 from risk_segments.synthetic.user_tables import (
     line_item_log,
     order_log,
@@ -82,21 +81,8 @@ def measure(shape: str, customers: int) -> dict[str, float]:
         project = Path(folder)
         _copy_project(project)
         table, lines = write_log(shape, customers, project)
-        name = f"log_{shape}"
-        draft = _kedro(
-            project,
-            "draft-use-case",
-            "--name",
-            name,
-            "--table",
-            table,
-            "--kind",
-            "order_log",
-            *SHAPES[shape],
-        )
-        run = _kedro(project, "run", f"--namespaces={name}")
-        metrics = json.loads(
-            (project / "data" / "08_reporting" / name / "metrics.json").read_text()
+        draft, run, metrics = draft_and_train(
+            project, f"log_{shape}", table, "--kind", "order_log", *SHAPES[shape]
         )
     baselines = metrics["baselines"]
     btyd = max(

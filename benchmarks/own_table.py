@@ -62,6 +62,21 @@ def _copy_project(target: Path) -> None:
     )
 
 
+def draft_and_train(
+    project: Path, name: str, table: str, *options: str
+) -> tuple[float, float, dict]:
+    """`kedro draft-use-case` on `table`, then `kedro run` of the drafted use case:
+    their seconds, and the run's held-out metrics."""
+    draft = _kedro(
+        project, "draft-use-case", "--name", name, "--table", table, *options
+    )
+    run = _kedro(project, "run", f"--namespaces={name}")
+    metrics = json.loads(
+        (project / "data" / "08_reporting" / name / "metrics.json").read_text()
+    )
+    return draft, run, metrics
+
+
 def measure(rows: int, wide: int = 0) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
         project = Path(folder)
@@ -72,23 +87,10 @@ def measure(rows: int, wide: int = 0) -> dict[str, float]:
             table[f"reading_{j:03d}"] = noise[:, j]
         table.to_csv(project / "customers.csv", index=False)
         name = f"churn_{rows}"
-        draft = _kedro(
-            project,
-            "draft-use-case",
-            "--name",
-            name,
-            "--table",
-            "customers.csv",
-            "--id",
-            "customerID",
-            "--label",
-            "Churn",
+        draft, train, metrics = draft_and_train(
+            project, name, "customers.csv", "--id", "customerID", "--label", "Churn"
         )
-        train = _kedro(project, "run", f"--namespaces={name}")
         score = _kedro(project, "run", "--pipeline=score", f"--namespaces={name}")
-        metrics = json.loads(
-            (project / "data" / "08_reporting" / name / "metrics.json").read_text()
-        )
     return {
         "rows": rows,
         "draft_s": draft,

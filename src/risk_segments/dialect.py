@@ -22,9 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from risk_segments.schema import UNIT_SIGNS
+from risk_segments.schema import SEPARATORS, UNIT_SIGNS
 
-SEPARATORS = (",", ";", "\t", "|")  # the CSV separators the draft recognises
 WHITESPACE = r"\s+"  # ...and runs of spaces, as fixed-width text exports have
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
 _DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")

@@ -35,6 +35,7 @@ from risk_segments.dialect import (
     open_bytes,
 )
 from risk_segments.modeling.btyd import BTYD_RANGES
+from risk_segments.modeling.segmentation import MAX_LEVELS
 from risk_segments.schema import (
     as_text,
     date_format_of,
@@ -72,7 +73,6 @@ POSITIVE_WORDS = (
     "fraud",
 )
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
-MAX_SEGMENT_LEVELS = 12  # a categorical with more levels does not enter the segments
 MIN_LABELS = 30  # labeled rows of each kind a drafted table needs
 MIN_SHARE = 0.01  # a one-value column blank in under 1% (or over 99%) of rows: constant
 FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
@@ -754,7 +754,7 @@ def _category_lines(choices: list[ColumnChoice], nums: list[str]) -> list[str]:
     categories = [
         c.name
         for c in choices
-        if c.role == "categorical" and c.levels and len(c.levels) <= MAX_SEGMENT_LEVELS
+        if c.role == "categorical" and c.levels and len(c.levels) <= MAX_LEVELS
     ]
     if len(nums) >= FEW_NUMERIC or not categories:
         return [f"    n_components: {max(2, min(8, len(nums)))}"]
@@ -777,26 +777,26 @@ def _catalog_lines(
     """The catalog entries reading the drafted table (`files`: a folder of them)."""
     filepath = project_relative(path, project)
     sample = files.paths[0] if files else path
-    is_csv = not is_typed(sample)
     out = [
         f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
         "# rows to score each night (same columns; the label may be empty or absent).",
     ]
-    args = csv_load_args([text_column] if text_column else [], dialect)
-    if text_column is None:  # every field as text: the adapter parses, names bad values
-        args["dtype"] = "str"
-    kind = (
-        "risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it"
-        if is_csv
-        else "pandas.JSONDataset"
-        if is_json(sample)
-        else "pandas.ParquetDataset"
-    )
-    if is_json(sample):
-        args = json_load_args(sample, [text_column] if text_column else [])
-    reading = [f"  type: {kind}"]
-    if not is_parquet(sample):
-        reading.append(f"  load_args: {json.dumps(args)}")
+    text_columns = [text_column] if text_column else []
+    if is_parquet(sample):
+        reading = ["  type: pandas.ParquetDataset"]
+    elif is_json(sample):
+        args = json_load_args(sample, text_columns)
+        reading = ["  type: pandas.JSONDataset", f"  load_args: {json.dumps(args)}"]
+    else:
+        args = csv_load_args(text_columns, dialect)
+        if (
+            text_column is None
+        ):  # every field as text: the adapter parses, names bad values
+            args["dtype"] = "str"
+        reading = [
+            "  type: risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it",
+            f"  load_args: {json.dumps(args)}",
+        ]
     for entry in entries:
         if files:  # every file of the folder with that suffix, each checked alike
             out += [
@@ -861,8 +861,9 @@ def folder_dialect(files: FolderFiles) -> dict[str, Any]:
     contradicts another is refused by name."""
     merged: dict[str, Any] = {}
     seen_in: dict[str, str] = {}
-    for file in files.paths:
-        for key, value in file_dialect(file).items():
+    dialects = {file: file_dialect(file) for file in files.paths}
+    for file, dialect in dialects.items():
+        for key, value in dialect.items():
             if key in merged and merged[key] != value:
                 raise DraftError(
                     f"--table: '{file.name}' is written with {key} {value!r}, "
@@ -872,8 +873,8 @@ def folder_dialect(files: FolderFiles) -> dict[str, Any]:
             merged.setdefault(key, value)
             seen_in.setdefault(key, file.name)
     if "encoding" in merged:  # a utf-8 file beside it must hold no accent to misread
-        for file in files.paths:
-            if "encoding" not in file_dialect(file) and not _ascii_only(file):
+        for file, dialect in dialects.items():
+            if "encoding" not in dialect and not _ascii_only(file):
                 raise DraftError(
                     f"--table: '{file.name}' is written in utf-8, "
                     f"'{seen_in['encoding']}' in {merged['encoding']}; save them alike"
@@ -971,6 +972,7 @@ def draft_order_log(
 ) -> Draft:
     """Map an order log's columns, check them, and write a repeat-purchase use case."""
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
+        blank_cells,
         columns_to_transactions,
         money_role,
     )
@@ -1000,8 +1002,7 @@ def draft_order_log(
     if columns.get("order_id"):  # an order's lines net (a discount line is no return)
         amounts = amounts.groupby(table[columns["order_id"]]).sum()
     negative = int((amounts < 0).sum())
-    who = table[columns["customer"]].astype("string").str.strip()
-    guests = int((who.isna() | (who == "")).sum())
+    guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     exclude = did_not_happen(table, {v for v in columns.values() if v})
     options = {

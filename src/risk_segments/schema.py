@@ -453,13 +453,16 @@ def as_of_date(schema: dict[str, Any]) -> pd.Timestamp:
     return pd.Timestamp(schema.get("as_of") or pd.Timestamp.now("UTC").date())
 
 
+SEPARATORS = (",", ";", "\t", "|")  # the CSV separators a file is read with
+
+
 def separator_hint(columns: list[Any]) -> str:
     """Why a table read as one column (its header holds another separator than the
     catalog entry's), or ''."""
     if len(columns) != 1:
         return ""
     header = str(columns[0])
-    found = [sep for sep in (",", ";", "\t", "|") if sep in header]
+    found = [sep for sep in SEPARATORS if sep in header]
     if not found:
         return ""
     return (

@@ -191,10 +191,10 @@ class SegmentationModel:
         return self.assign_embedded(self.transform(frame))
 
 
-MAX_LEVELS = (
-    12  # a categorical enters the segments by its most frequent levels, at most
-)
-MIN_LEVEL_SHARE = 0.01  # ...each in at least 1% of the rows
+# a categorical enters the segments by its most frequent levels, at most 12, each in
+# at least 1% of the rows
+MAX_LEVELS = 12
+MIN_LEVEL_SHARE = 0.01
 
 
 def indicator_names(levels: dict[str, list[str]]) -> list[str]:
@@ -224,8 +224,9 @@ def with_category_indicators(
     frame: pd.DataFrame, levels: dict[str, list[str]]
 ) -> pd.DataFrame:
     """`frame` with a 0/1 column per (column, level); a missing or unseen value is 0
-    in every level of its column."""
-    if not levels:
+    in every level of its column. A frame that has them already is returned as it is
+    (fitting adds them once; the transforms it runs on the way see them)."""
+    if not levels or set(indicator_names(levels)) <= set(frame.columns):
         return frame
     made = {}
     for column, kept in levels.items():

@@ -207,6 +207,12 @@ def _short_lines(raw: pd.DataFrame) -> pd.Series:
     return pd.Series(last < filled.shape[1] - 1, index=raw.index)
 
 
+def blank_cells(values: pd.Series) -> pd.Series:
+    """True where a cell is missing or only spaces."""
+    text = values.astype("string").str.strip()
+    return (text.isna() | (text == "")).astype(bool)
+
+
 def _empty_keys(
     raw: pd.DataFrame, mapping: dict[str, str], source: str, skip_customer: bool
 ) -> None:
@@ -226,8 +232,7 @@ def _empty_keys(
         )
         raw = raw.loc[~short]
     for role in roles:
-        text = raw[mapping[role]].astype("string").str.strip()
-        empty = text.isna() | (text == "")
+        empty = blank_cells(raw[mapping[role]])
         if empty.any():
             problems.append(
                 f"column '{mapping[role]}' ({role}): {int(empty.sum())} empty value(s) "
@@ -372,8 +377,7 @@ def _without_customer_left_out(
     raw: pd.DataFrame, column: str, source: str
 ) -> pd.DataFrame:
     """Rows without a customer (guest checkouts: nobody to follow) left out, counted."""
-    text = raw[column].astype("string").str.strip()
-    guest = (text.isna() | (text == "")).to_numpy()
+    guest = blank_cells(raw[column]).to_numpy()
     if guest.any():
         logger.warning(
             "%s: %d of %d rows without a customer in '%s' left out "

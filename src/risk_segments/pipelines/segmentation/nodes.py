@@ -59,17 +59,18 @@ def _standardized_differences(
     return ((by_segment - mean) / sd).fillna(0.0)
 
 
-def _segment_name(row: pd.Series, labels: dict[str, str], taken: set[str]) -> str:
+def _segment_name(
+    row: pd.Series, labels: dict[str, str], taken: set[str], levels: set[str]
+) -> str:
     top = row.abs().sort_values(ascending=False)
     parts = []
     for feature in top.index[:2]:
         if abs(row[feature]) < 0.3:
             break
-        level = " = " in str(
-            feature
-        )  # a categorical's level: more or fewer rows hold it
+        # a categorical's level (in `levels`): more or fewer of the rows hold it
+        above, below = ("mostly", "few") if feature in levels else ("high", "low")
         parts.append(
-            f"{('high', 'low', 'mostly', 'few')[2 * level + (row[feature] <= 0)]} "
+            f"{above if row[feature] > 0 else below} "
             f"{feature_label(feature, labels, short=True)}"
         )
     joined = ", ".join(parts)
@@ -116,8 +117,9 @@ def fit_segmentation_model(
     model, labels = fit_segmentation(sample, segmentation)
     differences = _standardized_differences(sample, labels, model.features)
     taken: set[str] = set()
+    made = set(indicator_names(levels))
     names = {
-        int(s): _segment_name(differences.loc[s], feature_labels, taken)
+        int(s): _segment_name(differences.loc[s], feature_labels, taken, made)
         for s in differences.index
     }
     logger.info(
