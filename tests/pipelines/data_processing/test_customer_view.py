@@ -168,6 +168,20 @@ def test_a_discount_line_nets_within_its_order():
         )
 
 
+def test_guest_lines_are_named_after_other_rows_were_left_out(caplog):
+    """exclude_values drops an order (its 2 lines) first: the guests are still named
+    by their file lines."""
+    raw = INVOICE_LINES.assign(
+        price=INVOICE_LINES["price"].replace("bad", "1.00"),
+        status=["void", "", "", "", "", ""],
+    )
+    options = {**LINE_OPTIONS, "exclude_values": {"status": ["void"]}}
+    with caplog.at_level("WARNING"):
+        columns_to_transactions(raw, options)
+    assert "2 of 4 rows without a customer in 'who' left out" in caplog.text
+    assert "lines [4, 6]" in caplog.text
+
+
 def test_a_bad_value_after_guests_are_left_out_names_its_file_line():
     with pytest.raises(InvalidInputError, match=r"'price'.*\['bad'\].*lines \[7\]"):
         columns_to_transactions(INVOICE_LINES, LINE_OPTIONS)

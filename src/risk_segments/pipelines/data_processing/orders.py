@@ -377,7 +377,7 @@ def _without_customer_left_out(
     raw: pd.DataFrame, column: str, source: str
 ) -> pd.DataFrame:
     """Rows without a customer (guest checkouts: nobody to follow) left out, counted."""
-    guest = blank_cells(raw[column]).to_numpy()
+    guest = blank_cells(raw[column])  # on the rows' own index: their file lines
     if guest.any():
         logger.warning(
             "%s: %d of %d rows without a customer in '%s' left out "
@@ -386,9 +386,9 @@ def _without_customer_left_out(
             int(guest.sum()),
             len(raw),
             column,
-            _line_numbers(pd.Series(guest)),
+            _line_numbers(guest),
         )
-    return raw.loc[~guest]  # the index stays the file's line: messages name lines
+    return raw.loc[~guest.to_numpy()]  # the index stays the file's line
 
 
 def _orders_from_lines(lines: pd.DataFrame, source: str) -> pd.DataFrame:
