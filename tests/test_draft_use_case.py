@@ -75,6 +75,8 @@ def test_columns_are_profiled_as_people_have_them():
         ([0, 1, 1], None, None),
         ([True, False, True], None, None),
         (["stayed", "left", "left"], "left", "left"),
+        ([-1, 1, 1], None, "1"),
+        ([1, 2, 2], "2", "2"),
         (
             ["Yes", "no ", "Yes", "No", None, "yes"],
             None,
@@ -86,9 +88,19 @@ def test_the_positive_label_is_read_or_asked_for(values, given, expected):
     assert positive_value(pd.Series(values), "y", given) == expected
 
 
-def test_an_ambiguous_label_asks_for_positive():
+@pytest.mark.parametrize("values", [["stayed", "left"], [1, 2], ["1", "2", "2"]])
+def test_an_ambiguous_label_asks_for_positive(values):
+    """1/2 (German credit writes 2 for a bad loan): no side is positive by its name."""
     with pytest.raises(DraftError, match="--positive"):
-        positive_value(pd.Series(["stayed", "left"]), "status", None)
+        positive_value(pd.Series(values), "status", None)
+
+
+def test_an_option_finds_its_column_with_spaces_around_the_name(tmp_path):
+    table = churn_table(400, seed=7).rename(columns={"Churn": "Churn Flag "})
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, " customerID", "Churn Flag", "Yes")
+    assert 'label_column: "Churn Flag "' in draft.parameters
+    assert 'id_column: "customerID"' in draft.parameters
 
 
 @pytest.mark.parametrize(
@@ -990,3 +1002,82 @@ def test_a_panel_in_monthly_snapshot_files_is_drafted_as_a_folder(
     read = validate_table(loaded, schema, "panel.raw_table")
     assert len(read) == 1200 and read["month_end"].nunique() == 4
     assert ParquetChunks.of(loaded, 500).n_rows == 1200  # the score batch's input
+
+
+def _entry_rows(draft: Draft, name: str, path: Path) -> pd.DataFrame:
+    """The rows as the drafted catalog entry reads them, checked by the run's schema."""
+    import yaml
+    from kedro.io import DataCatalog
+
+    from risk_segments.schema import validate_table
+
+    entry = yaml.safe_load(draft.catalog)[f"{name}.score_input"]
+    loaded = DataCatalog.from_config({"t": {**entry, "filepath": str(path)}}).load("t")
+    schema = {
+        **yaml.safe_load(draft.parameters)[name]["schema"],
+        "as_of": "2099-01-01",
+    }
+    return validate_table(loaded, schema, f"{name}.raw_table")
+
+
+def test_a_file_without_a_header_or_an_id_is_drafted_by_column_and_line(tmp_path):
+    """UCI's adult.data: no header line, no id column. Its columns are named
+    column_1...; the rows are named by their line in the file."""
+    table = churn_table(600, seed=4).drop(columns=["customerID"])
+    path = tmp_path / "adult.data"
+    table.to_csv(path, index=False, header=False)
+    label = f"column_{table.columns.get_loc('Churn') + 1}"
+    with pytest.raises(
+        DraftError, match=rf"no header line.*{label}: (Yes|No), (No|Yes)"
+    ):
+        draft_tabular("adult", path, tmp_path, None, "Churn")
+    draft = draft_tabular("adult", path, tmp_path, None, label, positive="Yes")
+    assert any("no header line" in note for note in draft.summary)
+    assert 'id_column: "line"' in draft.parameters
+    read = _entry_rows(draft, "adult", path)
+    read["line"] = read["line"].astype(int)  # ids are text to the run
+    assert read["line"].tolist() == list(range(1, 601))
+    lines = path.read_text().splitlines()
+    tenure = f"column_{table.columns.get_loc('tenure') + 1}"
+    for row in (0, 377, 599):  # the row named line N is the file's line N
+        n = read["line"].iloc[row]
+        assert lines[n - 1].split(",")[table.columns.get_loc("tenure")] == str(
+            int(read[tenure].iloc[row])
+        )
+
+
+def test_a_header_under_a_line_of_codes_is_read_from_its_line(tmp_path):
+    """A two-row header saved to CSV (UCI's credit default: X1,X2,...,Y above the
+    names), and a title line above that: the row of the options' names is the header;
+    rows without an id are named by their file line (the lines above counted)."""
+    table = churn_table(500, seed=5).drop(columns=["customerID"])
+    path = tmp_path / "credit.csv"
+    with path.open("w") as handle:
+        handle.write("Customer extract\n\n")
+        handle.write(",".join(f"X{j}" for j in range(len(table.columns))) + "\n")
+        table.to_csv(handle, index=False)
+    draft = draft_tabular("credit", path, tmp_path, None, "Churn", positive="Yes")
+    assert any("the header is line 4" in note for note in draft.summary)
+    read = _entry_rows(draft, "credit", path)
+    read["line"] = read["line"].astype(int)
+    assert list(read.columns[:3]) == ["line", *table.columns[:2]]
+    lines = path.read_text().splitlines()
+    for row in (0, 250, 499):
+        fields = lines[read["line"].iloc[row] - 1].split(",")
+        assert fields[table.columns.get_loc("tenure")] == str(
+            int(read["tenure"].iloc[row])
+        )
+
+
+def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
+    table = churn_table(300, seed=6).assign(month="2024-06-30")
+    table.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(DraftError, match=r"--id: a \.parquet file has no lines"):
+        draft_tabular("x", tmp_path / "t.parquet", tmp_path, None, "Churn")
+    path = _write(table, tmp_path / "t.csv")
+    with pytest.raises(DraftError, match=r"--date 'month'.* needs --id"):
+        draft_tabular("x", path, tmp_path, None, "Churn", date="month")
+    with_line = _write(table.rename(columns={"tenure": "line"}), tmp_path / "l.csv")
+    draft = draft_tabular("x", with_line, tmp_path, None, "Churn", positive="Yes")
+    assert 'id_column: "line_2"' in draft.parameters  # the file's own 'line' is kept
+    assert _entry_rows(draft, "x", with_line)["line_2"].iloc[0] == "2"

@@ -28,7 +28,11 @@ def cli() -> None:
     show_default=True,
     help="one row per entity (tabular) or a transaction log (order_log)",
 )
-@click.option("--id", "id_column", help="tabular: the entity id column")
+@click.option(
+    "--id",
+    "id_column",
+    help="tabular: the entity id column (none: each row is named by its line in the file)",
+)
 @click.option("--label", help="tabular: the label column (blank for unlabeled rows)")
 @click.option("--positive", help="tabular: the label value that means positive")
 @click.option(
@@ -59,7 +63,7 @@ def draft_use_case(**options: object) -> None:
     """Profile a table and write conf/base/parameters_NAME.yml and catalog_NAME.yml.
 
     \b
-    kedro draft-use-case --name NAME --table PATH --id COL --label COL [--positive VALUE] [--date COL]
+    kedro draft-use-case --name NAME --table PATH [--id COL] --label COL [--positive VALUE] [--date COL]
     kedro draft-use-case --name NAME --table PATH --kind order_log --customer COL --date COL --amount COL
                          [--quantity COL] [--order-id COL] [--horizon-days N]
     (invoice lines with a unit price: --unit-price COL --quantity COL instead of --amount)
@@ -99,12 +103,12 @@ def draft_use_case(**options: object) -> None:
                 name, table, project, columns, int(options["horizon_days"])
             )
         else:
-            _require(options, "id_column", "label")
+            _require(options, "label")
             draft = draft_tabular(
                 name,
                 table,
                 project,
-                str(options["id_column"]),
+                options["id_column"] and str(options["id_column"]),
                 str(options["label"]),
                 options["positive"] and str(options["positive"]),
                 options["date"] and str(options["date"]),

@@ -255,3 +255,74 @@ def dialect_mismatch(
             "the catalog entry reads decimal '.'"
         )
     return ""
+
+
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def _sample_fields(path: Path, dialect: dict[str, Any], n_rows: int) -> list[list[str]]:
+    """The file's first rows after `skiprows`, the header line included, as text."""
+    import pandas as pd
+
+    args = {k: dialect[k] for k in ("sep", "encoding", "skiprows") if k in dialect}
+    if args.get("sep") == WHITESPACE:
+        args["engine"] = "python"
+    sample = pd.read_csv(
+        path,
+        header=None,
+        nrows=n_rows,
+        dtype=str,
+        keep_default_na=False,
+        skipinitialspace=True,
+        **args,
+    )
+    return [[str(f).strip() for f in row] for row in sample.to_numpy().tolist()]
+
+
+def headerless_width(
+    path: Path, dialect: dict[str, Any], sample_rows: int = 200
+) -> int:
+    """The number of columns of a file whose first line is a row of values, not column
+    names (UCI's `adult.data`): every column whose values are numbers has a number on
+    the first line too; 0 for a file with a header. (A header names its columns; a
+    file of text columns only cannot tell, and is read with a header.)"""
+    if is_typed(path) or "header" in dialect:
+        return 0
+    rows = _sample_fields(path, dialect, sample_rows)
+    if len(rows) < 6:
+        return 0
+    first, rest = rows[0], rows[1:]
+    numeric = []
+    for j in range(len(first)):
+        values = [row[j] for row in rest if j < len(row) and row[j]]
+        if len(values) >= 5 and all(PLAIN_NUMBER.match(v) for v in values):
+            numeric.append(j)
+    if numeric and all(PLAIN_NUMBER.match(first[j]) for j in numeric):
+        return len(first)
+    return 0
+
+
+def headerless_dialect(dialect: dict[str, Any], width: int) -> dict[str, Any]:
+    """The dialect of a file without a header: its columns named column_1, column_2..."""
+    return {
+        **dialect,
+        "header": None,
+        "names": [f"column_{j + 1}" for j in range(width)],
+    }
+
+
+def header_below(
+    path: Path, dialect: dict[str, Any], names: list[str], max_lines: int = 10
+) -> int:
+    """How many lines below the first the header is, when the columns the user named
+    are not on the first line but all are on a later one (a line of codes such as
+    `X1,X2,...,Y` above the names, as two-row headers are saved); 0 otherwise."""
+    if is_typed(path) or not names or "header" in dialect:
+        return 0
+    rows = _sample_fields(path, dialect, max_lines)
+    if rows and set(names) <= set(rows[0]):
+        return 0
+    for offset, row in enumerate(rows[1:], start=1):
+        if set(names) <= set(row):
+            return offset
+    return 0

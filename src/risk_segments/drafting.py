@@ -24,9 +24,13 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from risk_segments.dialect import (
+    PLAIN_NUMBER,
     FileShapeError,
     csv_dialect,
     dialect_mismatch,
+    header_below,
+    headerless_dialect,
+    headerless_width,
     is_json,
     is_parquet,
     is_typed,
@@ -136,6 +140,53 @@ def file_dialect(path: Path) -> dict[str, Any]:
         raise DraftError(f"--table: {err}") from err
 
 
+def located_header(
+    path: Path, dialect: dict[str, Any], names: list[str | None]
+) -> tuple[dict[str, Any], list[str]]:
+    """The dialect with the file's header found, and a note on what was done: a file
+    whose first line is values gets its columns named column_1, column_2...; a header
+    below a line of codes (`X1,X2,...`, a two-row header saved to CSV) is read from
+    its own line."""
+    if width := headerless_width(path, dialect):
+        return headerless_dialect(dialect, width), [
+            f"the file has no header line (its first line holds values): its {width} "
+            f"columns are named column_1 ... column_{width}"
+        ]
+    below = header_below(path, dialect, [n for n in names if n])
+    if not below:
+        return dialect, []
+    skip = dialect.get("skiprows", 0) + below
+    return {**dialect, "skiprows": skip}, [
+        f"the header is line {skip + 1}: the options' columns are named there, not on "
+        f"line {skip + 1 - below}; the line(s) above it are left out (load_args skiprows)"
+    ]
+
+
+def _line_ids(path: Path, files: FolderFiles | None, date: str | None) -> str:
+    """The column that names the rows of a table without --id: their line in the file
+    (a CSV file of one row per entity only)."""
+    if files or is_typed(path):
+        kind = "folder" if files else f"{path.suffix} file"
+        raise DraftError(
+            f"--id: a {kind} has no lines to name its rows by; pass its id column"
+        )
+    if date:
+        raise DraftError(
+            f"--date '{date}': a table of one row per entity and date needs --id (the "
+            "entity's column): without it the rows of one entity cannot be followed"
+        )
+    return "line"
+
+
+def free_name(name: str, columns: Any) -> str:
+    """`name`, or name_2, name_3... when the table has a column of that name."""
+    taken, out, n = {str(c) for c in columns}, name, 1
+    while out in taken:
+        n += 1
+        out = f"{name}_{n}"
+    return out
+
+
 def csv_load_args(
     text_columns: list[str], dialect: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -166,8 +217,31 @@ def repeated_headers(path: Path, dialect: dict[str, Any]) -> list[str]:
     ]
 
 
-def require_column(table: pd.DataFrame, column: str, option: str) -> None:
-    """Stop with the closest column names when an option names a column the table lacks."""
+def as_in_table(table: pd.DataFrame, column: str | None) -> str | None:
+    """The table's column an option names, spaces around the name aside (a header
+    written `Churn Flag ` is found as `Churn Flag`); the option itself otherwise."""
+    if column is None or column in table.columns:
+        return column
+    same = [c for c in table.columns if str(c).strip() == column.strip()]
+    return same[0] if len(same) == 1 else column
+
+
+def require_column(
+    table: pd.DataFrame, column: str, option: str, headerless: bool = False
+) -> None:
+    """Stop with the closest column names when an option names a column the table lacks
+    (for a file without a header: the names it was given, with their first values)."""
+    if column not in table.columns and headerless:
+        named = [c for c in table.columns if str(c).startswith("column_")]
+        preview = "; ".join(
+            f"{c}: {', '.join(map(str, table[c].dropna().unique()[:3]))}"
+            for c in named[:40]
+        )
+        raise DraftError(
+            f"{option} '{column}': the file has no header line (its first line holds "
+            f"values), so its columns are named column_1 ... column_{len(named)}; "
+            f"pass those names. Its columns and first values: {preview}"
+        )
     if column not in table.columns:
         close = difflib.get_close_matches(column, [str(c) for c in table.columns], n=3)
         hint = f"; did you mean {close}?" if close else ""
@@ -238,6 +312,12 @@ def positive_value(labels: pd.Series, column: str, positive: str | None) -> str 
     ):
         return None
     guesses = [v for v in seen if v.lower() in POSITIVE_WORDS]
+    codes = {v for v in lowered if PLAIN_NUMBER.match(v)}
+    if len(codes) == 2 and not lowered <= {"-1", "1", "+1"}:  # 1/2: either may be bad
+        raise DraftError(
+            f"--label '{column}' holds the codes {seen}: say which one is positive with "
+            "--positive (numbers other than 0/1 or -1/1 name no side)"
+        )
     if len(guesses) == 1:
         return guesses[0]
     raise DraftError(
@@ -642,7 +722,7 @@ def draft_tabular(
     name: str,
     path: Path,
     project: Path,
-    id_col: str,
+    id_col: str | None,
     label: str,
     positive: str | None = None,
     date: str | None = None,
@@ -650,14 +730,26 @@ def draft_tabular(
     """Profile an entity table and write the use case's parameters and catalog entries."""
     files = folder_files(path) if path.is_dir() else None  # monthly snapshot files
     dialect = folder_dialect(files) if files else file_dialect(path)
+    header_notes: list[str] = []
+    if not files:
+        dialect, header_notes = located_header(path, dialect, [id_col, label, date])
+    line_column = None if id_col else _line_ids(path, files, date)
     table = (
         read_folder(files, dialect, [id_col])
         if files
-        else read_table(path, [id_col], dialect)
+        else read_table(path, [id_col] if id_col else [], dialect)
     )
+    if line_column:  # as the catalog entry's CSVTableDataset numbers the rows
+        line_column = free_name(line_column, table.columns)
+        first = (
+            1 + dialect.get("skiprows", 0) + int(dialect.get("header", 0) is not None)
+        )
+        table.insert(0, line_column, np.arange(first, first + len(table)))
+        id_col = line_column
+    id_col, label, date = (as_in_table(table, c) for c in (id_col, label, date))
     for column, option in ((id_col, "--id"), (label, "--label"), (date, "--date")):
         if column:
-            require_column(table, column, option)
+            require_column(table, column, option, headerless="names" in dialect)
     if table.empty:
         raise DraftError(f"--table '{path}' has no rows")
     _one_row_per_key(table, id_col, date)
@@ -728,10 +820,28 @@ def draft_tabular(
         "",
     ]
     catalog = _catalog_lines(
-        name, path, project, id_col, dialect, "raw_table", "score_input", files=files
+        name,
+        path,
+        project,
+        None if line_column else id_col,
+        dialect,
+        "raw_table",
+        "score_input",
+        files=files,
+        line_column=line_column,
     )
-    summary = [f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"]
-    summary += repeated_headers(files.paths[0] if files else path, dialect)
+    summary = header_notes + [
+        f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
+    ]
+    if line_column:
+        first = int(table[line_column].iloc[0])
+        summary.append(
+            f"no --id: each row is named by its line in the file (column "
+            f"'{line_column}', the first row being line {first}); the nightly scores "
+            "name the rows of the scored file so"
+        )
+    if "names" not in dialect:
+        summary += repeated_headers(files.paths[0] if files else path, dialect)
     if leaks:
         summary.append(
             f"likely leaks set aside: {leaks} (check them before trusting the score)"
@@ -773,6 +883,7 @@ def _catalog_lines(
     dialect: dict[str, str],
     *entries: str,
     files: FolderFiles | None = None,
+    line_column: str | None = None,
 ) -> str:
     """The catalog entries reading the drafted table (`files`: a folder of them)."""
     filepath = project_relative(path, project)
@@ -789,10 +900,10 @@ def _catalog_lines(
         reading = ["  type: pandas.JSONDataset", f"  load_args: {json.dumps(args)}"]
     else:
         args = csv_load_args(text_columns, dialect)
-        if (
-            text_column is None
-        ):  # every field as text: the adapter parses, names bad values
-            args["dtype"] = "str"
+        if text_column is None and not line_column:
+            args["dtype"] = (
+                "str"  # every field as text: the adapter parses, names bad values
+            )
         reading = [
             "  type: risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it",
             f"  load_args: {json.dumps(args)}",
@@ -813,6 +924,13 @@ def _catalog_lines(
                 reading[0],
                 f"  filepath: {q(filepath)}",
                 *reading[1:],
+                *(
+                    [
+                        f"  line_column: {q(line_column)}   # the rows' id: their line in the file"
+                    ]
+                    if line_column
+                    else []
+                ),
             ]
         out += ["  metadata:", "    kedro-viz:", "      layer: raw", ""]
     return "\n".join(out)
@@ -981,6 +1099,9 @@ def draft_order_log(
     files = folder_files(path) if path.is_dir() else None
     one_file = files.paths[0] if files else path
     dialect = folder_dialect(files) if files else file_dialect(one_file)
+    header_notes: list[str] = []
+    if not files:
+        dialect, header_notes = located_header(path, dialect, list(columns.values()))
     # every CSV field as text: the adapter parses (with the file's decimal mark)
     reading = dialect if is_typed(one_file) else {**dialect, "dtype": str}
     table = read_folder(files, reading, []) if files else read_table(path, [], reading)
@@ -992,9 +1113,10 @@ def draft_order_log(
         "quantity": "--quantity",
         "order_id": "--order-id",
     }
+    columns = {role: as_in_table(table, column) for role, column in columns.items()}
     for role, column in columns.items():
         if column:
-            require_column(table, column, option[role])
+            require_column(table, column, option[role], headerless="names" in dialect)
     marks = number_marks(dialect)
     amounts = numbers_from_text(table[columns[money_role(columns)]], **marks)
     if money_role(columns) == "unit_price":
@@ -1109,7 +1231,8 @@ def draft_order_log(
     )
     summary = [
         f"{len(transactions):,} orders, {start.date()} to {end.date()}; first cutoff {first}"
-        + (f" (from {len(files.paths)} '{files.suffix}' files)" if files else "")
+        + (f" (from {len(files.paths)} '{files.suffix}' files)" if files else ""),
+        *header_notes,
     ]
     if negative:
         summary.append(

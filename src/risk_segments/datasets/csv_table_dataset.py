@@ -5,12 +5,17 @@ lines must not contradict the entry's `load_args` (its separator and decimal mar
 `risk_segments.dialect.dialect_mismatch` reads them). A nightly extract that writes
 `45.59` where the drafted file wrote `45,59` would otherwise be read as 4,559 without
 a word; now the load stops, naming the file, what it shows and what to change.
+
+A table without an id column (a survey export, UCI's bank marketing) gets one from
+`line_column`: each row's line in the file, which is how a person finds the row again.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from kedro.io import DatasetError
 from kedro_datasets.pandas import CSVDataset
@@ -28,7 +33,15 @@ class CSVTableDataset(CSVDataset):
           type: risk_segments.datasets.CSVTableDataset
           filepath: data/01_raw/customers.csv
           load_args: {sep: ";", decimal: ",", thousands: ".", encoding: cp1252}
+
+    With `line_column: line`, the rows get a first column `line`: the row's line in
+    the file (the header is line 1; lines skipped by `skiprows` count; a file without
+    blank lines between its rows is assumed, as pandas skips those).
     """
+
+    def __init__(self, *, line_column: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._line_column = line_column
 
     def load(self) -> pd.DataFrame:
         if self._protocol == "file":
@@ -38,4 +51,24 @@ class CSVTableDataset(CSVDataset):
                     f"'{path}': {problem}; set the entry's load_args to how the file "
                     "is written (or draft it again with `kedro draft-use-case`)"
                 )
-        return super().load()
+        rows = super().load()
+        if self._line_column:
+            if self._line_column in rows.columns:
+                raise DatasetError(
+                    f"'{self._get_load_path()}' has a column '{self._line_column}' of "
+                    "its own: give the entry's line_column another name"
+                )
+            rows.insert(0, self._line_column, self._lines(len(rows)))
+        return rows
+
+    def _lines(self, n_rows: int) -> np.ndarray:
+        """Each row's line in the file: after the skipped lines and the header."""
+        skipped = self._load_args.get("skiprows") or 0
+        if not isinstance(skipped, int):
+            raise DatasetError(
+                "line_column needs skiprows to be a number of lines (got "
+                f"{skipped!r}): the rows' lines could not be counted"
+            )
+        header = 0 if self._load_args.get("header", "infer") is None else 1
+        first = skipped + header + 1
+        return np.arange(first, first + n_rows, dtype=np.int64)
