@@ -823,6 +823,26 @@ def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
     assert got.to_numpy() == pytest.approx(totals.sort_index().to_numpy())
 
 
+@pytest.mark.parametrize(
+    ("unit", "fmt"), [("s", "unix_seconds"), ("ms", "unix_milliseconds")]
+)
+def test_an_event_log_with_unix_times_is_drafted_and_read_at_its_times(
+    tmp_path, unit, fmt
+):
+    """App and API logs write times as seconds or milliseconds since 1970: no strftime
+    format reads them, and read as a number they are no date at all."""
+    log = order_log(150, seed=8)
+    times = pd.to_datetime(log["Purchased At"])
+    log["Purchased At"] = (times - pd.Timestamp("1970-01-01")) // pd.Timedelta(1, unit)
+    draft, view, transactions = _drafted_log(
+        log, tmp_path / "events.csv", ORDER_LOG_COLUMNS
+    )
+    assert view["date_format"] == fmt
+    first = times.groupby(log["Basket"]).min().sort_index()
+    got = transactions.set_index("order_id")["order_time"].sort_index()
+    assert (got.to_numpy() == first.to_numpy()).all()
+
+
 def test_rows_without_an_id_and_too_few_positives_are_refused(tmp_path):
     table = churn_table(2000, seed=11)
     blank = table.copy()

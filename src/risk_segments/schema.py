@@ -206,9 +206,45 @@ def _digits(values: pd.Series) -> pd.Series:
 
 def compact_date_format(values: pd.Series) -> str | None:
     """The format of dates written as integers, from their number of digits: 8 is
-    %Y%m%d (20240131), 6 is %Y%m (202401); None if the lengths differ or are others."""
-    lengths = _digits(values).dropna().str.len().unique()
-    return COMPACT_DATES.get(int(lengths[0])) if len(lengths) == 1 else None
+    %Y%m%d (20240131), 6 is %Y%m (202401), and Unix times (seconds or milliseconds
+    since 1970, as event logs and APIs write them); None otherwise."""
+    digits = _digits(values).dropna()
+    lengths = digits.str.len().unique()
+    if len(lengths) != 1:
+        return None
+    return COMPACT_DATES.get(int(lengths[0])) or epoch_format(digits)
+
+
+# Unix times: the date_format names them, as strftime has no portable code for them
+EPOCH_UNITS = {"unix_seconds": "s", "unix_milliseconds": "ms"}
+_EPOCH_DIGITS = {10: "unix_seconds", 13: "unix_milliseconds"}
+_EPOCH_YEARS = (2001, 2040)  # 10 digits from 1e9 seconds: September 2001 on
+
+
+def epoch_format(text: pd.Series) -> str | None:
+    """'unix_seconds' (1717171717) or 'unix_milliseconds' (1717171717000) when every
+    value is a whole number of that many digits in the years Unix times of 10 or 13
+    digits cover (2001-2040); None otherwise."""
+    text = text.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    lengths = text.str.len().unique()
+    if text.empty or len(lengths) != 1 or not text.str.fullmatch(r"\d+").all():
+        return None
+    fmt = _EPOCH_DIGITS.get(int(lengths[0]))
+    if fmt is None:
+        return None
+    times = pd.to_datetime(text.astype("int64"), unit=EPOCH_UNITS[fmt])
+    low, high = _EPOCH_YEARS
+    return fmt if times.dt.year.between(low, high).all() else None
+
+
+def times_from_text(text: pd.Series, fmt: str | None) -> pd.Series:
+    """Timestamps (UTC where zoned) from text in `fmt`: a strftime format, a Unix time
+    (`unix_seconds`, `unix_milliseconds`), or None for ISO 8601. Unreadable: NaT."""
+    if fmt in EPOCH_UNITS:
+        numbers = pd.to_numeric(text, errors="coerce")
+        return pd.to_datetime(numbers, unit=EPOCH_UNITS[fmt], errors="coerce", utc=True)
+    return pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
 
 
 def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
@@ -226,7 +262,7 @@ def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     if not fmt:
         return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
-    return _one_clock(pd.to_datetime(text, format=fmt, errors="coerce", utc=True))
+    return _one_clock(times_from_text(text, fmt))
 
 
 def _one_clock(values: pd.Series) -> pd.Series:
@@ -250,6 +286,11 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
         values = _digits(values)
     text = values.dropna().astype(str).str.strip()
     unique = pd.Series(text[text != ""].unique())
+    if epoch := epoch_format(unique):
+        return (
+            epoch,
+            f"every value is a Unix time ({epoch.replace('_', ' ')} since 1970, UTC)",
+        )
     iso = pd.to_datetime(unique, format="ISO8601", errors="coerce", utc=True)
     if unique.empty or iso.notna().all():
         return None, "ISO 8601"

@@ -35,6 +35,7 @@ from risk_segments.schema import (
     date_format_of,
     numbers_from_text,
     one_table,
+    times_from_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -125,14 +126,14 @@ def _times(
     reads every value (`date_format_of`: 03/04/2024 beside 25/04/2024 is day-first)."""
     text = frame[column].astype("string").str.strip().replace("", pd.NA)
     # utc=True: offsets that differ (summer and winter time) still make one column
-    values = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
+    values = times_from_text(text, fmt)
     if fmt is None and (values.isna() & text.notna()).any():
         try:  # the format that reads every value (day-first or month-first: see there)
             guessed, _ = date_format_of(text)
         except ValueError:
             guessed = None
         if guessed:
-            values = pd.to_datetime(text, format=guessed, errors="coerce", utc=True)
+            values = times_from_text(text, guessed)
     bad = values.isna() & text.notna()
     if bad.any():
         examples = text[bad].unique()[:3].tolist()
