@@ -843,6 +843,32 @@ def test_an_event_log_with_unix_times_is_drafted_and_read_at_its_times(
     assert (got.to_numpy() == first.to_numpy()).all()
 
 
+def test_order_numbers_counted_per_customer_are_orders_of_their_customer(tmp_path):
+    """Every customer has an order 1, 2, ...: grouped by the number alone, customers'
+    orders would be one order (or stop the run); an order is customer and number."""
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+    from risk_segments.schema import InvalidInputError
+
+    log = order_log(120, seed=9)
+    number = log.groupby("Client Ref")["Basket"].rank(method="dense").astype(int)
+    log["Basket"] = number.astype(str)
+    draft, view, transactions = _drafted_log(
+        log, tmp_path / "orders.csv", ORDER_LOG_COLUMNS
+    )
+    assert view["order_ids"] == "per_customer"
+    assert any("order numbers per customer" in note for note in draft.summary)
+    totals = log.groupby(["Client Ref", "Basket"])["Total (EUR)"].sum()
+    assert len(transactions) == len(totals)
+    got = transactions.groupby("customer_id")["amount"].sum().sort_index()
+    want = log.groupby("Client Ref")["Total (EUR)"].sum().sort_index()
+    assert got.to_numpy() == pytest.approx(want.to_numpy())
+    without = {k: v for k, v in view.items() if k != "order_ids"}
+    with pytest.raises(InvalidInputError, match="order_ids: per_customer"):
+        columns_to_transactions(
+            pd.read_csv(tmp_path / "orders.csv", dtype=str), without
+        )
+
+
 def test_rows_without_an_id_and_too_few_positives_are_refused(tmp_path):
     table = churn_table(2000, seed=11)
     blank = table.copy()

@@ -1081,6 +1081,32 @@ def _cutoffs(
     )
 
 
+PER_CUSTOMER_SHARE = (
+    0.5  # order ids shared by customers this often: numbered per customer
+)
+
+
+def _order_numbers_per_customer(
+    table: pd.DataFrame, columns: dict[str, str | None]
+) -> tuple[bool, float]:
+    """Whether the order ids are numbers counted per customer (each customer has an
+    order 1, 2, ...): most ids recur for several customers. A few shared ids are an
+    error in the log, which the run names; the share is returned for the note."""
+    if not columns.get("order_id"):
+        return False, 0.0
+    keys = pd.DataFrame(
+        {
+            "order": table[columns["order_id"]].astype("string").str.strip(),
+            "customer": table[columns["customer"]].astype("string").str.strip(),
+        }
+    ).dropna()
+    keys = keys[(keys["order"] != "") & (keys["customer"] != "")]
+    if keys.empty:
+        return False, 0.0
+    shared = float((keys.groupby("order")["customer"].nunique() > 1).mean())
+    return shared >= PER_CUSTOMER_SHARE, shared
+
+
 def draft_order_log(
     name: str,
     path: Path,
@@ -1090,6 +1116,7 @@ def draft_order_log(
 ) -> Draft:
     """Map an order log's columns, check them, and write a repeat-purchase use case."""
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
+        ORDER_KEY,
         blank_cells,
         columns_to_transactions,
         money_role,
@@ -1121,8 +1148,12 @@ def draft_order_log(
     amounts = numbers_from_text(table[columns[money_role(columns)]], **marks)
     if money_role(columns) == "unit_price":
         amounts = amounts * numbers_from_text(table[columns["quantity"]], **marks)
+    per_customer, shared = _order_numbers_per_customer(table, columns)
     if columns.get("order_id"):  # an order's lines net (a discount line is no return)
-        amounts = amounts.groupby(table[columns["order_id"]]).sum()
+        order = table[columns["order_id"]].astype("string").str.strip()
+        if per_customer:
+            order = table[columns["customer"]].astype("string") + ORDER_KEY + order
+        amounts = amounts.groupby(order).sum()
     negative = int((amounts < 0).sum())
     guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
@@ -1135,6 +1166,7 @@ def draft_order_log(
         "missing_customers": "exclude" if guests else "error",
         **marks,
         **({"date_format": date_format} if date_format else {}),
+        **({"order_ids": "per_customer"} if per_customer else {}),
     }
     try:
         transactions = columns_to_transactions(table, options)
@@ -1199,6 +1231,14 @@ def draft_order_log(
             if date_format
             else []
         ),
+        *(
+            [
+                f"    order_ids: per_customer   # {shared:.0%} of the order ids recur for "
+                "other customers: numbers count per customer, an order is customer and number"
+            ]
+            if per_customer
+            else []
+        ),
         f"    first_cutoff: {q(first)}   # customer view at month-ends from here, every {every} month(s)",
         f"    every_months: {every}   # {labeled} cutoffs with a closed horizon now",
         f"    horizon_days: {int(horizon_days)}   # label: bought again within this many days after a cutoff",
@@ -1247,6 +1287,11 @@ def draft_order_log(
         summary.append(
             f"{guests:,} of {len(table):,} rows have no customer and will be left out "
             "and counted"
+        )
+    if per_customer:
+        summary.append(
+            f"{shared:.0%} of the values of '{columns['order_id']}' belong to several "
+            "customers: read as order numbers per customer (order_ids: per_customer)"
         )
     return Draft("\n".join(lines), catalog, summary)
 

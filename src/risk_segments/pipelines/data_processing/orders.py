@@ -259,6 +259,8 @@ def columns_to_transactions(
     raw = one_table(raw).reset_index(drop=True)
     exclude = dict(options.get("exclude_values") or {})
     _require(raw, (*mapping.values(), *exclude), source)
+    if "order_id" in mapping and options.get("order_ids") == "per_customer":
+        raw = _order_ids_per_customer(raw, mapping)
     raw = _rows_that_happened(raw, exclude, mapping.get("order_id"), source)
     if "order_id" in mapping:
         raw = _order_fields_on_every_line(raw, mapping, source)
@@ -392,6 +394,23 @@ def _without_customer_left_out(
     return raw.loc[~guest.to_numpy()]  # the index stays the file's line
 
 
+ORDER_KEY = " #"  # customer and order number, for order numbers counted per customer
+
+
+def _order_ids_per_customer(
+    raw: pd.DataFrame, mapping: Mapping[str, str]
+) -> pd.DataFrame:
+    """`order_ids: per_customer`: order numbers count per customer (every customer has
+    an order 1), so an order is its customer and number ("C042 #3"). A blank stays blank
+    (and is named by the checks after)."""
+    customer = raw[mapping["customer"]].astype("string").str.strip()
+    number = raw[mapping["order_id"]].astype("string").str.strip()
+    both = (customer.fillna("") != "") & (number.fillna("") != "")
+    out = raw.copy()
+    out[mapping["order_id"]] = number.where(~both, customer + ORDER_KEY + number)
+    return out
+
+
 def _orders_from_lines(lines: pd.DataFrame, source: str) -> pd.DataFrame:
     """One row per order id: the lines' amounts (and items) summed, the first time."""
     customers = lines.groupby("order_id")["customer_id"].nunique()
@@ -399,7 +418,8 @@ def _orders_from_lines(lines: pd.DataFrame, source: str) -> pd.DataFrame:
         shared = customers.index[customers > 1][:5].tolist()
         raise InvalidInputError(
             f"{source}: {int((customers > 1).sum())} order id(s) belong to more than one "
-            f"customer, e.g. {shared}"
+            f"customer, e.g. {shared} (if the log numbers orders per customer, every "
+            "customer having an order 1, set customer_view.order_ids: per_customer)"
         )
     sums = {"amount": "sum", "customer_id": "first", "order_time": "min"}
     if "items" in lines:
