@@ -1115,6 +1115,35 @@ def test_a_header_under_a_line_of_codes_is_read_from_its_line(tmp_path):
         )
 
 
+def test_a_number_that_stands_for_none_is_drafted_and_read_as_missing(tmp_path):
+    """Home Credit's DAYS_EMPLOYED is 365243 (a thousand years) for 18% of applicants,
+    bank marketing's pdays 999 for 'never contacted': segment means and profiles of
+    such a column describe the code. -1 beside 1-871 is a value (the gap is small)."""
+    table = churn_table(1000, seed=12)
+    rng = np.random.default_rng(0)
+    table["days_employed"] = np.where(
+        rng.random(1000) < 0.2, 365243, -rng.integers(0, 15000, 1000)
+    )
+    table["pdays"] = np.where(rng.random(1000) < 0.9, 999, rng.integers(0, 28, 1000))
+    table["offset"] = np.where(rng.random(1000) < 0.5, -1, rng.integers(1, 872, 1000))
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    codes = yaml_block(draft.parameters)["x"]["schema"]["missing_codes"]
+    assert codes == {"days_employed": [365243], "pdays": [999]}
+    read = _entry_rows(draft, "x", path)
+    assert (
+        read["days_employed"].isna().sum() == (table["days_employed"] == 365243).sum()
+    )
+    assert read["days_employed"].max() <= 0 and read["pdays"].max() <= 27
+    assert read["offset"].min() == -1
+
+
+def yaml_block(text: str) -> dict:
+    import yaml
+
+    return yaml.safe_load(text)
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -99,6 +99,7 @@ class ColumnChoice:
     levels: list[str] | None = None
     bounds: list[float | None] = field(default_factory=lambda: [None, None])
     skewed: bool = False
+    code: MissingCode | None = None  # a value that stands for none (read as missing)
 
 
 # --------------------------------------------------------------------------- reading
@@ -435,6 +436,9 @@ def profile_column(
             name, "categorical", f"integer-coded, {miss}", levels=levels
         )
     finite = numbers.to_numpy()[np.isfinite(numbers.to_numpy())]
+    code = missing_code(finite)
+    if code is not None:  # the profile is of the values that are values
+        finite = finite[finite != code.value]
     skew = float(pd.Series(finite).skew()) if len(finite) > 2 else 0.0
     blanks = int(numbers.isna().sum() - values.isna().sum())
     note = f"{_fmt(finite.min())} to {_fmt(finite.max())}, {miss}" + (
@@ -446,7 +450,56 @@ def profile_column(
         note,
         bounds=_bounds(finite),
         skewed=finite.min() >= 0 and skew > 1,
+        code=code,
     )
+
+
+@dataclass
+class MissingCode:
+    """A number that stands for 'none' in a numeric column (365243 days employed)."""
+
+    value: float
+    share: float
+    low: float
+    high: float
+
+    def note(self) -> str:
+        return (
+            f"in {self.share:.1%} of rows, far beyond every other value ({_fmt(self.low)} "
+            f"to {_fmt(self.high)}): a code for none, read as missing (delete the line "
+            "if it is a real value)"
+        )
+
+
+def _code_text(value: float) -> str:
+    return str(int(value)) if value == round(value) else repr(value)
+
+
+CODE_SHARE = 0.01  # a code for none is held by at least 1% of the rows...
+CODE_REACH = 5  # ...and is this many times beyond the largest other value
+
+
+def missing_code(finite: np.ndarray, min_rows: int = 100) -> MissingCode | None:
+    """The column's largest or smallest value when it is a code, not a measurement:
+    held by 1-99% of the rows, separated from the other values by more than their
+    whole range, and more than 5x the largest of them (999 beside 0-27, 365243 beside
+    -15,000-0; not -1 beside 1-871, where the gap is small)."""
+    if len(finite) < min_rows:
+        return None
+    for value in (finite.max(), finite.min()):
+        held = finite == value
+        share = float(held.mean())
+        others = finite[~held]
+        if (
+            not CODE_SHARE <= share <= 1 - CODE_SHARE
+            or len(np.unique(others[:10_000])) < 3
+        ):
+            continue
+        low, high = float(others.min()), float(others.max())
+        gap = value - high if value > high else low - value
+        if gap > high - low and abs(value) > CODE_REACH * max(abs(low), abs(high)):
+            return MissingCode(float(value), share, low, high)
+    return None
 
 
 def _text_column(name: str, values: pd.Series, n_rows: int, miss: str) -> ColumnChoice:
@@ -709,6 +762,13 @@ def _schema_lines(
             "[" + ", ".join("null" if b is None else str(b) for b in c.bounds) + "]"
         )
         out.append(f"      {key(c.name)}: {bounds}   # {c.note}")
+    coded = [c for c in nums if c.code is not None]
+    if coded:
+        out.append("    missing_codes:               # numbers that stand for none")
+        out += [
+            f"      {key(c.name)}: [{_code_text(c.code.value)}]   # {c.code.note()}"
+            for c in coded
+        ]
     aside = [c for c in choices if c.role == "set_aside"]
     if aside:
         out.append(

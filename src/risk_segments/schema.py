@@ -540,8 +540,9 @@ def as_people_have_it(
     table: pd.DataFrame, schema: dict[str, Any], source: str
 ) -> pd.DataFrame:
     """Tables as people have them, before the schema check: blank strings and NA tokens
-    are missing, integer-coded categoricals are text, the label may be any two values,
-    `drop:` columns go, and a table without a date column gets the run's as-of date."""
+    are missing, so are a numeric column's `missing_codes` (numbers that stand for none),
+    integer-coded categoricals are text, the label may be any two values, `drop:`
+    columns go, and a table without a date column gets the run's as-of date."""
     table = table.drop(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
@@ -555,6 +556,10 @@ def as_people_have_it(
             )
             # what does not read as a number stays as it was: the schema check names it
             table[name] = numbers.astype(object).where(numbers.notna(), text)
+    for name, codes in (schema.get("missing_codes") or {}).items():
+        if name in table.columns:  # 365243 days employed: none, not 1,000 years
+            coded = pd.to_numeric(table[name], errors="coerce").isin(list(codes))
+            table[name] = table[name].mask(coded.to_numpy())
     for name in schema["categorical"]:
         if name in table.columns:
             table[name] = as_text(table[name])

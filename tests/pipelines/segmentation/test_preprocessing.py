@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk_segments.modeling.segmentation import _pick_k, fit_segmentation
+from risk_segments.modeling.segmentation import _impute, _pick_k, fit_segmentation
 
 
 def _correlated(n: int, seed: int = 0) -> pd.DataFrame:
@@ -39,6 +39,33 @@ def test_conditional_imputation_uses_the_observed_features():
     median, _ = fit_segmentation(rows, {**params, "imputation": "median"})
     b_median = median.transform(probe)[:, 1] * median.scales[1] + median.centers[1]
     assert np.ptp(b_median) == pytest.approx(0.0)
+
+
+def test_each_row_gets_the_conditional_mean_of_its_own_missing_values():
+    """Rows that each miss their own set of features (a wide table): every filled value
+    is mean_m + S_mo S_oo^-1 (x_o - mean_o) of that row, as solved one row at a time;
+    observed values are untouched; a row with nothing observed gets the mean."""
+    rng = np.random.default_rng(3)
+    d, n = 9, 400
+    factor = rng.normal(size=(d, d))
+    covariance = factor @ factor.T / d + 0.2 * np.eye(d)
+    mean = rng.normal(size=d)
+    X = rng.multivariate_normal(mean, covariance, n)
+    X[rng.random((n, d)) < np.linspace(0.0, 0.6, d)] = np.nan
+    X[5] = np.nan
+    filled = _impute(X, np.zeros(d), mean, covariance, cells=50)  # many small stacks
+    for i in range(n):
+        gap = np.isnan(X[i])
+        seen = ~gap
+        expected = X[i].copy()
+        if seen.any():
+            weights = np.linalg.solve(
+                covariance[np.ix_(seen, seen)], covariance[np.ix_(seen, gap)]
+            )
+            expected[gap] = mean[gap] + (X[i, seen] - mean[seen]) @ weights
+        else:
+            expected[gap] = mean[gap]
+        np.testing.assert_allclose(filled[i], expected, rtol=1e-9, atol=1e-9)
 
 
 def test_imputation_and_scaling_refuse_unknown_options():
