@@ -19,6 +19,11 @@ paths are exercised on something no built-in fixture looks like.
 * `shop_export`: an online shop's order export (the Shopify shape): one row per
   line item, the order's own fields (total, status, creation time) on its first
   line only, times with a UTC offset, refunded and voided orders.
+* `application_table`: a wide credit application table (the Home Credit shape):
+  about 120 columns, numbers that rows miss in overlapping blocks (the building
+  and bureau fields), long-tailed amounts, a days-employed column coded 365243 for
+  "not employed", text categoricals of 2-58 levels, a rare 0/1 TARGET drawn from a
+  known model, whose probability it returns beside the table (the oracle).
 * `write_european_export`: either written as a European spreadsheet saves it
   (';', decimal comma, day-first dates, Windows-1252).
 """
@@ -242,3 +247,42 @@ def write_european_export(
             for v in pd.to_numeric(out[column], errors="coerce")
         ]
     out.to_csv(path, sep=";", index=False, encoding="cp1252")
+
+
+def application_table(
+    n_rows: int = 307_511, seed: int = 0, n_numeric: int = 100, n_categorical: int = 16
+) -> tuple[pd.DataFrame, pd.Series]:
+    """A wide application table and the true probability of its TARGET (per row)."""
+    rng = np.random.default_rng(seed)
+    traits = rng.normal(size=(n_rows, 5))  # what the columns are readings of
+    columns: dict[str, np.ndarray] = {
+        "SK_ID_CURR": np.arange(100_002, 100_002 + n_rows)
+    }
+    blocks = rng.random((n_rows, 4)) < [0.0, 0.15, 0.45, 0.65]  # rows missing a block
+    for j in range(n_numeric):
+        value = traits[:, j % 5] * rng.uniform(0.3, 1.5) + rng.normal(size=n_rows)
+        if j % 4 == 0:  # amounts: long right tail
+            value = np.exp(value)
+        value = np.round(value * 1000, 2)
+        value[blocks[:, j % 4] | (rng.random(n_rows) < 0.02)] = np.nan
+        columns[f"FEAT_{j:03d}"] = value
+    employed = rng.random(n_rows) >= 0.18
+    columns["DAYS_EMPLOYED"] = np.where(
+        employed, -np.round(rng.gamma(2, 1500 * np.exp(0.4 * traits[:, 1]))), 365243
+    )
+    for j in range(n_categorical):
+        levels = np.array([f"L{j}_{k}" for k in range(int(rng.integers(2, 58)))])
+        draw = rng.integers(0, len(levels), n_rows)
+        if j == 3:  # one category carries signal: its first level is riskier
+            draw = np.where(traits[:, 3] > 1.0, 0, draw)
+        columns[f"CAT_{j:02d}"] = levels[draw]
+    logit = (
+        -3.0
+        + 0.6 * traits[:, 0]
+        - 0.5 * traits[:, 2]
+        + 0.4 * traits[:, 3]
+        + 0.5 * ~employed
+    )
+    probability = pd.Series(1 / (1 + np.exp(-logit)), name="true_probability")
+    columns["TARGET"] = (rng.random(n_rows) < probability).astype(int)
+    return pd.DataFrame(columns), probability
