@@ -95,6 +95,39 @@ def test_an_ambiguous_label_asks_for_positive(values):
         positive_value(pd.Series(values), "status", None)
 
 
+def test_an_outcome_column_of_many_values_is_drafted_with_its_negatives(tmp_path):
+    """A loan's status: "Charged Off" and "Default" are positive, "Fully Paid" negative,
+    "Current" and "Late" have no outcome yet: unlabeled, not negative."""
+    table = churn_table(1200, seed=13)
+    rng = np.random.default_rng(1)
+    status = rng.choice(
+        ["Fully Paid", "Charged Off", "Current", "Late (31-120 days)", "Default"],
+        1200,
+        p=[0.5, 0.2, 0.2, 0.05, 0.05],
+    )
+    table["loan_status"] = status
+    path = _write(table.drop(columns=["Churn"]), tmp_path / "loans.csv")
+    with pytest.raises(DraftError, match=r"'Fully Paid': 5.*--negative"):
+        draft_tabular("x", path, tmp_path, "customerID", "loan_status", "Charged Off")
+    draft = draft_tabular(
+        "x",
+        path,
+        tmp_path,
+        "customerID",
+        "loan_status",
+        ["Charged Off", "Default"],
+        negative="Fully Paid",
+    )
+    schema = yaml_block(draft.parameters)["x"]["schema"]
+    assert schema["positive_label"] == ["Charged Off", "Default"]
+    assert schema["negative_label"] == "Fully Paid"
+    read = _entry_rows(draft, "x", path)
+    open_loans = np.isin(status, ["Current", "Late (31-120 days)"])
+    assert read["loan_status"].isna().to_numpy().tolist() == open_loans.tolist()
+    bad = np.isin(status, ["Charged Off", "Default"])
+    assert read["loan_status"].sum() == bad.sum()
+
+
 def test_an_option_finds_its_column_with_spaces_around_the_name(tmp_path):
     table = churn_table(400, seed=7).rename(columns={"Churn": "Churn Flag "})
     path = _write(table, tmp_path / "t.csv")

@@ -34,7 +34,17 @@ def cli() -> None:
     help="tabular: the entity id column (none: each row is named by its line in the file)",
 )
 @click.option("--label", help="tabular: the label column (blank for unlabeled rows)")
-@click.option("--positive", help="tabular: the label value that means positive")
+@click.option(
+    "--positive",
+    multiple=True,
+    help="tabular: the label value that means positive (repeat it for several)",
+)
+@click.option(
+    "--negative",
+    multiple=True,
+    help="tabular: with a label of more than two values, the one(s) that mean "
+    "negative; any other value is then unlabeled (repeat it for several)",
+)
 @click.option(
     "--date",
     help="the snapshot date column (tabular, optional) or the order date (order_log)",
@@ -63,7 +73,7 @@ def draft_use_case(**options: object) -> None:
     """Profile a table and write conf/base/parameters_NAME.yml and catalog_NAME.yml.
 
     \b
-    kedro draft-use-case --name NAME --table PATH [--id COL] --label COL [--positive VALUE] [--date COL]
+    kedro draft-use-case --name NAME --table PATH [--id COL] --label COL [--positive VALUE] [--negative VALUE] [--date COL]
     kedro draft-use-case --name NAME --table PATH --kind order_log --customer COL --date COL --amount COL
                          [--quantity COL] [--order-id COL] [--horizon-days N]
     (invoice lines with a unit price: --unit-price COL --quantity COL instead of --amount)
@@ -110,8 +120,9 @@ def draft_use_case(**options: object) -> None:
                 project,
                 options["id_column"] and str(options["id_column"]),
                 str(options["label"]),
-                options["positive"] and str(options["positive"]),
+                _one_or_list(options["positive"]),
                 options["date"] and str(options["date"]),
+                _one_or_list(options["negative"]),
             )
     except DraftError as err:
         raise click.ClickException(str(err)) from err
@@ -122,6 +133,12 @@ def draft_use_case(**options: object) -> None:
     click.echo(
         f"next: kedro run --namespaces={name}   then: kedro run --pipeline=score --namespaces={name}"
     )
+
+
+def _one_or_list(values: object) -> str | list[str] | None:
+    """A repeatable option: None, its one value, or the list of them."""
+    listed = [str(v) for v in values or ()]  # type: ignore[attr-defined]
+    return None if not listed else listed[0] if len(listed) == 1 else listed
 
 
 def _require(options: dict, *names: str) -> None:

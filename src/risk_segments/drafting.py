@@ -295,6 +295,13 @@ def positive_value(labels: pd.Series, column: str, positive: str | None) -> str 
     seen = sorted(  # each value as it is most often written
         {v.lower(): v for v in counts.sort_values(kind="stable").index}.values()
     )
+    if len(lowered) > 2:
+        raise DraftError(
+            f"--label '{column}' holds {len(lowered)} values "
+            f"({counts.head(12).to_dict()}): give the positive one(s) with --positive "
+            "and the negative one(s) with --negative; any other value is then unlabeled "
+            "(an outcome not known yet)"
+        )
     if len(lowered) != 2:
         raise DraftError(
             f"--label '{column}' must hold two values (blank for unlabeled rows); "
@@ -326,11 +333,61 @@ def positive_value(labels: pd.Series, column: str, positive: str | None) -> str 
     )
 
 
-def label_as_codes(labels: pd.Series, positive: str | None) -> pd.Series:
+def _lowered(values: str | list[str]) -> set[str]:
+    listed = values if isinstance(values, list) else [values]
+    return {str(v).strip().lower() for v in listed}
+
+
+def label_values(
+    labels: pd.Series,
+    column: str,
+    positive: str | list[str] | None,
+    negative: str | list[str] | None = None,
+) -> tuple[str | list[str] | None, str | list[str] | None]:
+    """The label's positive value(s), and its negative one(s) when the column holds
+    more than two values (a loan status: "Charged Off" positive, "Fully Paid"
+    negative, "Current" no outcome yet, so unlabeled). Two values: `positive_value`."""
+    positives = [positive] if isinstance(positive, str) else list(positive or [])
+    negatives = [negative] if isinstance(negative, str) else list(negative or [])
+    if not negatives and len(positives) <= 1:
+        return positive_value(labels, column, positives[0] if positives else None), None
+    counts = labels.dropna().astype(str).str.strip().value_counts()
+    found = {v.lower() for v in counts.index}
+    if not positives or not negatives:
+        raise DraftError(
+            f"--label '{column}': give the positive value(s) with --positive and the "
+            f"negative one(s) with --negative (values: {counts.head(12).to_dict()})"
+        )
+    unknown = [v for v in positives + negatives if v.strip().lower() not in found]
+    both = _lowered(positives) & _lowered(negatives)
+    if unknown or both:
+        raise DraftError(
+            f"--label '{column}': "
+            + (
+                f"no value {unknown}"
+                if unknown
+                else f"{sorted(both)} both positive and negative"
+            )
+            + f" (values: {counts.head(12).to_dict()})"
+        )
+    return (
+        positives[0] if len(positives) == 1 else positives,
+        negatives[0] if len(negatives) == 1 else negatives,
+    )
+
+
+def label_as_codes(
+    labels: pd.Series,
+    positive: str | list[str] | None,
+    negative: str | list[str] | None = None,
+) -> pd.Series:
     """0/1 (NaN where unlabeled), the way the run will read the label."""
     text = labels.astype("string").str.strip()
     if positive is not None:
-        codes = (text.str.lower() == positive.strip().lower()).astype(float)
+        lowered = text.str.lower()
+        codes = lowered.isin(_lowered(positive)).astype(float)
+        if negative is not None:  # any other value: no outcome, unlabeled
+            codes = codes.where(lowered.isin(_lowered(positive) | _lowered(negative)))
     else:
         codes = text.str.lower().map(
             {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "1.0": 1.0, "0.0": 0.0}
@@ -713,7 +770,7 @@ def _schema_lines(
     choices: list[ColumnChoice],
     id_col: str,
     label: str,
-    positive: str | None,
+    positive: str | list[str] | None,
     date: str | None,
     name: str,
     label_note: str,
@@ -784,8 +841,9 @@ def draft_tabular(
     project: Path,
     id_col: str | None,
     label: str,
-    positive: str | None = None,
+    positive: str | list[str] | None = None,
     date: str | None = None,
+    negative: str | list[str] | None = None,
 ) -> Draft:
     """Profile an entity table and write the use case's parameters and catalog entries."""
     files = folder_files(path) if path.is_dir() else None  # monthly snapshot files
@@ -814,8 +872,8 @@ def draft_tabular(
         raise DraftError(f"--table '{path}' has no rows")
     _one_row_per_key(table, id_col, date)
     labels = present_values(table[label])  # as the run reads them: blank is unlabeled
-    positive = positive_value(labels, label, positive)
-    codes = label_as_codes(labels, positive)
+    positive, negative = label_values(labels, label, positive, negative)
+    codes = label_as_codes(labels, positive, negative)
     labeled = codes.notna().to_numpy()
     positives = int(codes[labeled].sum())
     if min(positives, int(labeled.sum()) - positives) < MIN_LABELS:
@@ -846,6 +904,14 @@ def draft_tabular(
         f"{name}:",
         "  kind: tabular",
         *_schema_lines(choices, id_col, label, positive, date, name, label_note),
+        *(
+            [
+                f"    negative_label: {q(negative)}   # any other value of {label}: "
+                "no outcome yet, unlabeled"
+            ]
+            if negative is not None
+            else []
+        ),
         *(
             [f"    date_format: {q(date_format)}   # {date_note}"]
             if date_format

@@ -445,34 +445,61 @@ def as_text(values: pd.Series) -> pd.Series:
     return _blank_to_missing(values.map(lambda v: v if pd.isna(v) else str(v)))
 
 
+def _value_set(values: Any) -> set[str]:
+    """A label value or a list of them, as the lower-case text they are compared by."""
+    listed = values if isinstance(values, (list, tuple)) else [values]
+    return {str(v).strip().lower() for v in listed}
+
+
 def label_codes(
-    values: pd.Series, positive: Any, column: str, source: str
+    values: pd.Series,
+    positive: Any,
+    column: str,
+    source: str,
+    negative: Any = None,
 ) -> pd.Series:
     """A label given as any two values (or booleans, or 0/1) as nullable 0/1.
 
-    With `positive` set, that value is 1 and the one other value is 0; without it,
-    booleans and 0/1 are read as they are, and anything else is an error that
-    says which values were found.
+    With `positive` set (a value, or a list of values), those are 1 and the one other
+    value is 0; with `negative` set too, its values are 0 and any other value is
+    unlabeled (an outcome column such as a loan's status, where "Current" has no
+    outcome yet). Without `positive`, booleans and 0/1 are read as they are, and
+    anything else is an error that says which values were found.
     """
     values = present_values(values)
     seen = sorted({str(v) for v in values.dropna()})
     if positive is not None:
-        is_positive = (
-            values.dropna().astype(str).str.strip().str.lower()
-            == str(positive).strip().lower()
-        )
+        text = values.dropna().astype(str).str.strip().str.lower()
+        is_positive = text.isin(_value_set(positive))
         if not is_positive.any():
             raise InvalidInputError(
-                f"{source}: label column '{column}' has no value '{positive}' "
+                f"{source}: label column '{column}' has no value {positive!r} "
                 f"(schema.positive_label); found {seen[:10]}"
             )
-        if len({v.strip().lower() for v in seen}) > 2:  # 'Yes' and 'yes ' are one value
+        others = {v for v in text.unique() if v not in _value_set(positive)}
+        if negative is not None:
+            is_negative = text.isin(_value_set(negative))
+            codes = is_positive.astype("int8").where(is_positive | is_negative)
+            if unlabeled := int((~(is_positive | is_negative)).sum()):
+                logger.info(
+                    "%s: %d rows of '%s' are neither positive nor negative (%s): "
+                    "unlabeled",
+                    source,
+                    unlabeled,
+                    column,
+                    sorted(others - _value_set(negative))[:5],
+                )
+        elif len(others) > 1:  # 'Yes' and 'yes ' are one value
             raise InvalidInputError(
                 f"{source}: label column '{column}' must hold two values (and blanks for "
-                f"unlabeled rows), found {len(seen)}: {seen[:10]}"
+                f"unlabeled rows), found {len(seen)}: {seen[:10]}; or set "
+                "schema.negative_label to the values that mean negative (any other "
+                "value is then unlabeled)"
             )
+        else:
+            codes = is_positive.astype("int8")
         out = pd.Series(pd.NA, index=values.index, dtype="Int8")
-        out[is_positive.index] = is_positive.astype("int8").to_numpy()
+        out[codes.index] = codes.astype("Int8").to_numpy()
         return out
     lowered = {v.strip().lower() for v in seen}
     if lowered <= {"true", "false"}:
@@ -569,7 +596,11 @@ def as_people_have_it(
         or not pd.api.types.is_numeric_dtype(table[label])
     ):
         table[label] = label_codes(
-            table[label], schema.get("positive_label"), label, source
+            table[label],
+            schema.get("positive_label"),
+            label,
+            source,
+            schema.get("negative_label"),
         )
     date, fmt = schema["date_column"], schema.get("date_format")
     if not schema.get("date_in_table", True) and date not in table:
