@@ -425,6 +425,9 @@ def test_numbers_written_as_text_are_read_with_the_files_marks(text, marks, expe
         ([20240131, 20240229], None, False),  # 8 digits: ISO 8601's basic form
         (["01/2024", "12/2023"], "%m/%Y", False),
         (["Jan 2024", "Dec 2023"], "%b %Y", False),
+        ([45292, 45322], "excel_days", False),  # a date cell saved as its number
+        (["45292.375", "45300"], "excel_days", False),
+        ([1717171717, 1719800000], "unix_seconds", False),
     ],
 )
 def test_the_date_format_is_read_off_every_value(values, expected, ambiguous):
@@ -433,9 +436,24 @@ def test_the_date_format_is_read_off_every_value(values, expected, ambiguous):
     assert ("also readable" in note) is ambiguous
 
 
-def test_dates_no_format_reads_are_named():
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["15/03/2024", "03/15/2024"],
+        [12345, 23456],  # %Y%m would read May 1234: no date
+        [99999],  # 5 digits beyond the spreadsheet days of 1990-2049
+    ],
+)
+def test_dates_no_format_reads_are_named(values):
     with pytest.raises(ValueError, match="no date format reads every value"):
-        date_format_of(pd.Series(["15/03/2024", "03/15/2024"]))
+        date_format_of(pd.Series(values))
+
+
+def test_spreadsheet_day_numbers_are_read_as_their_dates():
+    from risk_segments.schema import read_dates
+
+    read = read_dates(pd.Series([45292, 45351]), "excel_days")
+    assert read.dt.strftime("%Y-%m-%d").tolist() == ["2024-01-01", "2024-02-29"]
 
 
 def _write(table: pd.DataFrame, path: Path) -> Path:

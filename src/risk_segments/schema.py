@@ -215,35 +215,52 @@ def compact_date_format(values: pd.Series) -> str | None:
     return COMPACT_DATES.get(int(lengths[0])) or epoch_format(digits)
 
 
-# Unix times: the date_format names them, as strftime has no portable code for them
-EPOCH_UNITS = {"unix_seconds": "s", "unix_milliseconds": "ms"}
-_EPOCH_DIGITS = {10: "unix_seconds", 13: "unix_milliseconds"}
+# Dates as counts from an origin: the date_format names them (strftime has no code
+# for them): Unix times in seconds or milliseconds, and a spreadsheet's day numbers
+# (Excel writes a date cell formatted as a number as days since 1899-12-30)
+EPOCH_UNITS = {"unix_seconds": "s", "unix_milliseconds": "ms", "excel_days": "D"}
+_ORIGINS = {"excel_days": "1899-12-30"}
+_EPOCH_DIGITS = {10: "unix_seconds", 13: "unix_milliseconds", 5: "excel_days"}
 _EPOCH_YEARS = (2001, 2040)  # 10 digits from 1e9 seconds: September 2001 on
+_EXCEL_YEARS = (1990, 2049)  # 5-digit day numbers in these years
 
 
 def epoch_format(text: pd.Series) -> str | None:
-    """'unix_seconds' (1717171717) or 'unix_milliseconds' (1717171717000) when every
-    value is a whole number of that many digits in the years Unix times of 10 or 13
-    digits cover (2001-2040); None otherwise."""
+    """'unix_seconds' (1717171717), 'unix_milliseconds' (1717171717000) or
+    'excel_days' (45292, or 45292.375 with a time of day) when every value is a
+    number of that many whole digits in the years they plausibly cover (Unix times
+    2001-2040, day numbers 1990-2049); None otherwise."""
     text = text.dropna().astype(str).str.strip()
     text = text[text != ""]
-    lengths = text.str.len().unique()
-    if text.empty or len(lengths) != 1 or not text.str.fullmatch(r"\d+").all():
+    if text.empty or not text.str.fullmatch(r"\d+(\.\d+)?").all():
         return None
-    fmt = _EPOCH_DIGITS.get(int(lengths[0]))
-    if fmt is None:
+    whole = text.str.split(".").str[0]
+    lengths = whole.str.len().unique()
+    fmt = _EPOCH_DIGITS.get(int(lengths[0])) if len(lengths) == 1 else None
+    fraction = text.str.contains(".", regex=False).any()
+    if fmt is None or (fraction and fmt != "excel_days"):
         return None
-    times = pd.to_datetime(text.astype("int64"), unit=EPOCH_UNITS[fmt])
-    low, high = _EPOCH_YEARS
+    times = _counted_times(pd.to_numeric(text), fmt)
+    low, high = _EXCEL_YEARS if fmt == "excel_days" else _EPOCH_YEARS
     return fmt if times.dt.year.between(low, high).all() else None
 
 
+def _counted_times(numbers: pd.Series, fmt: str) -> pd.Series:
+    return pd.to_datetime(
+        numbers,
+        unit=EPOCH_UNITS[fmt],
+        origin=_ORIGINS.get(fmt, "unix"),
+        errors="coerce",
+        utc=True,
+    )
+
+
 def times_from_text(text: pd.Series, fmt: str | None) -> pd.Series:
-    """Timestamps (UTC where zoned) from text in `fmt`: a strftime format, a Unix time
-    (`unix_seconds`, `unix_milliseconds`), or None for ISO 8601. Unreadable: NaT."""
+    """Timestamps (UTC where zoned) from text in `fmt`: a strftime format, a count
+    from an origin (`unix_seconds`, `unix_milliseconds`, `excel_days`), or None for
+    ISO 8601. Unreadable: NaT."""
     if fmt in EPOCH_UNITS:
-        numbers = pd.to_numeric(text, errors="coerce")
-        return pd.to_datetime(numbers, unit=EPOCH_UNITS[fmt], errors="coerce", utc=True)
+        return _counted_times(pd.to_numeric(text, errors="coerce"), fmt)
     return pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
 
 
@@ -272,6 +289,9 @@ def _one_clock(values: pd.Series) -> pd.Series:
     return values.dt.tz_localize(None) if values.dt.tz is not None else values
 
 
+PLAUSIBLE_YEARS = (1900, 2100)  # '12345' is no date, though %Y%m reads May 1234
+
+
 def date_format_of(values: pd.Series) -> tuple[str | None, str]:
     """The strftime format that reads every date of a column, and a note saying how
     it was chosen. None: the values are dates already, or ISO 8601 (2024-03-15).
@@ -287,10 +307,12 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
     text = values.dropna().astype(str).str.strip()
     unique = pd.Series(text[text != ""].unique())
     if epoch := epoch_format(unique):
-        return (
-            epoch,
-            f"every value is a Unix time ({epoch.replace('_', ' ')} since 1970, UTC)",
+        since = (
+            "1899-12-30, as spreadsheets count"
+            if epoch == "excel_days"
+            else "1970, UTC"
         )
+        return epoch, f"every value is a count of {epoch.split('_')[1]} since {since}"
     iso = pd.to_datetime(unique, format="ISO8601", errors="coerce", utc=True)
     if unique.empty or iso.notna().all():
         return None, "ISO 8601"
@@ -305,7 +327,7 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
     readable = {}
     for fmt in sorted(candidates):
         parsed = pd.to_datetime(unique, format=fmt, errors="coerce", utc=True)
-        if parsed.notna().all():
+        if parsed.notna().all() and parsed.dt.year.between(*PLAUSIBLE_YEARS).all():
             readable[fmt] = _one_clock(parsed).dt.to_period("M").nunique()
     if not readable:
         raise ValueError(
