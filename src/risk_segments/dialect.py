@@ -326,3 +326,15 @@ def header_below(
         if set(names) <= set(row):
             return offset
     return 0
+
+
+def first_row_line(read_args: dict[str, Any]) -> int:
+    """The file line of the first row `read_csv` returns with these arguments: after
+    the `skiprows` lines and the header line (none with `header: null`)."""
+    skipped = read_args.get("skiprows") or 0
+    if not isinstance(skipped, int):
+        raise ValueError(
+            f"skiprows {skipped!r} is not a number of lines: the rows' lines cannot "
+            "be counted"
+        )
+    return skipped + (0 if read_args.get("header", "infer") is None else 1) + 1

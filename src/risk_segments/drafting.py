@@ -28,6 +28,7 @@ from risk_segments.dialect import (
     FileShapeError,
     csv_dialect,
     dialect_mismatch,
+    first_row_line,
     header_below,
     headerless_dialect,
     headerless_width,
@@ -44,6 +45,7 @@ from risk_segments.schema import (
     as_text,
     date_format_of,
     index_as_columns,
+    label_value_set,
     numbers_from_text,
     present_values,
     read_dates,
@@ -333,11 +335,6 @@ def positive_value(labels: pd.Series, column: str, positive: str | None) -> str 
     )
 
 
-def _lowered(values: str | list[str]) -> set[str]:
-    listed = values if isinstance(values, list) else [values]
-    return {str(v).strip().lower() for v in listed}
-
-
 def label_values(
     labels: pd.Series,
     column: str,
@@ -359,7 +356,7 @@ def label_values(
             f"negative one(s) with --negative (values: {counts.head(12).to_dict()})"
         )
     unknown = [v for v in positives + negatives if v.strip().lower() not in found]
-    both = _lowered(positives) & _lowered(negatives)
+    both = label_value_set(positives) & label_value_set(negatives)
     if unknown or both:
         raise DraftError(
             f"--label '{column}': "
@@ -385,9 +382,11 @@ def label_as_codes(
     text = labels.astype("string").str.strip()
     if positive is not None:
         lowered = text.str.lower()
-        codes = lowered.isin(_lowered(positive)).astype(float)
+        codes = lowered.isin(label_value_set(positive)).astype(float)
         if negative is not None:  # any other value: no outcome, unlabeled
-            codes = codes.where(lowered.isin(_lowered(positive) | _lowered(negative)))
+            codes = codes.where(
+                lowered.isin(label_value_set(positive) | label_value_set(negative))
+            )
     else:
         codes = text.str.lower().map(
             {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "1.0": 1.0, "0.0": 0.0}
@@ -859,9 +858,7 @@ def draft_tabular(
     )
     if line_column:  # as the catalog entry's CSVTableDataset numbers the rows
         line_column = free_name(line_column, table.columns)
-        first = (
-            1 + dialect.get("skiprows", 0) + int(dialect.get("header", 0) is not None)
-        )
+        first = first_row_line(dialect)
         table.insert(0, line_column, np.arange(first, first + len(table)))
         id_col = line_column
     id_col, label, date = (as_in_table(table, c) for c in (id_col, label, date))

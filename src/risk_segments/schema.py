@@ -467,7 +467,7 @@ def as_text(values: pd.Series) -> pd.Series:
     return _blank_to_missing(values.map(lambda v: v if pd.isna(v) else str(v)))
 
 
-def _value_set(values: Any) -> set[str]:
+def label_value_set(values: Any) -> set[str]:
     """A label value or a list of them, as the lower-case text they are compared by."""
     listed = values if isinstance(values, (list, tuple)) else [values]
     return {str(v).strip().lower() for v in listed}
@@ -492,15 +492,15 @@ def label_codes(
     seen = sorted({str(v) for v in values.dropna()})
     if positive is not None:
         text = values.dropna().astype(str).str.strip().str.lower()
-        is_positive = text.isin(_value_set(positive))
+        is_positive = text.isin(label_value_set(positive))
         if not is_positive.any():
             raise InvalidInputError(
                 f"{source}: label column '{column}' has no value {positive!r} "
                 f"(schema.positive_label); found {seen[:10]}"
             )
-        others = {v for v in text.unique() if v not in _value_set(positive)}
+        others = {v for v in text.unique() if v not in label_value_set(positive)}
         if negative is not None:
-            is_negative = text.isin(_value_set(negative))
+            is_negative = text.isin(label_value_set(negative))
             codes = is_positive.astype("int8").where(is_positive | is_negative)
             if unlabeled := int((~(is_positive | is_negative)).sum()):
                 logger.info(
@@ -509,7 +509,7 @@ def label_codes(
                     source,
                     unlabeled,
                     column,
-                    sorted(others - _value_set(negative))[:5],
+                    sorted(others - label_value_set(negative))[:5],
                 )
         elif len(others) > 1:  # 'Yes' and 'yes ' are one value
             raise InvalidInputError(

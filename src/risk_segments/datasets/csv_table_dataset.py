@@ -20,7 +20,7 @@ import pandas as pd
 from kedro.io import DatasetError
 from kedro_datasets.pandas import CSVDataset
 
-from risk_segments.dialect import dialect_mismatch
+from risk_segments.dialect import dialect_mismatch, first_row_line
 
 
 class CSVTableDataset(CSVDataset):
@@ -63,12 +63,8 @@ class CSVTableDataset(CSVDataset):
 
     def _lines(self, n_rows: int) -> np.ndarray:
         """Each row's line in the file: after the skipped lines and the header."""
-        skipped = self._load_args.get("skiprows") or 0
-        if not isinstance(skipped, int):
-            raise DatasetError(
-                "line_column needs skiprows to be a number of lines (got "
-                f"{skipped!r}): the rows' lines could not be counted"
-            )
-        header = 0 if self._load_args.get("header", "infer") is None else 1
-        first = skipped + header + 1
+        try:
+            first = first_row_line(self._load_args)
+        except ValueError as err:
+            raise DatasetError(f"line_column: {err}") from err
         return np.arange(first, first + n_rows, dtype=np.int64)
