@@ -769,11 +769,12 @@ def _schema_lines(
     choices: list[ColumnChoice],
     id_col: str,
     label: str,
-    positive: str | list[str] | None,
+    sides: tuple[str | list[str] | None, str | list[str] | None],
     date: str | None,
     name: str,
     label_note: str,
 ) -> list[str]:
+    positive, negative = sides  # the label's positive and (optional) negative values
     out = [
         "  schema:",
         f"    source: {name}.raw_table",
@@ -789,6 +790,11 @@ def _schema_lines(
     out.append(f"    label_column: {q(label)}")
     if positive is not None:
         out.append(f"    positive_label: {q(positive)}   # {label_note}")
+        if negative is not None:
+            out.append(
+                f"    negative_label: {q(negative)}   # any other value of {label}: "
+                "no outcome yet, unlabeled"
+            )
     else:
         out.append(f"    # {label_note}")
     out.append(
@@ -900,14 +906,8 @@ def draft_tabular(
         "# conf/base/use_case_defaults.yml. Run it: kedro run --namespaces=" + name,
         f"{name}:",
         "  kind: tabular",
-        *_schema_lines(choices, id_col, label, positive, date, name, label_note),
-        *(
-            [
-                f"    negative_label: {q(negative)}   # any other value of {label}: "
-                "no outcome yet, unlabeled"
-            ]
-            if negative is not None
-            else []
+        *_schema_lines(
+            choices, id_col, label, (positive, negative), date, name, label_note
         ),
         *(
             [f"    date_format: {q(date_format)}   # {date_note}"]
