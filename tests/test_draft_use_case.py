@@ -1052,7 +1052,7 @@ def test_json_records_are_drafted_and_read_as_the_run_reads_them(tmp_path, suffi
     table.to_json(path, orient="records", lines=suffix == ".jsonl")
     draft = draft_tabular("api", path, tmp_path, "customerID", "Churn", date="month")
     entry = yaml.safe_load(draft.catalog)["api.raw_table"]
-    assert entry["type"] == "pandas.JSONDataset"
+    assert entry["type"] == "risk_segments.datasets.JSONTableDataset"
     loaded = DataCatalog.from_config({"t": {**entry, "filepath": str(path)}}).load("t")
     schema = {
         **yaml.safe_load(draft.parameters)["api"]["schema"],
@@ -1065,6 +1065,43 @@ def test_json_records_are_drafted_and_read_as_the_run_reads_them(tmp_path, suffi
         "2024-06-30",
     ]
     assert read["Churn"].isna().sum() == 40
+
+
+def test_nested_json_records_are_drafted_by_their_dotted_columns(tmp_path):
+    """An API export nests objects ({"plan": {"name": ..., "price": ...}}) and lists:
+    pandas reads a column of dicts, which crashed the draft (unhashable dict)."""
+    import json
+
+    rng = np.random.default_rng(4)
+    records = [
+        {
+            "id": f"{i:05d}",
+            "plan": {
+                "name": str(rng.choice(["basic", "pro"])),
+                "price": float(rng.uniform(5, 50)),
+            },
+            "usage": {
+                "logins": int(rng.poisson(10)),
+                "support": {"tickets": int(rng.poisson(1))},
+            },
+            "tags": ["a", "b"][: int(rng.integers(0, 3))],
+            "churned": bool(rng.random() < 0.3),
+        }
+        for i in range(300)
+    ]
+    path = tmp_path / "accounts.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records))
+    draft = draft_tabular("api", path, tmp_path, "id", "churned")
+    schema = yaml_block(draft.parameters)["api"]["schema"]
+    assert {"usage.logins", "usage.support.tickets", "plan.price"} <= set(
+        schema["numeric"]
+    )
+    assert schema["categorical"]["plan.name"] == ["basic", "pro"]
+    read = _entry_rows(draft, "api", path)
+    assert read["usage.support.tickets"].tolist() == [
+        r["usage"]["support"]["tickets"] for r in records
+    ]
+    assert read["id"].tolist()[:2] == ["00000", "00001"]
 
 
 def test_a_panel_in_monthly_snapshot_files_is_drafted_as_a_folder(

@@ -122,8 +122,12 @@ def read_table(
     if is_parquet(path):  # an id the file was indexed by comes back as a column
         return index_as_columns(pd.read_parquet(path))
     if is_json(path):
+        from risk_segments.datasets.json_table_dataset import flat_records
+
         try:
-            return pd.read_json(path, **json_load_args(path, text_columns))
+            return flat_records(
+                pd.read_json(path, **json_load_args(path, text_columns))
+            )
         except ValueError as err:
             raise DraftError(f"--table: '{path}' is not readable JSON: {err}") from err
     try:
@@ -1020,7 +1024,10 @@ def _catalog_lines(
         reading = ["  type: pandas.ParquetDataset"]
     elif is_json(sample):
         args = json_load_args(sample, text_columns)
-        reading = ["  type: pandas.JSONDataset", f"  load_args: {json.dumps(args)}"]
+        reading = [
+            "  type: risk_segments.datasets.JSONTableDataset   # pandas.JSONDataset with nested objects as columns (plan.price)",
+            f"  load_args: {json.dumps(args)}",
+        ]
     else:
         args = csv_load_args(text_columns, dialect)
         if text_column is None and not line_column:

@@ -17,6 +17,7 @@ _WHERE = {
     "ChunkedParquetDataset": "chunked_parquet_dataset",
     "CSVTableDataset": "csv_table_dataset",
     "FigureDataset": "figure_dataset",
+    "JSONTableDataset": "json_table_dataset",
     "NoTruthDataset": "synthetic_dataset",
     "ParquetChunks": "chunked_parquet_dataset",
     "SegmentationModelDataset": "segmentation_model_dataset",
