@@ -1232,6 +1232,22 @@ def yaml_block(text: str) -> dict:
     return yaml.safe_load(text)
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_excels_unicode_text_export_is_read_as_utf16(tmp_path, encoding):
+    """Excel's "Unicode Text" save: tab-separated UTF-16 (with a byte-order mark; some
+    tools write none). Read as one-byte text, every name was NUL-spaced."""
+    table = churn_table(300, seed=14)
+    table["city"] = np.where(np.arange(300) % 3, "München", "Köln")
+    path = tmp_path / "export.txt"
+    table.to_csv(path, sep="\t", index=False, encoding=encoding)
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    args = yaml_block(draft.catalog)["x.raw_table"]["load_args"]
+    assert args["sep"] == "\t" and args["encoding"] == encoding
+    read = _entry_rows(draft, "x", path)
+    assert read["customerID"].tolist() == table["customerID"].tolist()
+    assert read["city"].tolist() == table["city"].tolist()
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -89,9 +89,28 @@ def open_bytes(path: Path) -> Iterator[IO[bytes]]:
         yield handle
 
 
+def _utf16(path: Path) -> str | None:
+    """'utf-16' for a file that starts with its byte-order mark (Excel's "Unicode
+    text" export), 'utf-16-le' / 'utf-16-be' for one without whose bytes are every
+    other one NUL; None otherwise."""
+    with open_bytes(path) as handle:
+        sample = handle.read(4096)
+    if sample[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    odd, even = sample[1::2], sample[0::2]
+    if len(sample) >= 64 and odd.count(0) > 0.9 * len(odd) and 0 not in even:
+        return "utf-16-le"
+    if len(sample) >= 64 and even.count(0) > 0.9 * len(even) and 0 not in odd:
+        return "utf-16-be"
+    return None
+
+
 def _encoding(path: Path) -> str:
-    """utf-8 (with or without a byte-order mark) if the whole file decodes as it; else
-    Windows-1252, the usual spreadsheet export; else latin-1 (decodes any byte)."""
+    """utf-16 when the file says so (`_utf16`); utf-8 (with or without a byte-order
+    mark) if the whole file decodes as it; else Windows-1252, the usual spreadsheet
+    export; else latin-1 (decodes any byte)."""
+    if wide := _utf16(path):
+        return wide
     for encoding in ("utf-8", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
@@ -216,7 +235,8 @@ def dialect_mismatch(
     `thousands: "."`, or a file of whole numbers, is no evidence), or text in utf-8
     where the entry reads a one-byte encoding (`München` would read as `MÃ¼nchen`)."""
     encoding = load_args.get("encoding") or "utf-8"
-    if codecs.lookup(encoding).name != "utf-8" and (text := _utf8_text(path)):
+    one_byte = not codecs.lookup(encoding).name.startswith("utf")
+    if one_byte and (text := _utf8_text(path)):
         return (
             f"its text is utf-8 (e.g. {text!r}), but the catalog entry reads encoding "
             f"{encoding!r}"
