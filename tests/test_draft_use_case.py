@@ -1248,6 +1248,26 @@ def test_excels_unicode_text_export_is_read_as_utf16(tmp_path, encoding):
     assert read["city"].tolist() == table["city"].tolist()
 
 
+def test_empty_rows_a_spreadsheet_saves_below_a_table_are_left_out_and_said(tmp_path):
+    """Excel saves formatted empty rows as `,,,,`: read as rows without an id they
+    stopped the draft; they are no rows, and every run says how many it left out."""
+    table = churn_table(300, seed=15)
+    path = tmp_path / "t.csv"
+    text = table.to_csv(index=False)
+    blank = "," * (len(table.columns) - 1) + "\n"
+    lines = text.splitlines(keepends=True)
+    path.write_text("".join(lines[:101] + [blank] + lines[101:] + [blank, blank]))
+    draft = draft_tabular("x", path, tmp_path, None, "Churn", "Yes")
+    assert any(
+        "3 row(s) with every field empty" in n and "[102, 303, 304]" in n
+        for n in draft.summary
+    )
+    read = _entry_rows(draft, "x", path)
+    assert len(read) == 300
+    by_line = read.set_index(read["line"].astype(int))["tenure"]
+    assert by_line[103] == table["tenure"].iloc[100]  # the row after the empty one
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -130,8 +130,13 @@ def read_table(
             )
         except ValueError as err:
             raise DraftError(f"--table: '{path}' is not readable JSON: {err}") from err
+    from risk_segments.datasets.csv_table_dataset import without_empty_rows
+
     try:
-        return pd.read_csv(path, **csv_load_args(text_columns, dialect))
+        args = csv_load_args(text_columns, dialect)
+        table, empty = without_empty_rows(pd.read_csv(path, **args), args)
+        table.attrs["empty_lines"] = empty  # said by the draft, as the runs log them
+        return table
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
 
@@ -868,8 +873,8 @@ def draft_tabular(
     )
     if line_column:  # as the catalog entry's CSVTableDataset numbers the rows
         line_column = free_name(line_column, table.columns)
-        first = first_row_line(dialect)
-        table.insert(0, line_column, np.arange(first, first + len(table)))
+        first = first_row_line(dialect)  # the file's row positions: empty rows count
+        table.insert(0, line_column, first + table.index.to_numpy())
         id_col = line_column
     id_col, label, date = (as_in_table(table, c) for c in (id_col, label, date))
     for column, option in ((id_col, "--id"), (label, "--label"), (date, "--date")):
@@ -960,6 +965,11 @@ def draft_tabular(
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
     ]
+    if empty := table.attrs.get("empty_lines"):
+        summary.append(
+            f"{len(empty)} row(s) with every field empty are left out (file lines "
+            f"{empty[:5]}); every run leaves them out and logs it"
+        )
     if line_column:
         first = int(table[line_column].iloc[0])
         summary.append(

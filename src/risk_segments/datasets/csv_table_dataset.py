@@ -12,6 +12,7 @@ A table without an id column (a survey export, UCI's bank marketing) gets one fr
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,22 @@ from kedro.io import DatasetError
 from kedro_datasets.pandas import CSVDataset
 
 from risk_segments.dialect import dialect_mismatch, first_row_line
+
+logger = logging.getLogger(__name__)
+
+
+def without_empty_rows(
+    rows: pd.DataFrame, read_args: dict[str, Any], added: str | None = None
+) -> tuple[pd.DataFrame, list[int]]:
+    """The rows without those whose every field is empty (`,,,,` lines, as spreadsheets
+    save the empty rows below a table), and the file lines of those left out (`added`:
+    a column the file does not have, such as the line column)."""
+    fields = rows.drop(columns=[added]) if added in rows.columns else rows
+    gone = fields.isna().all(axis=1).to_numpy() if fields.shape[1] else None
+    if gone is None or not gone.any():
+        return rows, []
+    first = first_row_line(read_args)
+    return rows.loc[~gone], [int(i) + first for i in np.flatnonzero(gone)]
 
 
 class CSVTableDataset(CSVDataset):
@@ -59,7 +76,15 @@ class CSVTableDataset(CSVDataset):
                     "its own: give the entry's line_column another name"
                 )
             rows.insert(0, self._line_column, self._lines(len(rows)))
-        return rows
+        kept, lines = without_empty_rows(rows, self._load_args, self._line_column)
+        if lines:
+            logger.warning(
+                "%s: %d row(s) with every field empty left out (file lines %s)",
+                self._get_load_path(),
+                len(lines),
+                lines[:5],
+            )
+        return kept
 
     def _lines(self, n_rows: int) -> np.ndarray:
         """Each row's line in the file: after the skipped lines and the header."""
