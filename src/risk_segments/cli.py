@@ -19,7 +19,7 @@ def cli() -> None:
     "table",
     required=True,
     type=click.Path(path_type=Path),
-    help="the CSV or parquet file",
+    help="the CSV, JSON or parquet file (or a folder of them, one per month)",
 )
 @click.option(
     "--kind",
