@@ -1268,6 +1268,22 @@ def test_empty_rows_a_spreadsheet_saves_below_a_table_are_left_out_and_said(tmp_
     assert by_line[103] == table["tenure"].iloc[100]  # the row after the empty one
 
 
+def test_a_closing_sum_line_of_a_report_is_no_entity(tmp_path):
+    """A report export ends with its sum ("Total,,,,1234"): read as a row, it was an
+    unlabeled entity named Total, segmented and scored every night."""
+    table = churn_table(300, seed=16)
+    path = tmp_path / "report.csv"
+    footer = "Total:" + "," * 11 + str(round(table["MonthlyCharges"].sum(), 2))
+    footer += "," * (len(table.columns) - 12) + "\n"
+    path.write_text(table.to_csv(index=False) + footer)
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    assert any(
+        "1 row(s) that sum the table" in n and "[302]" in n for n in draft.summary
+    )
+    read = _entry_rows(draft, "x", path)
+    assert read["customerID"].tolist() == table["customerID"].tolist()
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -130,12 +130,12 @@ def read_table(
             )
         except ValueError as err:
             raise DraftError(f"--table: '{path}' is not readable JSON: {err}") from err
-    from risk_segments.datasets.csv_table_dataset import without_empty_rows
+    from risk_segments.datasets.csv_table_dataset import table_rows
 
     try:
         args = csv_load_args(text_columns, dialect)
-        table, empty = without_empty_rows(pd.read_csv(path, **args), args)
-        table.attrs["empty_lines"] = empty  # said by the draft, as the runs log them
+        table, left_out = table_rows(pd.read_csv(path, **args), args)
+        table.attrs["left_out"] = left_out  # said by the draft, as the runs log them
         return table
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
@@ -150,6 +150,17 @@ def file_dialect(path: Path) -> dict[str, Any]:
         return csv_dialect(path)
     except FileShapeError as err:
         raise DraftError(f"--table: {err}") from err
+
+
+def left_out_notes(table: pd.DataFrame) -> list[str]:
+    """What reading the file left out (empty rows, a closing sum line), as notes."""
+    from risk_segments.datasets.csv_table_dataset import LEFT_OUT
+
+    return [
+        f"{len(lines)} row(s) {LEFT_OUT[why]} are left out (file lines {lines[:5]}); "
+        "every run leaves them out and logs it"
+        for why, lines in table.attrs.get("left_out", {}).items()
+    ]
 
 
 def located_header(
@@ -965,11 +976,7 @@ def draft_tabular(
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
     ]
-    if empty := table.attrs.get("empty_lines"):
-        summary.append(
-            f"{len(empty)} row(s) with every field empty are left out (file lines "
-            f"{empty[:5]}); every run leaves them out and logs it"
-        )
+    summary += left_out_notes(table)
     if line_column:
         first = int(table[line_column].iloc[0])
         summary.append(
@@ -1413,6 +1420,7 @@ def draft_order_log(
         f"{len(transactions):,} orders, {start.date()} to {end.date()}; first cutoff {first}"
         + (f" (from {len(files.paths)} '{files.suffix}' files)" if files else ""),
         *header_notes,
+        *left_out_notes(table),
     ]
     if negative:
         summary.append(

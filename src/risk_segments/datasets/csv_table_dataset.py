@@ -26,18 +26,60 @@ from risk_segments.dialect import dialect_mismatch, first_row_line
 logger = logging.getLogger(__name__)
 
 
-def without_empty_rows(
+# the first field of a report's closing line: a sum, not an entity
+SUMMARY_WORDS = {
+    "total",
+    "totals",
+    "grand total",
+    "sum",
+    "subtotal",
+    "sub-total",
+    "summe",
+    "gesamt",
+    "gesamtsumme",
+    "totaal",
+    "total général",
+}
+MAX_SUMMARY_ROWS = 3
+
+
+def table_rows(
     rows: pd.DataFrame, read_args: dict[str, Any], added: str | None = None
-) -> tuple[pd.DataFrame, list[int]]:
-    """The rows without those whose every field is empty (`,,,,` lines, as spreadsheets
-    save the empty rows below a table), and the file lines of those left out (`added`:
-    a column the file does not have, such as the line column)."""
+) -> tuple[pd.DataFrame, dict[str, list[int]]]:
+    """The rows of the table itself, and the file lines of the rows left out, by why:
+    "empty", every field empty (`,,,,` lines, as spreadsheets save the empty rows below
+    a table), and "summary", up to 3 closing lines whose first filled field is a word
+    such as Total or Sum (a report's sum line, not an entity). `added`: a column the
+    file does not have (the line column)."""
     fields = rows.drop(columns=[added]) if added in rows.columns else rows
-    gone = fields.isna().all(axis=1).to_numpy() if fields.shape[1] else None
-    if gone is None or not gone.any():
-        return rows, []
-    first = first_row_line(read_args)
-    return rows.loc[~gone], [int(i) + first for i in np.flatnonzero(gone)]
+    if not len(rows) or not fields.shape[1]:
+        return rows, {}
+    empty = fields.isna().all(axis=1).to_numpy()
+    summary = np.zeros(len(rows), dtype=bool)
+    for position in range(len(rows) - 1, max(-1, len(rows) - 1 - 12), -1):
+        if empty[position]:
+            continue
+        filled = fields.iloc[position].dropna()
+        first = str(filled.iloc[0]).strip().rstrip(":").lower()
+        if first not in SUMMARY_WORDS or summary.sum() >= MAX_SUMMARY_ROWS:
+            break
+        summary[position] = True
+    gone = empty | summary
+    if not gone.any():
+        return rows, {}
+    start = first_row_line(read_args)
+    lines = {
+        why: [int(i) + start for i in np.flatnonzero(mask)]
+        for why, mask in (("empty", empty), ("summary", summary))
+        if mask.any()
+    }
+    return rows.loc[~gone], lines
+
+
+LEFT_OUT = {
+    "empty": "with every field empty",
+    "summary": "that sum the table (Total, Sum, ...: no entity)",
+}
 
 
 class CSVTableDataset(CSVDataset):
@@ -76,12 +118,13 @@ class CSVTableDataset(CSVDataset):
                     "its own: give the entry's line_column another name"
                 )
             rows.insert(0, self._line_column, self._lines(len(rows)))
-        kept, lines = without_empty_rows(rows, self._load_args, self._line_column)
-        if lines:
+        kept, left_out = table_rows(rows, self._load_args, self._line_column)
+        for why, lines in left_out.items():
             logger.warning(
-                "%s: %d row(s) with every field empty left out (file lines %s)",
+                "%s: %d row(s) %s left out (file lines %s)",
                 self._get_load_path(),
                 len(lines),
+                LEFT_OUT[why],
                 lines[:5],
             )
         return kept
