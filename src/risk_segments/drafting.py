@@ -42,9 +42,11 @@ from risk_segments.dialect import (
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.modeling.segmentation import MAX_LEVELS
 from risk_segments.schema import (
+    InvalidInputError,
     as_text,
     date_format_of,
     index_as_columns,
+    label_codes,
     label_value_set,
     numbers_from_text,
     present_values,
@@ -391,27 +393,6 @@ def label_values(
         positives[0] if len(positives) == 1 else positives,
         negatives[0] if len(negatives) == 1 else negatives,
     )
-
-
-def label_as_codes(
-    labels: pd.Series,
-    positive: str | list[str] | None,
-    negative: str | list[str] | None = None,
-) -> pd.Series:
-    """0/1 (NaN where unlabeled), the way the run will read the label."""
-    text = labels.astype("string").str.strip()
-    if positive is not None:
-        lowered = text.str.lower()
-        codes = lowered.isin(label_value_set(positive)).astype(float)
-        if negative is not None:  # any other value: no outcome, unlabeled
-            codes = codes.where(
-                lowered.isin(label_value_set(positive) | label_value_set(negative))
-            )
-    else:
-        codes = text.str.lower().map(
-            {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "1.0": 1.0, "0.0": 0.0}
-        )
-    return codes.where(text.notna(), np.nan).astype(float)
 
 
 # --------------------------------------------------------------------------- columns
@@ -896,7 +877,10 @@ def draft_tabular(
     _one_row_per_key(table, id_col, date)
     labels = present_values(table[label])  # as the run reads them: blank is unlabeled
     positive, negative = label_values(labels, label, positive, negative)
-    codes = label_as_codes(labels, positive, negative)
+    try:  # 0/1, NaN where unlabeled: read as every run reads it
+        codes = label_codes(labels, positive, label, "--label", negative).astype(float)
+    except InvalidInputError as err:
+        raise DraftError(str(err)) from err
     labeled = codes.notna().to_numpy()
     positives = int(codes[labeled].sum())
     if min(positives, int(labeled.sum()) - positives) < MIN_LABELS:
@@ -1239,15 +1223,20 @@ def _order_numbers_per_customer(
     """Whether the order ids are numbers counted per customer (each customer has an
     order 1, 2, ...): most ids recur for several customers. A few shared ids are an
     error in the log, which the run names; the share is returned for the note."""
+    from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
+        blank_cells,
+    )
+
     if not columns.get("order_id"):
         return False, 0.0
+    order, customer = table[columns["order_id"]], table[columns["customer"]]
+    known = ~(blank_cells(order) | blank_cells(customer))
     keys = pd.DataFrame(
         {
-            "order": table[columns["order_id"]].astype("string").str.strip(),
-            "customer": table[columns["customer"]].astype("string").str.strip(),
+            "order": order[known].astype(str).str.strip(),
+            "customer": customer[known].astype(str).str.strip(),
         }
-    ).dropna()
-    keys = keys[(keys["order"] != "") & (keys["customer"] != "")]
+    )
     if keys.empty:
         return False, 0.0
     shared = float((keys.groupby("order")["customer"].nunique() > 1).mean())
@@ -1263,12 +1252,11 @@ def draft_order_log(
 ) -> Draft:
     """Map an order log's columns, check them, and write a repeat-purchase use case."""
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
-        ORDER_KEY,
         blank_cells,
         columns_to_transactions,
         money_role,
+        order_ids_per_customer,
     )
-    from risk_segments.schema import InvalidInputError  # noqa: PLC0415
 
     files = folder_files(path) if path.is_dir() else None
     one_file = files.paths[0] if files else path
@@ -1297,9 +1285,8 @@ def draft_order_log(
         amounts = amounts * numbers_from_text(table[columns["quantity"]], **marks)
     per_customer, shared = _order_numbers_per_customer(table, columns)
     if columns.get("order_id"):  # an order's lines net (a discount line is no return)
-        order = table[columns["order_id"]].astype("string").str.strip()
-        if per_customer:
-            order = table[columns["customer"]].astype("string") + ORDER_KEY + order
+        keyed = order_ids_per_customer(table, columns) if per_customer else table
+        order = keyed[columns["order_id"]].astype("string").str.strip()
         amounts = amounts.groupby(order).sum()
     negative = int((amounts < 0).sum())
     guests = int(blank_cells(table[columns["customer"]]).sum())

@@ -492,13 +492,14 @@ def label_codes(
     seen = sorted({str(v) for v in values.dropna()})
     if positive is not None:
         text = values.dropna().astype(str).str.strip().str.lower()
-        is_positive = text.isin(label_value_set(positive))
+        positives = label_value_set(positive)
+        is_positive = text.isin(positives)
         if not is_positive.any():
             raise InvalidInputError(
                 f"{source}: label column '{column}' has no value {positive!r} "
                 f"(schema.positive_label); found {seen[:10]}"
             )
-        others = {v for v in text.unique() if v not in label_value_set(positive)}
+        others = set(text.unique()) - positives
         if negative is not None:
             is_negative = text.isin(label_value_set(negative))
             codes = is_positive.astype("int8").where(is_positive | is_negative)

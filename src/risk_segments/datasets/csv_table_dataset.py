@@ -41,6 +41,7 @@ SUMMARY_WORDS = {
     "total général",
 }
 MAX_SUMMARY_ROWS = 3
+SUMMARY_WINDOW = 12  # ...among the file's last 12 rows, empty ones counted
 
 
 def table_rows(
@@ -51,17 +52,19 @@ def table_rows(
     a table), and "summary", up to 3 closing lines whose first filled field is a word
     such as Total or Sum (a report's sum line, not an entity). `added`: a column the
     file does not have (the line column)."""
-    fields = rows.drop(columns=[added]) if added in rows.columns else rows
-    if not len(rows) or not fields.shape[1]:
+    filled = rows.notna()  # a mask, not a copy of the table
+    if added in rows.columns:
+        filled = filled.drop(columns=[added])
+    if not len(rows) or not filled.shape[1]:
         return rows, {}
-    empty = fields.isna().all(axis=1).to_numpy()
+    empty = ~filled.any(axis=1).to_numpy()
     summary = np.zeros(len(rows), dtype=bool)
-    for position in range(len(rows) - 1, max(-1, len(rows) - 1 - 12), -1):
-        if empty[position]:
-            continue
-        filled = fields.iloc[position].dropna()
-        first = str(filled.iloc[0]).strip().rstrip(":").lower()
-        if first not in SUMMARY_WORDS or summary.sum() >= MAX_SUMMARY_ROWS:
+    last = np.flatnonzero(~empty[-SUMMARY_WINDOW:])[::-1] + max(
+        0, len(rows) - SUMMARY_WINDOW
+    )
+    for position in last[:MAX_SUMMARY_ROWS]:
+        first = rows.iloc[position][filled.columns].dropna().iloc[0]
+        if str(first).strip().rstrip(":").lower() not in SUMMARY_WORDS:
             break
         summary[position] = True
     gone = empty | summary

@@ -260,7 +260,7 @@ def columns_to_transactions(
     exclude = dict(options.get("exclude_values") or {})
     _require(raw, (*mapping.values(), *exclude), source)
     if "order_id" in mapping and options.get("order_ids") == "per_customer":
-        raw = _order_ids_per_customer(raw, mapping)
+        raw = order_ids_per_customer(raw, mapping)
     raw = _rows_that_happened(raw, exclude, mapping.get("order_id"), source)
     if "order_id" in mapping:
         raw = _order_fields_on_every_line(raw, mapping, source)
@@ -397,7 +397,7 @@ def _without_customer_left_out(
 ORDER_KEY = " #"  # customer and order number, for order numbers counted per customer
 
 
-def _order_ids_per_customer(
+def order_ids_per_customer(
     raw: pd.DataFrame, mapping: Mapping[str, str]
 ) -> pd.DataFrame:
     """`order_ids: per_customer`: order numbers count per customer (every customer has
