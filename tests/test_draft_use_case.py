@@ -39,6 +39,7 @@ from tests.helpers import PROJECT_ROOT, copy_project, kedro_cli
 
 ENTITY = "telco_churn"
 ORDERS = "shop_repeat"
+SEGMENTS = "member_base"  # a table without an outcome: segments only
 ORDER_LOG_COLUMNS = {  # the columns of `order_log`'s shop export
     "customer": "Client Ref",
     "date": "Purchased At",
@@ -552,6 +553,30 @@ def test_the_draft_loads_as_configuration_with_text_levels(tmp_path, monkeypatch
     assert params[ENTITY]["segmentation"]["kmeans"]["k_min"] >= 2
 
 
+def test_a_table_without_an_outcome_loads_as_segments_only(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=_no_local)
+    table = churn_table(800, seed=4, n_unlabeled=0).drop(columns=["Churn"])
+    path = _write(table, project / "t.csv")
+    draft = draft_tabular(SEGMENTS, path, project, "customerID", None)
+    write_draft(draft, project / "conf" / "base", SEGMENTS)
+    monkeypatch.chdir(project)
+    monkeypatch.setattr("risk_segments.use_cases._active", None)
+    params = load_config_at(project)["parameters"]
+    assert declared(params)[SEGMENTS] == "segments"
+    block = params[SEGMENTS]
+    assert block["schema"]["label_column"] is None
+    assert block["report"]["title"].endswith("behavioural segments")
+    assert block["segmentation"]["kmeans"]["k_min"] >= 2  # tabular defaults filled in
+    assert "tenure" in block["schema"]["numeric"]
+    # a segments block that names a label is a contradiction: said, not guessed
+    from risk_segments.use_cases import with_defaults
+
+    wrong = {SEGMENTS: {"kind": "segments", "schema": {"label_column": "Churn"}}}
+    with pytest.raises(ValueError, match="kind segments has no label.*'Churn'"):
+        with_defaults(wrong, {})
+
+
 def _no_local(folder: str, names: list[str]) -> list[str]:
     return ["local"] if folder.endswith("conf") else []
 
@@ -633,8 +658,23 @@ def drafted(tmp_path_factory) -> Path:
             "Basket",
         )
     )
-    _ok(_kedro(project, "run", f"--namespaces={ENTITY},{ORDERS}"))
-    _ok(_kedro(project, "run", "--pipeline=score", f"--namespaces={ENTITY},{ORDERS}"))
+    members = churn_table(1200, seed=8, n_unlabeled=0).drop(columns=["Churn"])
+    members.to_csv(inbox / "members.csv", index=False)
+    _ok(
+        _kedro(
+            project,
+            "draft-use-case",
+            "--name",
+            SEGMENTS,
+            "--table",
+            "inbox/members.csv",
+            "--id",
+            "customerID",
+        )
+    )
+    every = f"--namespaces={ENTITY},{ORDERS},{SEGMENTS}"
+    _ok(_kedro(project, "run", every))
+    _ok(_kedro(project, "run", "--pipeline=score", every))
     return project
 
 
@@ -690,6 +730,41 @@ def test_the_entity_table_is_scored_one_row_per_input_row(drafted):
         (drafted / "data" / "08_reporting" / ENTITY / "score_summary.json").read_text()
     )
     assert summary["rows_in"] == summary["rows_out"] == len(table)
+
+
+def test_a_table_without_an_outcome_reaches_segments_and_nightly_assignments(
+    drafted,
+):
+    params = yaml_block(
+        (drafted / "conf" / "base" / f"parameters_{SEGMENTS}.yml").read_text()
+    )[SEGMENTS]
+    assert params["kind"] == "segments" and "label_column" not in params["schema"]
+    reports = drafted / "data" / "08_reporting" / SEGMENTS
+    page = (reports / "report.html").read_text()
+    assert "<h2 id='segments'>" in page and "no outcome column" in page
+    summary = json.loads((reports / "segments_summary.json").read_text())
+    assert summary["rows"] == 1200 and summary["segments"] >= 2
+    assert not (reports / "metrics.json").exists()  # no score was trained
+    table = pd.read_csv(drafted / "inbox" / "members.csv", dtype={"customerID": str})
+    scores = pd.read_parquet(
+        drafted / "data" / "07_model_output" / SEGMENTS / "scores.parquet"
+    )
+    assert sorted(scores["customerID"]) == sorted(table["customerID"])
+    assert "risk_score" not in scores.columns
+    assert scores["segment_name"].notna().all()
+    assert scores["segment"].nunique() == summary["segments"]
+    # the segments' shares are watched for drift beside every feature
+    monitoring = pd.read_parquet(reports / "score_monitoring.parquet")
+    assert "segment" in set(monitoring["feature"])
+    assert monitoring.loc[monitoring["feature"] == "segment", "psi"].item() < 0.01
+    manifests = list(
+        (drafted / "data" / "06_models" / SEGMENTS / "artifacts").glob(
+            "*/manifest.json"
+        )
+    )
+    manifest = json.loads(manifests[0].read_text())
+    assert manifest["kind"] == "segments"
+    assert "risk_model.cbm" not in manifest["members"]
 
 
 def test_the_order_log_scores_every_customer_at_the_newest_cutoff(drafted):

@@ -33,7 +33,11 @@ def cli() -> None:
     "id_column",
     help="tabular: the entity id column (none: each row is named by its line in the file)",
 )
-@click.option("--label", help="tabular: the label column (blank for unlabeled rows)")
+@click.option(
+    "--label",
+    help="tabular: the outcome column (blank for unlabeled rows); leave it out for "
+    "segments only (a table without an outcome)",
+)
 @click.option(
     "--positive",
     multiple=True,
@@ -73,7 +77,8 @@ def draft_use_case(**options: object) -> None:
     """Profile a table and write conf/base/parameters_NAME.yml and catalog_NAME.yml.
 
     \b
-    kedro draft-use-case --name NAME --table PATH [--id COL] --label COL [--positive VALUE] [--negative VALUE] [--date COL]
+    kedro draft-use-case --name NAME --table PATH [--id COL] [--label COL [--positive VALUE] [--negative VALUE]] [--date COL]
+    (no --label: a table without an outcome, segments only)
     kedro draft-use-case --name NAME --table PATH --kind order_log --customer COL --date COL --amount COL
                          [--quantity COL] [--order-id COL] [--horizon-days N]
     (invoice lines with a unit price: --unit-price COL --quantity COL instead of --amount)
@@ -113,13 +118,16 @@ def draft_use_case(**options: object) -> None:
                 name, table, project, columns, int(options["horizon_days"])
             )
         else:
-            _require(options, "label")
+            if not options["label"] and (options["positive"] or options["negative"]):
+                raise DraftError(
+                    "--positive and --negative name values of --label: give it"
+                )
             draft = draft_tabular(
                 name,
                 table,
                 project,
                 options["id_column"] and str(options["id_column"]),
-                str(options["label"]),
+                options["label"] and str(options["label"]),
                 _one_or_list(options["positive"]),
                 options["date"] and str(options["date"]),
                 _one_or_list(options["negative"]),

@@ -766,10 +766,30 @@ def _date_format(
         raise DraftError(f"{option} '{column}': {err}") from err
 
 
+def _label_lines(
+    label: str | None, positive: Any, negative: Any, label_note: str
+) -> list[str]:
+    """The schema's label lines (none for segments only)."""
+    if not label:
+        return []
+    if positive is None:
+        return [f"    label_column: {q(label)}", f"    # {label_note}"]
+    out = [
+        f"    label_column: {q(label)}",
+        f"    positive_label: {q(positive)}   # {label_note}",
+    ]
+    if negative is not None:
+        out.append(
+            f"    negative_label: {q(negative)}   # any other value of {label}: "
+            "no outcome yet, unlabeled"
+        )
+    return out
+
+
 def _schema_lines(
     choices: list[ColumnChoice],
     id_col: str,
-    label: str,
+    label: str | None,
     sides: tuple[str | list[str] | None, str | list[str] | None],
     date: str | None,
     name: str,
@@ -788,16 +808,7 @@ def _schema_lines(
             "    date_column: snapshot_date   # the table has no date column: every row is one",
             "    date_in_table: false         # snapshot, dated with the run's as-of date (parameter as_of)",
         ]
-    out.append(f"    label_column: {q(label)}")
-    if positive is not None:
-        out.append(f"    positive_label: {q(positive)}   # {label_note}")
-        if negative is not None:
-            out.append(
-                f"    negative_label: {q(negative)}   # any other value of {label}: "
-                "no outcome yet, unlabeled"
-            )
-    else:
-        out.append(f"    # {label_note}")
+    out += _label_lines(label, positive, negative, label_note)
     out.append(
         "    on_unknown_category: error   # error | warn (a new level is then scored and counted)"
     )
@@ -846,7 +857,7 @@ def draft_tabular(
     path: Path,
     project: Path,
     id_col: str | None,
-    label: str,
+    label: str | None,
     positive: str | list[str] | None = None,
     date: str | None = None,
     negative: str | list[str] | None = None,
@@ -875,29 +886,16 @@ def draft_tabular(
     if table.empty:
         raise DraftError(f"--table '{path}' has no rows")
     _one_row_per_key(table, id_col, date)
-    labels = present_values(table[label])  # as the run reads them: blank is unlabeled
-    positive, negative = label_values(labels, label, positive, negative)
-    try:  # 0/1, NaN where unlabeled: read as every run reads it
-        codes = label_codes(labels, positive, label, "--label", negative).astype(float)
-    except InvalidInputError as err:
-        raise DraftError(str(err)) from err
-    labeled = codes.notna().to_numpy()
-    positives = int(codes[labeled].sum())
-    if min(positives, int(labeled.sum()) - positives) < MIN_LABELS:
-        raise DraftError(
-            f"--label '{label}': {int(labeled.sum())} labeled rows with {positives} "
-            f"positives; a model needs at least {MIN_LABELS} labeled rows of each kind "
-            "(to fit, and to hold some out for an honest evaluation)"
+    if label:
+        (positive, negative), labeled, y, label_note = _read_label(
+            table[label], label, positive, negative
         )
-    y = codes[labeled].to_numpy(dtype=int)
-    skip = {id_col, label, *([date] if date else [])}
+    else:  # no outcome: segments only
+        labeled, y, label_note = np.zeros(len(table), dtype=bool), np.zeros(0), ""
+    skip = {id_col, *([label] if label else []), *([date] if date else [])}
     marks = number_marks(dialect)
     choices, leaks = _classify(table, skip, y, labeled, marks)
-    rate = y.mean()
-    label_note = (
-        f"{label}: {'1' if positive is None else repr(positive)} in {int(y.sum()):,} of "
-        f"{len(y):,} labeled rows ({rate:.1%}); {int((~labeled).sum()):,} unlabeled rows"
-    )
+    rate = y.mean() if len(y) else 0.0
     date_format, date_note = _date_format(table, date, "--date")
     dates = read_dates(table[date], date_format) if date else None
     _shared_dates(dates, date, len(table))
@@ -909,7 +907,7 @@ def draft_tabular(
         "# the table and can be edited; anything not written here comes from",
         "# conf/base/use_case_defaults.yml. Run it: kedro run --namespaces=" + name,
         f"{name}:",
-        "  kind: tabular",
+        f"  kind: {'tabular' if label else 'segments   # no outcome column: segments only'}",
         *_schema_lines(
             choices, id_col, label, (positive, negative), date, name, label_note
         ),
@@ -926,11 +924,7 @@ def draft_tabular(
             if marks
             else []
         ),
-        "",
-        "  supervised:",
-        "    split: {strategy: time, test_periods: 1, valid_periods: 1}   # newest labeled date tests, the one before validates"
-        if time_split
-        else "    split: {strategy: stratified, test_size: 0.2, valid_size: 0.2, seed: 42}   # one snapshot: stratified hold-out",
+        *_supervised_lines(label, time_split),
         "",
         "  segmentation:                  # label-free segments of all rows",
         f"    features: {flow_list(nums, 14)}   # the numeric features",
@@ -938,9 +932,15 @@ def draft_tabular(
         *_category_lines(choices, nums),
         "",
         "  report:",
-        f"    title: {q(name.replace('_', ' ').capitalize() + ': risk score and behavioural segments')}",
+        f"    title: {q(name.replace('_', ' ').capitalize() + (': risk score and behavioural segments' if label else ': behavioural segments'))}",
         "    entity: row                   # what one row is, in the report's words",
-        f"    primary_metric: {'pr_auc' if rate < 0.15 else 'roc_auc'}   # {'rare positives: precision-recall' if rate < 0.15 else 'ranking quality'}",
+        *(
+            [
+                f"    primary_metric: {'pr_auc' if rate < 0.15 else 'roc_auc'}   # {'rare positives: precision-recall' if rate < 0.15 else 'ranking quality'}"
+            ]
+            if label
+            else []
+        ),
         "",
         "  score:",
         f"    rows: {'newest_snapshot' if date else 'all'}   # {'the newest date is scored; earlier ones are history' if date else 'every row of the table to score'}",
@@ -960,6 +960,11 @@ def draft_tabular(
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
     ]
+    if not label:
+        summary.append(
+            "no --label: segments only (kind: segments): segments, profiles and their "
+            "nightly assignment, no risk score; draft again with --label COL to train one"
+        )
     summary += left_out_notes(table)
     if line_column:
         first = int(table[line_column].iloc[0])
@@ -981,6 +986,50 @@ def draft_tabular(
             + ")"
         )
     return Draft("\n".join(lines), catalog, summary)
+
+
+def _read_label(
+    values: pd.Series,
+    label: str,
+    positive: str | list[str] | None,
+    negative: str | list[str] | None,
+) -> tuple[tuple[Any, Any], np.ndarray, np.ndarray, str]:
+    """The label as every run reads it: its positive / negative values, which rows are
+    labeled, their 0/1 outcomes and a note; too few labels of a kind stop the draft."""
+    labels = present_values(values)  # as the run reads them: blank is unlabeled
+    positive, negative = label_values(labels, label, positive, negative)
+    try:  # 0/1, NaN where unlabeled: read as every run reads it
+        codes = label_codes(labels, positive, label, "--label", negative).astype(float)
+    except InvalidInputError as err:
+        raise DraftError(str(err)) from err
+    labeled = codes.notna().to_numpy()
+    positives = int(codes[labeled].sum())
+    if min(positives, int(labeled.sum()) - positives) < MIN_LABELS:
+        raise DraftError(
+            f"--label '{label}': {int(labeled.sum())} labeled rows with {positives} "
+            f"positives; a model needs at least {MIN_LABELS} labeled rows of each kind "
+            "(to fit, and to hold some out for an honest evaluation); leave --label out "
+            "for segments only"
+        )
+    y = codes[labeled].to_numpy(dtype=int)
+    note = (
+        f"{label}: {'1' if positive is None else repr(positive)} in {int(y.sum()):,} of "
+        f"{len(y):,} labeled rows ({y.mean():.1%}); {int((~labeled).sum()):,} unlabeled rows"
+    )
+    return (positive, negative), labeled, y, note
+
+
+def _supervised_lines(label: str | None, time_split: bool) -> list[str]:
+    """The supervised block (none without a label)."""
+    if not label:
+        return []
+    return [
+        "",
+        "  supervised:",
+        "    split: {strategy: time, test_periods: 1, valid_periods: 1}   # newest labeled date tests, the one before validates"
+        if time_split
+        else "    split: {strategy: stratified, test_size: 0.2, valid_size: 0.2, seed: 42}   # one snapshot: stratified hold-out",
+    ]
 
 
 FEW_NUMERIC = 3  # fewer numeric features than this: categoricals enter the segments too

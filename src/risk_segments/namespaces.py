@@ -42,8 +42,20 @@ def use_cases() -> dict[str, str]:
 
 
 def tabular_namespaces() -> list[str]:
-    """Use cases whose raw source is one table of entities."""
-    return [name for name, kind in use_cases().items() if kind == "tabular"]
+    """Use cases whose raw source is one table of entities (with a label or without)."""
+    return [
+        name for name, kind in use_cases().items() if kind in ("tabular", "segments")
+    ]
+
+
+def labeled_namespaces() -> list[str]:
+    """Use cases with an outcome: a supervised score beside the segments."""
+    return [name for name, kind in use_cases().items() if kind != "segments"]
+
+
+def segments_namespaces() -> list[str]:
+    """Use cases without an outcome: segments, profiles and their assignment only."""
+    return [name for name, kind in use_cases().items() if kind == "segments"]
 
 
 def order_log_namespaces() -> list[str]:

@@ -143,13 +143,14 @@ def build_raw_schema(
             coerce=True,
             checks=_range_checks(bounds) if check_ranges else [],
         )
-    columns[label_col] = pa.Column(
-        "Int8",
-        nullable=True,
-        coerce=True,
-        required=require_label,
-        checks=[pa.Check.isin([0, 1])],
-    )
+    if label_col is not None:  # a segments use case has no label
+        columns[label_col] = pa.Column(
+            "Int8",
+            nullable=True,
+            coerce=True,
+            required=require_label,
+            checks=[pa.Check.isin([0, 1])],
+        )
     return pa.DataFrameSchema(columns, strict=False)
 
 

@@ -37,6 +37,7 @@ FIGURES = ("report_figures", "model_plots", "shap_summary_plot", "segment_heatma
 TRACKED = (
     "metrics",
     "propensity_metrics",
+    "segments_summary",  # a use case without a label: its segments' figures
     "report_html",
     *FIGURES,
     "risk_model",
@@ -162,6 +163,7 @@ def _log_use_case(
     metrics = {
         **flatten_metrics(saved.get("metrics") or {}),
         **flatten_metrics(saved.get("propensity_metrics") or {}, ("propensity",)),
+        **flatten_metrics(saved.get("segments_summary") or {}, ("segments",)),
     }
     metrics.update(_score_metrics(saved, tags))
     if metrics:

@@ -1,7 +1,9 @@
 """Use cases are configuration: a parameters block with a `kind` declares one.
 
-A top-level parameters block whose `kind` is `tabular` (one table of entities)
-or `order_log` (a transaction log turned into a customer view) is a use case;
+A top-level parameters block whose `kind` is `tabular` (one table of entities
+with an outcome), `segments` (one table of entities without one: segments,
+profiles and their nightly assignment only) or `order_log` (a transaction log
+turned into a customer view) is a use case;
 its name is its Kedro namespace. The pipeline registry instantiates every
 stage for every declared use case, so adding one (`kedro draft-use-case`, or a
 `conf/base/parameters_<name>.yml` written by hand) never touches Python.
@@ -19,7 +21,9 @@ from typing import Any
 
 from kedro.config import OmegaConfigLoader
 
-KINDS = ("tabular", "order_log")
+KINDS = ("tabular", "segments", "order_log")
+# the defaults a kind starts from, in order: a segments table is read as a tabular one
+KIND_DEFAULTS = {"tabular": ("tabular",), "segments": ("tabular", "segments")}
 DEFAULTS_KEY = "use_case_defaults"
 
 _active: UseCaseConfigLoader | None = None
@@ -69,8 +73,12 @@ def with_defaults(
     out = dict(parameters)
     out["as_of"] = as_of_date(parameters.get("as_of"))
     for name, kind in declared(parameters).items():
-        base = deep_merge(defaults.get("common", {}), defaults.get(kind, {}))
+        base = defaults.get("common", {})
+        for layer in KIND_DEFAULTS.get(kind, (kind,)):
+            base = deep_merge(base, defaults.get(layer) or {})
         block = deep_merge(base, parameters[name])
+        if kind == "segments":
+            block = without_label(name, block)
         # what nodes need to name the data and date it: the namespace and the as-of date
         block["schema"] = {
             **block.get("schema", {}),
@@ -86,6 +94,18 @@ def with_defaults(
                 block = without_btyd(block)
         out[name] = block
     return out
+
+
+def without_label(name: str, block: dict[str, Any]) -> dict[str, Any]:
+    """A `segments` use case has no outcome: its schema names no label column."""
+    schema = block.get("schema") or {}
+    if schema.get("label_column"):
+        raise ValueError(
+            f"parameters '{name}': kind segments has no label, but schema.label_column is "
+            f"'{schema['label_column']}'; use kind: tabular to train a score on it, or "
+            "delete the line for segments only"
+        )
+    return {**block, "schema": {**schema, "label_column": None}}
 
 
 def without_btyd(block: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """A Kedro dataset for one training run's artifacts, written together and read together.
 
 Each training run gets a folder `<filepath>/<run id>/` with the risk model
-(`.cbm` + JSON), the segmentation (`.npz` + JSON), the scoring reference (JSON)
+(`.cbm` + JSON; none for a use case without a label), the segmentation (`.npz` + JSON), the scoring reference (JSON)
 and, written last, `manifest.json`: the run id, the sha256 of every member, a
 parameters hash, a training-data fingerprint and (with a signing key) an
 HMAC-SHA256 signature. A folder without a manifest is an unfinished run.
@@ -142,6 +142,8 @@ class ArtifactSetDataset(AbstractDataset[ArtifactSet, ArtifactStore]):
             raise DatasetError(f"{self.where}: run '{run_id}' exists already")
         members = {}
         for name, filename in MEMBERS.items():
+            if getattr(data, name) is None:  # a segments use case: no risk model
+                continue
             dataset = self._member_dataset(name, run_id)
             dataset.save(getattr(data, name))
             members[filename] = self._sha(run_id, filename)
@@ -173,9 +175,15 @@ class ArtifactSetDataset(AbstractDataset[ArtifactSet, ArtifactStore]):
                     f"{where}: member '{filename}' is not the file training wrote "
                     "(its sha256 differs from the manifest); refusing a mixed or edited set"
                 )
-        risk_model = self._member_dataset("risk_model", run_id).load()
+        risk_model = (
+            self._member_dataset("risk_model", run_id).load()
+            if MEMBERS["risk_model"] in manifest.get("members", {})
+            else None  # a segments use case's set (the signed manifest says so)
+        )
         segmentation = self._member_dataset("segmentation_model", run_id).load()
         for model in (risk_model, segmentation):
+            if model is None:
+                continue
             model.info["version"] = run_id
             model.info["run_id"] = run_id
         reference = json.loads(self._read(run_id, REFERENCE))

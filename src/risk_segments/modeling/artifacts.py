@@ -1,5 +1,6 @@
 """One training run, one set of artifacts: model, segmentation and scoring reference,
-tied together by a manifest.
+tied together by a manifest (a use case without a label has no model: segmentation
+and reference only).
 
 The manifest names the run, the sha256 of every member file, a hash of the
 parameters that shaped them and a fingerprint of the training data; it is
@@ -28,9 +29,9 @@ UNPUBLISHED = "unpublished"
 
 @dataclass
 class ArtifactSet:
-    """What one training run hands to scoring."""
+    """What one training run hands to scoring (no risk model for a segments use case)."""
 
-    risk_model: RiskModel
+    risk_model: RiskModel | None
     segmentation_model: SegmentationModel
     scoring_reference: dict[str, Any]
     manifest: dict[str, Any] = field(default_factory=dict)

@@ -234,18 +234,26 @@ def build_model_input(
     missing = [c for c in derived_features(derived) if c not in featured.columns]
     if missing:
         raise InvalidInputError(f"derived features not computed: {missing}")
-    if label_col not in featured.columns:
+    if label_col is not None and label_col not in featured.columns:
         featured = featured.assign(
             **{label_col: pd.array([pd.NA] * len(featured), dtype="Int8")}
         )
-    columns = [id_col, date_col, *model_features(schema, derived), label_col]
+    features = model_features(schema, derived)
+    label = [] if label_col is None else [label_col]  # a segments use case has none
     model_input = (
-        featured[columns]
+        featured[[id_col, date_col, *features, *label]]
         .sort_values([date_col, id_col], kind="stable")
         .reset_index(drop=True)
     )
     if len(model_input) != len(featured):
         raise RuntimeError("model_input lost rows")
+    if label_col is None:
+        logger.info(
+            "model_input: %d rows, no label (segments only), %d features",
+            len(model_input),
+            len(features),
+        )
+        return model_input
     labeled = model_input[label_col].notna()
     logger.info(
         "model_input: %d rows (%d labeled, positive rate %.3f; %d unlabeled), %d features",
@@ -255,7 +263,7 @@ def build_model_input(
         if labeled.any()
         else float("nan"),
         int((~labeled).sum()),
-        len(columns) - 3,
+        len(features),
     )
     return model_input
 

@@ -10,7 +10,7 @@ engines use these definitions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,9 +18,13 @@ from scipy.special import chdtri
 
 from .risk_model import MISSING_CATEGORY, RiskModel, prepare_features
 
+if TYPE_CHECKING:
+    from .segmentation import SegmentationModel
+
 PSI_WARNING = 0.25
 PSI_MODERATE = 0.1
 SCORE_COLUMN = "__score__"
+SEGMENT_COLUMN = "__segment__"  # the segments' shares (a segments use case)
 
 
 def psi(expected: np.ndarray, actual: np.ndarray) -> float:
@@ -42,13 +46,19 @@ def numeric_counts(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def reference_distributions(
-    frame: pd.DataFrame, risk_model: RiskModel, scores: np.ndarray, bins: int = 10
+    frame: pd.DataFrame,
+    spec: dict[str, Any],
+    scores: np.ndarray | None,
+    bins: int = 10,
+    segments: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Bins and shares of every feature and of the score on the training rows."""
-    spec = risk_model.spec
+    """Bins and shares of every feature (`spec`: its numeric and categorical ones) and
+    of the score on the training rows; of the segments too when given (a segments use
+    case, whose nightly output they are)."""
     X = prepare_features(frame, spec)
     out: dict[str, Any] = {"rows": len(frame), "numeric": {}, "categorical": {}}
-    for column in [*spec["numeric"], SCORE_COLUMN]:
+    scored = [] if scores is None else [SCORE_COLUMN]
+    for column in [*spec["numeric"], *scored]:
         values = scores if column == SCORE_COLUMN else X[column].to_numpy(dtype=float)
         finite = values[np.isfinite(values)]
         edges = (
@@ -64,7 +74,18 @@ def reference_distributions(
     for column in spec["categorical"]:
         shares = X[column].value_counts(normalize=True)
         out["categorical"][column] = {str(k): float(v) for k, v in shares.items()}
+    if segments is not None:
+        shares = pd.Series(segments).astype(str).value_counts(normalize=True)
+        out["categorical"][SEGMENT_COLUMN] = {k: float(v) for k, v in shares.items()}
     return out
+
+
+def feature_spec(schema: dict[str, Any], features: list[str]) -> dict[str, Any]:
+    """The numeric and categorical features of a use case, as a risk model's spec
+    lists them (for the reference of a use case that has no risk model)."""
+    categorical = [f for f in features if f in schema["categorical"]]
+    numeric = [f for f in features if f not in schema["categorical"]]
+    return {"features": features, "categorical": categorical, "numeric": numeric}
 
 
 def reference_rows(
@@ -87,7 +108,23 @@ def scoring_reference(
 ) -> dict[str, Any]:
     """The reference distributions of the rows scoring would score, with the model's scores."""
     rows = reference_rows(model_input, schema, score)
-    return reference_distributions(rows, risk_model, risk_model.predict_proba(rows))
+    return reference_distributions(
+        rows, risk_model.spec, risk_model.predict_proba(rows)
+    )
+
+
+def segments_reference(
+    model_input: pd.DataFrame,
+    segmentation_model: SegmentationModel,
+    spec: dict[str, Any],
+    schema: dict[str, Any],
+    score: dict[str, Any],
+) -> dict[str, Any]:
+    """The reference of a use case without a risk model: every feature's distribution
+    and the segments' shares on the rows a score run would assign."""
+    rows = reference_rows(model_input, schema, score)
+    segments, _ = segmentation_model.assign(rows)
+    return reference_distributions(rows, spec, None, segments=segments)
 
 
 def noise_level(bins: int, rows: int, reference_rows: int, quantile: float) -> float:
@@ -160,10 +197,16 @@ class DriftCounter:
         }
         self.rows = 0
 
-    def add(self, rows: pd.DataFrame, scores: np.ndarray) -> None:
+    def add(
+        self,
+        rows: pd.DataFrame,
+        scores: np.ndarray | None,
+        segments: np.ndarray | None = None,
+    ) -> None:
         """Count one chunk: the model-input rows as they arrived (missing, and inf,
-        in the missing bin; a missing category as its own level), and its scores.
-        Counted on the columns' own arrays: no model matrix is built for this."""
+        in the missing bin; a missing category as its own level), its scores and (if
+        the reference has their shares) its segments. Counted on the columns' own
+        arrays: no model matrix is built for this."""
         self.rows += len(rows)
         for column, ref in self.reference["numeric"].items():
             values = (
@@ -171,7 +214,11 @@ class DriftCounter:
             )
             self.numeric[column] += numeric_counts(values, np.asarray(ref["edges"]))
         for column in self.categorical:
-            counts = rows[column].value_counts(dropna=False)
+            counts = (
+                pd.Series(segments).astype(str).value_counts()
+                if column == SEGMENT_COLUMN
+                else rows[column].value_counts(dropna=False)
+            )
             for level, count in counts.items():
                 key = MISSING_CATEGORY if pd.isna(level) else str(level)
                 self.categorical[column][key] = self.categorical[column].get(
@@ -196,7 +243,8 @@ class DriftCounter:
             counts = np.array(
                 [self.categorical[column].get(level, 0) for level in levels]
             )
-            rows.append(drift_row(column, "categorical", expected, counts, m, floor))
+            name = "segment" if column == SEGMENT_COLUMN else column
+            rows.append(drift_row(name, "categorical", expected, counts, m, floor))
         table = pd.DataFrame(
             rows, columns=["feature", "kind", "psi", "alarm_level", "drift"]
         )

@@ -38,7 +38,7 @@ IMPUTED_WARNING = (
 
 def score_frame(
     rows: pd.DataFrame,
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     feature_labels: dict[str, str],
     *,
@@ -47,20 +47,45 @@ def score_frame(
     reasons_for: str = "review",
     top_k: int = 4,
 ) -> pd.DataFrame:
-    """One scored row per input row: risk score, tier, reasons, segment, versions."""
-    pool = risk_model.pool(rows)  # built once: the score and the reasons read it
-    probability = risk_model.predict_proba(pool)
+    """One scored row per input row: risk score, tier, reasons, segment, versions
+    (segment and versions only for a use case without a risk model)."""
     out = pd.DataFrame(
         {
             id_column: rows[id_column].array,  # as they are: no copy to Python objects
             date_column: rows[date_column].array,
-            "risk_score": probability,
-            "risk_tier": risk_model.tier(probability),
-            "flagged": probability >= risk_model.thresholds["decision"],
-            # features missing here that training never saw missing (filled with the median)
-            "imputed_features": unseen_missing_counts(rows, risk_model.spec),
         }
     )
+    if risk_model is not None:
+        _risk_columns(out, rows, risk_model, feature_labels, reasons_for, top_k)
+    segments, atypical = segmentation_model.assign(rows)
+    out["segment"] = segments
+    kinds, which = np.unique(segments, return_inverse=True)
+    names = pd.Series(kinds).map(segmentation_model.segment_names).to_numpy(object)
+    out["segment_name"] = _text(names, which.ravel())
+    out["atypical"] = atypical
+    if risk_model is not None:
+        out["model_version"] = risk_model.info.get("version", "unversioned")
+    out["segmentation_version"] = segmentation_model.info.get("version", "unversioned")
+    out["run_id"] = (risk_model or segmentation_model).info.get("run_id", "unpublished")
+    return out
+
+
+def _risk_columns(
+    out: pd.DataFrame,
+    rows: pd.DataFrame,
+    risk_model: RiskModel,
+    feature_labels: dict[str, str],
+    reasons_for: str,
+    top_k: int,
+) -> None:
+    """Add the risk score, tier, flag, imputed count and reasons of every row to `out`."""
+    pool = risk_model.pool(rows)  # built once: the score and the reasons read it
+    probability = risk_model.predict_proba(pool)
+    out["risk_score"] = probability
+    out["risk_tier"] = risk_model.tier(probability)
+    out["flagged"] = probability >= risk_model.thresholds["decision"]
+    # features missing here that training never saw missing (filled with the median)
+    out["imputed_features"] = unseen_missing_counts(rows, risk_model.spec)
     if reasons_for == "all":
         wanted = np.ones(len(rows), dtype=bool)
     elif reasons_for == "review":
@@ -86,16 +111,6 @@ def score_frame(
             out[column] = spread
         else:
             out[column] = _text(reason, position)
-    segments, atypical = segmentation_model.assign(rows)
-    out["segment"] = segments
-    kinds, which = np.unique(segments, return_inverse=True)
-    names = pd.Series(kinds).map(segmentation_model.segment_names).to_numpy(object)
-    out["segment_name"] = _text(names, which.ravel())
-    out["atypical"] = atypical
-    out["model_version"] = risk_model.info.get("version", "unversioned")
-    out["segmentation_version"] = segmentation_model.info.get("version", "unversioned")
-    out["run_id"] = risk_model.info.get("run_id", "unpublished")
-    return out
 
 
 def _positions(wanted: np.ndarray) -> np.ndarray:
@@ -162,19 +177,29 @@ def check_dates(
 
 def check_features_present(
     non_empty: dict[str, int],
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     score: dict[str, Any],
     schema: dict[str, Any],
+    segmentation_model: SegmentationModel | None = None,
 ) -> list[str]:
-    """Features the model uses that arrive with no value at all: they change decisions,
-    so they stop the run unless `score.on_empty_feature: warn`. Returns them."""
-    used = set(risk_model.spec["features"])
+    """Features the model (without one: the segments) uses that arrive with no value at
+    all: they change decisions, so they stop the run unless `score.on_empty_feature:
+    warn`. Returns them."""
+    used = set(
+        risk_model.spec["features"]
+        if risk_model is not None
+        else segmentation_model.input_columns
+    )
     empty = [name for name, count in non_empty.items() if count == 0 and name in used]
     if empty and score.get("on_empty_feature", "error") == "error":
+        what = (
+            "the model uses them, so scores and flags would change"
+            if risk_model is not None
+            else "the segments use them, so assignments would change"
+        )
         raise InvalidInputError(
-            f"{input_name(schema)}: feature(s) {empty} arrive with no value at all; the "
-            "model uses them, so scores and flags would change. Fix the extract, or set "
-            "score.on_empty_feature: warn to score anyway"
+            f"{input_name(schema)}: feature(s) {empty} arrive with no value at all; "
+            f"{what}. Fix the extract, or set score.on_empty_feature: warn to score anyway"
         )
     return empty
 
@@ -204,14 +229,14 @@ def as_of_dates(n_rows: int, schema: dict[str, Any]) -> pd.Series:
 
 
 def check_artifacts(
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
 ) -> None:
     """The saved model and segmentation must match the features the parameters list."""
     expected = model_features(schema, derived)
-    if risk_model.spec["features"] != expected:
+    if risk_model is not None and risk_model.spec["features"] != expected:
         added = sorted(set(expected) - set(risk_model.spec["features"]))
         dropped = sorted(set(risk_model.spec["features"]) - set(expected))
         raise InvalidInputError(
@@ -263,19 +288,21 @@ def preflight_summary(
     rows_to_score: int,
     newest: pd.Timestamp,
     score: dict[str, Any],
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
 ) -> dict[str, Any]:
     """What the run will score and with which artifacts (logged, and kept in the summary)."""
     preflight = {
         "engine": engine,
-        "run_id": risk_model.info.get("run_id", "unpublished"),
+        "run_id": (risk_model or segmentation_model).info.get("run_id", "unpublished"),
         "started": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
         "rows_in": rows_in,
         "rows_to_score": rows_to_score,
         "score_rows": score["rows"],
         "newest_snapshot": str(newest.date()),
-        "model_version": risk_model.info.get("version", "unversioned"),
+        "model_version": risk_model.info.get("version", "unversioned")
+        if risk_model is not None
+        else "none (segments only)",
         "segmentation_version": segmentation_model.info.get("version", "unversioned"),
     }
     logger.info(
@@ -302,7 +329,7 @@ def validate_chunk(raw: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
 
 def score_chunk(
     raw: pd.DataFrame,
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
@@ -343,7 +370,7 @@ def score_chunk(
     )
     if len(scored) != len(rows):
         raise RuntimeError("scoring changed the number of rows")
-    imputed = int((scored["imputed_features"] > 0).sum())
+    imputed = int((scored.get("imputed_features", pd.Series(0)) > 0).sum())
     if imputed:
         warnings[IMPUTED_WARNING] = imputed
     return scored, rows, warnings

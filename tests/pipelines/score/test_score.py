@@ -254,3 +254,30 @@ def test_a_model_trained_on_other_features_is_refused(
         run_score(
             trained_dev_catalog, params, CHURN, raw[CHURN].assign(new_feature=1.0)
         )
+
+
+def test_a_set_of_the_other_kind_is_refused(trained_dev_catalog, tmp_path):
+    """A segments use case's set has no risk model: it round-trips so, and neither
+    kind of use case scores with the other's set."""
+    from risk_segments.datasets import ArtifactSetDataset
+    from risk_segments.modeling.artifacts import ArtifactError, ArtifactSet
+    from risk_segments.pipelines.score.nodes import (
+        select_artifacts,
+        select_segment_artifacts,
+    )
+
+    model = trained_dev_catalog.load("customer_churn.risk_model")
+    segments = trained_dev_catalog.load("customer_churn.segmentation_model")
+    store = ArtifactSetDataset(filepath=str(tmp_path / "sets"), run_id="r1")
+    store.save(ArtifactSet(None, segments, {"rows": 1}, {"kind": "segments"}))
+    unlabeled = store.load().load()
+    assert unlabeled.risk_model is None and unlabeled.run_id == "r1"
+    assert not (tmp_path / "sets" / "r1" / "risk_model.cbm").exists()
+    chosen, reference = select_segment_artifacts(unlabeled, {})
+    assert chosen.n_segments == segments.n_segments and reference == {"rows": 1}
+    labeled = ArtifactSet(model, segments, {}, {"run_id": "r2"})
+    assert select_artifacts(labeled, {})[0] is model
+    with pytest.raises(ArtifactError, match="r1 has no risk model.*kind tabular"):
+        select_artifacts(unlabeled, {})
+    with pytest.raises(ArtifactError, match="r2 has a risk model.*kind segments"):
+        select_segment_artifacts(labeled, {})

@@ -161,14 +161,18 @@ def importance_figure(feature_importance: pd.DataFrame, top: int = 20) -> plt.Fi
 
 
 def segment_sizes_figure(
-    segment_profiles: pd.DataFrame, overall_rate: float
+    segment_profiles: pd.DataFrame, overall_rate: float | None
 ) -> plt.Figure:
+    """Segment sizes, and beside them each one's label rate (none without a label)."""
     profiles = segment_profiles.sort_values("share")
-    figure, (ax_size, ax_rate) = plt.subplots(
-        1, 2, figsize=(11, 0.45 * len(profiles) + 1.6), sharey=True
-    )
-    ax_size.barh(profiles["segment_name"], 100 * profiles["share"], color="#8c6bb1")
-    ax_size.set(xlabel="share of rows (%)", title="Segment sizes")
+    height = 0.45 * len(profiles) + 1.6
+    if overall_rate is None:  # a use case without a label: the sizes alone
+        figure, ax_size = plt.subplots(figsize=(7, height))
+        _size_bars(ax_size, profiles)
+        figure.tight_layout()
+        return figure
+    figure, (ax_size, ax_rate) = plt.subplots(1, 2, figsize=(11, height), sharey=True)
+    _size_bars(ax_size, profiles)
     ax_rate.barh(
         profiles["segment_name"], 100 * profiles["label_rate"], color="#d62728"
     )
@@ -180,10 +184,15 @@ def segment_sizes_figure(
         title="Label rate per segment (not used to form them)",
     )
     ax_rate.legend(fontsize=8)
-    for ax in (ax_size, ax_rate):
-        ax.grid(axis="x", alpha=0.3)
+    ax_rate.grid(axis="x", alpha=0.3)
     figure.tight_layout()
     return figure
+
+
+def _size_bars(ax: plt.Axes, profiles: pd.DataFrame) -> None:
+    ax.barh(profiles["segment_name"], 100 * profiles["share"], color="#8c6bb1")
+    ax.set(xlabel="share of rows (%)", title="Segment sizes")
+    ax.grid(axis="x", alpha=0.3)
 
 
 def transition_figure(

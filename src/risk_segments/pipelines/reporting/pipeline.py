@@ -3,14 +3,20 @@
 from kedro.pipeline import Pipeline, node
 
 from risk_segments.namespaces import (
-    all_namespaces,
+    labeled_namespaces,
     order_log_namespaces,
     per_namespace,
+    segments_namespaces,
 )
 
 from .figures import draw_report_figures
 from .html_report import build_html_report
 from .nodes import compare_approaches, measure_label_efficiency, relate_segments_to_risk
+from .segments_report import (
+    build_segments_report,
+    draw_segment_figures,
+    segments_summary,
+)
 
 
 def create_template() -> Pipeline:
@@ -112,12 +118,50 @@ def _report_extras(namespace: str) -> dict[str, str]:
     return {"report_extras": "params:reporting.no_extras"}
 
 
+def create_segments_template() -> Pipeline:
+    """A use case without a label: segment outputs -> summary, figures, report."""
+    return Pipeline(
+        [
+            node(
+                segments_summary,
+                [
+                    "segment_profiles",
+                    "segment_stability",
+                    "segmentation_model",
+                    "params:report",
+                ],
+                "segments_summary",
+                name="summarise_segments",
+            ),
+            node(
+                draw_segment_figures,
+                ["segment_profiles", "segment_stability", "params:report"],
+                "report_figures",
+                name="draw_report_figures",
+            ),
+            node(
+                build_segments_report,
+                [
+                    "segments_summary",
+                    "segment_profiles",
+                    "report_figures",
+                    "segment_heatmap",
+                    "params:report",
+                ],
+                "report_html",
+                name="build_html_report",
+            ),
+        ]
+    )
+
+
 def create_pipeline(**kwargs) -> Pipeline:
-    """One copy of the template per namespace; `params:reporting` is shared by all."""
+    """One copy of the template per namespace (of its kind); `params:reporting` is
+    shared by all."""
     return per_namespace(
         create_template,
-        all_namespaces(),
+        labeled_namespaces(),
         "reporting",
         inputs=_report_extras,
         parameters={"params:reporting": "params:reporting"},
-    )
+    ) + per_namespace(create_segments_template, segments_namespaces(), "reporting")

@@ -17,7 +17,12 @@ import pandas as pd
 
 from risk_segments.datasets.artifact_set_dataset import ArtifactStore
 from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
-from risk_segments.modeling.artifacts import ArtifactSet, data_fingerprint, row_hashes
+from risk_segments.modeling.artifacts import (
+    ArtifactError,
+    ArtifactSet,
+    data_fingerprint,
+    row_hashes,
+)
 from risk_segments.modeling.monitoring import PSI_WARNING, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
@@ -47,24 +52,87 @@ from risk_segments.schema import (
 logger = logging.getLogger(__name__)
 
 
-def select_artifacts(
-    artifact_set: ArtifactStore | ArtifactSet, score: dict[str, Any]
-) -> tuple[RiskModel, SegmentationModel, dict[str, Any]]:
-    """Exactly one training run's model, segmentation and reference: the newest complete
-    set, or the run named by `score.run_id` (`--params <ns>.score.run_id=...`)."""
+def _chosen_set(
+    artifact_set: ArtifactStore | ArtifactSet, score: dict[str, Any], with_model: bool
+) -> ArtifactSet:
+    """The newest complete set, or the run named by `score.run_id`; it must be of the
+    use case's kind (with a risk model, or, for segments only, without one)."""
     chosen = (
         artifact_set
         if isinstance(artifact_set, ArtifactSet)
         else artifact_set.load(score.get("run_id"))
     )
+    if (chosen.risk_model is not None) != with_model:
+        has = "a risk model" if chosen.risk_model is not None else "no risk model"
+        kind = "tabular or order_log" if with_model else "segments"
+        raise ArtifactError(
+            f"run {chosen.run_id} has {has}, but this use case is of kind {kind}: the "
+            "set was trained for another kind; retrain with `kedro run`, or name a run "
+            "of this kind with score.run_id"
+        )
     logger.info(
         "Scoring with the artifacts of run %s (trained on %s)",
         chosen.run_id,
         chosen.manifest.get("training_data", "data of this session"),
     )
     for model in (chosen.risk_model, chosen.segmentation_model):
-        model.info.setdefault("run_id", chosen.run_id)
+        if model is not None:
+            model.info.setdefault("run_id", chosen.run_id)
+    return chosen
+
+
+def select_artifacts(
+    artifact_set: ArtifactStore | ArtifactSet, score: dict[str, Any]
+) -> tuple[RiskModel, SegmentationModel, dict[str, Any]]:
+    """Exactly one training run's model, segmentation and reference: the newest complete
+    set, or the run named by `score.run_id` (`--params <ns>.score.run_id=...`)."""
+    chosen = _chosen_set(artifact_set, score, with_model=True)
     return chosen.risk_model, chosen.segmentation_model, chosen.scoring_reference
+
+
+def select_segment_artifacts(
+    artifact_set: ArtifactStore | ArtifactSet, score: dict[str, Any]
+) -> tuple[SegmentationModel, dict[str, Any]]:
+    """A segments use case's run: its segmentation and reference (it has no model)."""
+    chosen = _chosen_set(artifact_set, score, with_model=False)
+    return chosen.segmentation_model, chosen.scoring_reference
+
+
+def check_segment_input(
+    score_input: pd.DataFrame | ParquetChunks,
+    segmentation_model: SegmentationModel,
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    score: dict[str, Any],
+) -> dict[str, Any]:
+    """`check_score_input` for a segments use case (no risk model)."""
+    return check_score_input(
+        score_input, None, segmentation_model, schema, derived, score
+    )
+
+
+def assign_rows(
+    score_input: pd.DataFrame | ParquetChunks,
+    score_preflight: dict[str, Any],
+    segmentation_model: SegmentationModel,
+    scoring_reference: dict[str, Any],
+    schema: dict[str, Any],
+    derived: dict[str, Any] | None,
+    feature_labels: dict[str, str],
+    score: dict[str, Any],
+) -> tuple[Iterator[pd.DataFrame], dict[str, Any]]:
+    """`score_rows` for a segments use case: every row's segment, checks and drift."""
+    return score_rows(
+        score_input,
+        score_preflight,
+        None,
+        segmentation_model,
+        scoring_reference,
+        schema,
+        derived,
+        feature_labels,
+        score,
+    )
 
 
 def is_spark_frame(data: Any) -> bool:
@@ -104,7 +172,7 @@ def _keys(
 
 def check_score_input(
     score_input: pd.DataFrame | ParquetChunks,
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
@@ -180,7 +248,7 @@ def _problems(raw: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
 
 def _stream(
     source: ParquetChunks,
-    artifacts: tuple[RiskModel, SegmentationModel, dict[str, Any]],
+    artifacts: tuple[RiskModel | None, SegmentationModel, dict[str, Any]],
     params: tuple[dict[str, Any], dict[str, Any] | None, dict[str, str], dict],
     newest: pd.Timestamp,
     summary: dict[str, Any],
@@ -219,7 +287,11 @@ def _stream(
         if rows.empty:
             continue
         # drift is measured on the values as they arrived, missing ones included
-        drift.add(rows, scored["risk_score"].to_numpy())
+        drift.add(
+            rows,
+            scored["risk_score"].to_numpy() if risk_model is not None else None,
+            scored["segment"].to_numpy(),
+        )
         summary["rows_out"] += len(scored)
         logger.info(
             "  scored %d / %d rows (%.0f rows/s)",
@@ -233,7 +305,7 @@ def _stream(
             input_name(schema), merge_problems(problems), rows=summary["rows_in"]
         )
     summary["empty_features"] = check_features_present(
-        non_empty, risk_model, score, schema
+        non_empty, risk_model, score, schema, segmentation_model
     )
     if summary["rows_out"] != summary["rows_to_score"]:
         raise RuntimeError(
@@ -250,7 +322,7 @@ def _stream(
 def score_rows(
     score_input: pd.DataFrame | ParquetChunks,
     score_preflight: dict[str, Any],
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     scoring_reference: dict[str, Any],
     schema: dict[str, Any],

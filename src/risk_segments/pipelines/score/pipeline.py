@@ -2,9 +2,21 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import all_namespaces, per_namespace
+from risk_segments.namespaces import (
+    labeled_namespaces,
+    per_namespace,
+    segments_namespaces,
+)
 
-from .nodes import check_score_input, score_rows, select_artifacts, summarise_scoring
+from .nodes import (
+    assign_rows,
+    check_score_input,
+    check_segment_input,
+    score_rows,
+    select_artifacts,
+    select_segment_artifacts,
+    summarise_scoring,
+)
 
 
 def create_template() -> Pipeline:
@@ -57,6 +69,56 @@ def create_template() -> Pipeline:
     )
 
 
+def create_segments_template() -> Pipeline:
+    """A use case without a label: rows to score -> segments, summary, drift, status
+    with the run's segmentation and reference (the same checks, no risk model)."""
+    return Pipeline(
+        [
+            node(
+                select_segment_artifacts,
+                ["artifact_set", "params:score"],
+                ["scoring_segmentation", "scoring_reference_used"],
+                name="select_artifacts",
+            ),
+            node(
+                check_segment_input,
+                [
+                    "score_input",
+                    "scoring_segmentation",
+                    "params:schema",
+                    "params:derived",
+                    "params:score",
+                ],
+                "score_preflight",
+                name="check_score_input",
+            ),
+            node(
+                assign_rows,
+                [
+                    "score_input",
+                    "score_preflight",
+                    "scoring_segmentation",
+                    "scoring_reference_used",
+                    "params:schema",
+                    "params:derived",
+                    "params:feature_labels",
+                    "params:score",
+                ],
+                ["scores", "score_stream_summary"],
+                name="score_rows",
+            ),
+            node(
+                summarise_scoring,
+                ["score_stream_summary", "params:score"],
+                ["score_summary", "score_monitoring", "score_status"],
+                name="summarise_scoring",
+            ),
+        ]
+    )
+
+
 def create_pipeline(**kwargs) -> Pipeline:
-    """One copy of the template per namespace, tagged with it."""
-    return per_namespace(create_template, all_namespaces(), "score")
+    """One copy of the template per namespace (of its kind), tagged with it."""
+    return per_namespace(create_template, labeled_namespaces(), "score") + (
+        per_namespace(create_segments_template, segments_namespaces(), "score")
+    )

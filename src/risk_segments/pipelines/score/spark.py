@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import from_arrow_schema
 
-from risk_segments.modeling.monitoring import SCORE_COLUMN, drift_row
+from risk_segments.modeling.monitoring import SCORE_COLUMN, SEGMENT_COLUMN, drift_row
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
     check_columns,
@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 
 def check_spark_input(
     score_input: SparkDataFrame,
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     schema: dict[str, Any],
     score: dict[str, Any],
@@ -135,7 +135,7 @@ def _output_schema(sample: pd.DataFrame) -> Any:
 def score_rows_spark(
     score_input: SparkDataFrame,
     score_preflight: dict[str, Any],
-    risk_model: RiskModel,
+    risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     scoring_reference: dict[str, Any],
     schema: dict[str, Any],
@@ -211,7 +211,7 @@ def score_rows_spark(
         "partitions": partitions,
         "warnings": {},
         "warnings_note": "input warnings are counted by the pandas engine only",
-        "psi": [_score_psi(scores, scoring_reference, score["psi_warning"])],
+        "psi": _spark_psi(scores, scoring_reference, score["psi_warning"]),
         "seconds": time.perf_counter() - start,
         "as_of": schema.get("as_of"),
         "finished": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
@@ -224,6 +224,30 @@ def score_rows_spark(
         rows_out / max(summary["seconds"], 1e-9),
     )
     return scores, summary
+
+
+def _spark_psi(
+    scores: SparkDataFrame, reference: dict[str, Any], floor: float
+) -> list[dict[str, Any]]:
+    """The drift Spark measures: of the risk score, or (a segments use case, no score)
+    of the segments' shares."""
+    if SCORE_COLUMN in reference["numeric"]:
+        return [_score_psi(scores, reference, floor)]
+    shares = reference["categorical"].get(SEGMENT_COLUMN)
+    if shares is None:
+        return []
+    counts = {str(k): v for k, v in scores.groupBy("segment").count().collect()}
+    levels = sorted(set(shares) | set(counts))
+    return [
+        drift_row(
+            "segment",
+            "categorical",
+            np.array([shares.get(level, 0.0) for level in levels]),
+            np.array([counts.get(level, 0) for level in levels], dtype=float),
+            int(reference.get("rows", 0)),
+            floor,
+        )
+    ]
 
 
 def _score_psi(

@@ -42,9 +42,18 @@ from .stability import (
 logger = logging.getLogger(__name__)
 
 
+def _labels(model_input: pd.DataFrame, schema: dict[str, Any]) -> pd.Series:
+    """The label as floats (missing where unlabeled; all missing without a label)."""
+    label = schema.get("label_column")
+    if label is None:
+        return pd.Series(np.nan, index=model_input.index)
+    return model_input[label].astype(float)
+
+
 def _unlabeled_view(model_input: pd.DataFrame, schema: dict[str, Any]) -> pd.DataFrame:
     """The rows without the label column: what segmentation is allowed to see."""
-    return model_input.drop(columns=[schema["label_column"]])
+    label = schema.get("label_column")
+    return model_input if label is None else model_input.drop(columns=[label])
 
 
 def _standardized_differences(
@@ -186,7 +195,7 @@ def profile_segments(
     if not profile.get("key_features"):  # default: what sets the segments apart most
         spread = differences.abs().max(axis=0).sort_values(ascending=False)
         profile["key_features"] = spread.index[:12].tolist()
-    label = model_input[schema["label_column"]].astype(float)
+    label = _labels(model_input, schema)
     rows = []
     for s in sorted(np.unique(segments)):
         members = segments == s
@@ -337,11 +346,12 @@ def check_segment_stability(
             result["share_psi_newest_vs_rest"],
         )
     else:
-        labeled = model_input[schema["label_column"]].notna().to_numpy()
+        labeled = _labels(model_input, schema).notna().to_numpy()
         result["month_over_month"] = None
-        result["share_psi_unlabeled_vs_labeled"] = share_psi(
-            segments[labeled], segments[~labeled], k
-        )
+        if labeled.any() and not labeled.all():
+            result["share_psi_unlabeled_vs_labeled"] = share_psi(
+                segments[labeled], segments[~labeled], k
+            )
     result["truth_recovery"] = (
         truth_recovery(segment_assignments, segmentation_model, truth, list(keys), rows)
         if has_truth

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
-from risk_segments.namespaces import all_namespaces, per_namespace
+from risk_segments.namespaces import labeled_namespaces, per_namespace
 
 from .nodes import (
     build_scoring_reference,
@@ -99,5 +99,5 @@ def create_template() -> Pipeline:
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    """One copy of the template per namespace, tagged with it."""
-    return per_namespace(create_template, all_namespaces(), "supervised_risk")
+    """One copy of the template per use case with a label, tagged with it."""
+    return per_namespace(create_template, labeled_namespaces(), "supervised_risk")
