@@ -124,3 +124,39 @@ def test_spark_refuses_dates_it_would_misread(
             spark.createDataFrame(rows),
             1000,
         )
+
+
+def test_spark_assigns_segments_like_pandas_without_a_model(
+    trained_dev_catalog, dev_params, spark
+):
+    """A segments use case (no risk model) on Spark: the same segments as pandas, and
+    the drift of the segments' shares measured (the score's is not there to measure)."""
+    from risk_segments.modeling.features import model_features
+    from risk_segments.modeling.monitoring import feature_spec, segments_reference
+    from risk_segments.pipelines.score.nodes import (
+        assign_rows,
+        check_segment_input,
+        summarise_scoring,
+    )
+
+    p = dev_params["customer_churn"]
+    schema = {**p["schema"], "label_column": None}
+    score = {**p["score"], "chunk_size": 1500}
+    rows = trained_dev_catalog.load("customer_churn.model_input").head(3000)
+    segments = trained_dev_catalog.load("customer_churn.segmentation_model")
+    spec = feature_spec(schema, model_features(schema, p["derived"]))
+    reference = segments_reference(rows, segments, spec, schema, score)
+    out = {}
+    for engine, data in (("pandas", rows), ("spark", spark.createDataFrame(rows))):
+        preflight = check_segment_input(data, segments, schema, p["derived"], score)
+        scored, summary = assign_rows(
+            data, preflight, segments, reference, schema, p["derived"], {}, score
+        )
+        frame = scored.toPandas() if engine == "spark" else pd.concat(list(scored))
+        report, monitoring, _ = summarise_scoring(summary, score)
+        assert report["rows_out"] == len(frame) == len(rows)
+        assert "risk_score" not in frame.columns
+        drift = monitoring.set_index("feature")["psi"]
+        assert drift["segment"] < 1e-6  # the training rows themselves: no drift
+        out[engine] = frame.set_index(schema["id_column"])["segment"].sort_index()
+    pd.testing.assert_series_equal(out["spark"], out["pandas"], check_dtype=False)
