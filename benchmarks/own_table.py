@@ -4,6 +4,8 @@
     uv run python benchmarks/own_table.py --rows 7043
     uv run python benchmarks/own_table.py --rows 5000 --wide 400   # 400 more numeric columns
     uv run python benchmarks/own_table.py --shape application --rows 307511   # Home Credit's shape
+    uv run python benchmarks/own_table.py --shape customers_segments --rows 240000   # no label
+    uv run python benchmarks/own_table.py --shape sellers_segments --rows 240000     # no label
 
 Works in a scratch copy of the project (nothing here is touched). For each
 size it writes a churn-like CSV in the shape users bring (see
@@ -16,7 +18,10 @@ extracts have many) to see what the width of a table costs. `--shape application
 is a wide credit application table instead (`application_table`: 119 columns,
 missing blocks, a 365243 code, 16 categoricals, a rare TARGET from a known model):
 its figures add PR-AUC and the oracle (the true probability, on the same held-out
-rows).
+rows). `--shape customers_segments | sellers_segments` is a simulated source with
+its label column removed (a table without an outcome, drafted as `kind: segments`):
+its figures are the drafted segments' ARI against the true archetypes, the ceiling
+(what a supervised model of the archetype finds on held-out rows) and their ratio.
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 
 from risk_segments.synthetic.user_tables import application_table, churn_table
 
@@ -117,6 +124,71 @@ def measure_application(rows: int) -> dict[str, float]:
     }
 
 
+def measure_segments(rows: int, source: str) -> dict[str, Any]:
+    """A table without an outcome (a simulated source with its label column removed):
+    draft it without --label, run, score; the drafted segments against the true
+    archetypes, beside what the features can tell apart (the truth is given to the run
+    as its `truth` entry, which only the evaluation reads)."""
+    from risk_segments.synthetic.customer_base import (
+        CustomerBaseConfig,
+        generate_customer_base,
+    )
+    from risk_segments.synthetic.seller_panel import (
+        SellerPanelConfig,
+        generate_seller_panel,
+    )
+
+    if source == "customers":
+        table, truth = generate_customer_base(
+            CustomerBaseConfig(seed=rows, n_customers=rows, n_unlabeled=rows // 4)
+        )
+        options, label = ["--id", "customer_id"], "churned_60d"
+    else:
+        table, truth = generate_seller_panel(SellerPanelConfig(seed=rows, n_rows=rows))
+        options = ["--id", "seller_id", "--date", "snapshot_date"]
+        label = "high_risk_60d"
+    as_of = str(table["snapshot_date"].max())[:10]
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        _copy_project(project)
+        table.drop(columns=[label]).to_csv(project / "table.csv", index=False)
+        name = f"{source}_segments"
+        start = time.perf_counter()
+        draft = _kedro(
+            project, "draft-use-case", "--name", name, "--table", "table.csv", *options
+        )
+        params = yaml.safe_load(
+            (project / "conf" / "base" / f"parameters_{name}.yml").read_text()
+        )[name]["schema"]
+        truth = truth.rename(columns={"snapshot_date": params["date_column"]})
+        truth.to_parquet(project / "truth.parquet")
+        with (project / "conf" / "base" / f"catalog_{name}.yml").open("a") as out:
+            out.write(
+                f"\n{name}.truth:   # evaluation only\n  type: pandas.ParquetDataset\n"
+                "  filepath: truth.parquet\n"
+            )
+        at = f"--params=as_of={as_of}"
+        run = _kedro(project, "run", f"--namespaces={name}", at)
+        score = _kedro(project, "run", "--pipeline=score", f"--namespaces={name}", at)
+        reports = project / "data" / "08_reporting" / name
+        stability = json.loads((reports / "segment_stability.json").read_text())
+        scored = json.loads((reports / "score_summary.json").read_text())
+    recovery = stability["truth_recovery"]
+    return {
+        "rows": len(table),
+        "draft_s": draft,
+        "run_s": run,
+        "score_s": score,
+        "total_s": time.perf_counter() - start,
+        "scored_rows": scored["rows_out"],
+        "segments": stability["segments"],
+        "ari": recovery["segments_ari_on_ceiling_rows"],
+        "ceiling": recovery["ceiling_ari"],
+        "share": recovery["share_of_recoverable_found"],
+        "min_jaccard": min(stability["resampling"]["jaccard_per_segment"].values()),
+    }
+
+
 def _figures(rows: int, seconds: tuple[float, ...], metrics: dict) -> dict[str, float]:
     """What every shape prints: the seconds of draft, run and score, and ROC-AUC."""
     return {
@@ -148,8 +220,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=list(TARGETS))
     parser.add_argument("--wide", type=int, default=0, help="extra numeric columns")
-    parser.add_argument("--shape", choices=["churn", "application"], default="churn")
+    parser.add_argument(
+        "--shape",
+        choices=["churn", "application", "customers_segments", "sellers_segments"],
+        default="churn",
+    )
     args = parser.parse_args()
+    if args.shape.endswith("_segments"):
+        for rows in args.rows:
+            m = measure_segments(rows, args.shape.removesuffix("_segments"))
+            print(
+                f"{args.shape} without its label, {m['rows']:,} rows: draft "
+                f"{m['draft_s']:.1f} s, kedro run {m['run_s']:.1f} s, score run "
+                f"{m['score_s']:.1f} s ({m['scored_rows']:,} rows) | {m['segments']} "
+                f"segments, ARI {m['ari']:.3f} against the true archetypes, ceiling "
+                f"{m['ceiling']:.3f}: share {m['share']:.2f}; weakest segment's "
+                f"resampling Jaccard {m['min_jaccard']:.2f}"
+            )
+        return
     if args.shape == "application":
         for rows in args.rows:
             m = measure_application(rows)

@@ -557,6 +557,7 @@ def test_a_table_without_an_outcome_loads_as_segments_only(tmp_path, monkeypatch
     project = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=_no_local)
     table = churn_table(800, seed=4, n_unlabeled=0).drop(columns=["Churn"])
+    table["snapshot_date"] = "2025-11-30"  # the extract's own date, no --date given
     path = _write(table, project / "t.csv")
     draft = draft_tabular(SEGMENTS, path, project, "customerID", None)
     write_draft(draft, project / "conf" / "base", SEGMENTS)
@@ -566,8 +567,12 @@ def test_a_table_without_an_outcome_loads_as_segments_only(tmp_path, monkeypatch
     assert declared(params)[SEGMENTS] == "segments"
     block = params[SEGMENTS]
     assert block["schema"]["label_column"] is None
+    # rows are dated by the run under a name of their own, not the table's column
+    assert block["schema"]["date_column"] == "snapshot_date_2"
+    assert "snapshot_date" in block["schema"]["drop"]
     assert block["report"]["title"].endswith("behavioural segments")
     assert block["segmentation"]["kmeans"]["k_min"] >= 2  # tabular defaults filled in
+    assert block["segmentation"]["n_components"] is None  # no PCA, as the defaults
     assert "tenure" in block["schema"]["numeric"]
     # a segments block that names a label is a contradiction: said, not guessed
     from risk_segments.use_cases import with_defaults

@@ -794,6 +794,7 @@ def _schema_lines(
     date: str | None,
     name: str,
     label_note: str,
+    columns: Any = (),
 ) -> list[str]:
     positive, negative = sides  # the label's positive and (optional) negative values
     out = [
@@ -803,10 +804,11 @@ def _schema_lines(
     ]
     if date:
         out.append(f"    date_column: {q(date)}")
-    else:
+    else:  # named apart from a column of the table (set aside, or a feature)
+        stamp = free_name("snapshot_date", columns)
         out += [
-            "    date_column: snapshot_date   # the table has no date column: every row is one",
-            "    date_in_table: false         # snapshot, dated with the run's as-of date (parameter as_of)",
+            f"    date_column: {stamp}   # no --date: every row is one snapshot,",
+            "    date_in_table: false         # dated with the run's as-of date (parameter as_of)",
         ]
     out += _label_lines(label, positive, negative, label_note)
     out.append(
@@ -909,7 +911,14 @@ def draft_tabular(
         f"{name}:",
         f"  kind: {'tabular' if label else 'segments   # no outcome column: segments only'}",
         *_schema_lines(
-            choices, id_col, label, (positive, negative), date, name, label_note
+            choices,
+            id_col,
+            label,
+            (positive, negative),
+            date,
+            name,
+            label_note,
+            table.columns,
         ),
         *(
             [f"    date_format: {q(date_format)}   # {date_note}"]
@@ -1044,7 +1053,11 @@ def _category_lines(choices: list[ColumnChoice], nums: list[str]) -> list[str]:
         if c.role == "categorical" and c.levels and len(c.levels) <= MAX_LEVELS
     ]
     if len(nums) >= FEW_NUMERIC or not categories:
-        return [f"    n_components: {max(2, min(8, len(nums)))}"]
+        # no reduction, as the defaults (docs/segments.md: PCA cost every setting tried)
+        return [
+            "    n_components: null             # no PCA: the features themselves "
+            "(an integer or a variance share reduces)"
+        ]
     return [
         f"    category_features: {flow_list(categories, 18)}   # few numeric features: "
         "these enter too, a 0/1 column per level",
