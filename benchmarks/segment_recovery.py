@@ -108,6 +108,7 @@ CANDIDATES = {
         "within_whitening": 0.7,
         "whitening_target": "diagonal",
     },
+    "KMeans with 10 restarts (stop 19, not adopted)": {"kmeans": {"n_init": 10}},
 }
 
 

@@ -762,6 +762,8 @@ def test_a_table_without_an_outcome_reaches_segments_and_nightly_assignments(
     monitoring = pd.read_parquet(reports / "score_monitoring.parquet")
     assert "segment" in set(monitoring["feature"])
     assert monitoring.loc[monitoring["feature"] == "segment", "psi"].item() < 0.01
+    counted = json.loads((reports / "score_summary.json").read_text())["segment_rows"]
+    assert counted == scores["segment_name"].value_counts().to_dict()
     manifests = list(
         (drafted / "data" / "06_models" / SEGMENTS / "artifacts").glob(
             "*/manifest.json"

@@ -23,7 +23,7 @@ from risk_segments.modeling.artifacts import (
     data_fingerprint,
     row_hashes,
 )
-from risk_segments.modeling.monitoring import PSI_WARNING, DriftCounter
+from risk_segments.modeling.monitoring import PSI_WARNING, SEGMENT_COLUMN, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
     as_of_dates,
@@ -316,6 +316,12 @@ def _stream(
     summary["psi"] = drift.psi(floor=score.get("psi_warning", PSI_WARNING)).to_dict(
         "records"
     )
+    if SEGMENT_COLUMN in drift.categorical:  # a segments use case: tonight's sizes
+        names = segmentation_model.segment_names
+        summary["segment_rows"] = {
+            names.get(int(s), f"segment {s}"): int(n)
+            for s, n in sorted(drift.categorical[SEGMENT_COLUMN].items())
+        }
     summary["complete"] = True
 
 
