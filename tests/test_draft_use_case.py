@@ -1262,6 +1262,14 @@ def test_a_file_without_a_header_or_an_id_is_drafted_by_column_and_line(tmp_path
         )
 
 
+def test_an_id_column_left_out_of_the_options_is_pointed_at(tmp_path):
+    table = churn_table(300, seed=4).drop(columns=["Churn"])
+    draft = draft_tabular("t", _write(table, tmp_path / "t.csv"), tmp_path, None, None)
+    assert 'id_column: "line"' in draft.parameters
+    hints = [note for note in draft.summary if "draft again with --id" in note]
+    assert len(hints) == 1 and '--id "customerID"' in hints[0]
+
+
 def test_a_header_under_a_line_of_codes_is_read_from_its_line(tmp_path):
     """A two-row header saved to CSV (UCI's credit default: X1,X2,...,Y above the
     names), and a title line above that: the row of the options' names is the header;

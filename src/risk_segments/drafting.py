@@ -982,6 +982,12 @@ def draft_tabular(
             f"'{line_column}', the first row being line {first}); the nightly scores "
             "name the rows of the scored file so"
         )
+        summary += [  # a column that may well be the id the option left out
+            f"{c.name} holds a different value in every row: if it names the "
+            f"entities, draft again with --id {q(c.name)} (the scores then name them)"
+            for c in choices
+            if c.role == "set_aside" and c.note.startswith("id-like")
+        ]
     if "names" not in dialect:
         summary += repeated_headers(files.paths[0] if files else path, dialect)
     if leaks:

@@ -476,6 +476,18 @@ K_RULES = {
 }
 
 
+def stable_rows(table: list[dict[str, float]], options: dict[str, Any]) -> list[bool]:
+    """For each candidate k: do its refits agree (ARI >= min_bootstrap_ari) and find
+    every segment again (Jaccard >= min_segment_jaccard)?"""
+    threshold = options["min_bootstrap_ari"]
+    jaccard = options.get("min_segment_jaccard", 0.0)
+    return [
+        row["bootstrap_ari"] >= threshold
+        and row.get("min_segment_jaccard", 1.0) >= jaccard
+        for row in table
+    ]
+
+
 def _pick_k(table: list[dict[str, float]], options: dict[str, Any]) -> int:
     """The number of segments from the label-free table of candidates.
 
@@ -494,13 +506,7 @@ def _pick_k(table: list[dict[str, float]], options: dict[str, Any]) -> int:
         raise ValueError(
             f"segmentation.kmeans.k_rule must be one of {sorted(K_RULES)}, got '{rule}'"
         )
-    threshold = options["min_bootstrap_ari"]
-    jaccard = options.get("min_segment_jaccard", 0.0)
-    stable = [
-        row["bootstrap_ari"] >= threshold
-        and row.get("min_segment_jaccard", 1.0) >= jaccard
-        for row in table
-    ]
+    stable = stable_rows(table, options)
     if not any(stable):
         return int(max(table, key=lambda row: row["bootstrap_ari"])["k"])
     if rule == "silhouette_stability":
@@ -519,6 +525,10 @@ def _pick_k(table: list[dict[str, float]], options: dict[str, Any]) -> int:
     return int(table[last]["k"])
 
 
+NO_STABLE_K = (
+    "no k is reproducible (refits disagree for every k tried): the k whose refits "
+    "agree most"
+)
 WHITENING_TARGETS = ("equal", "diagonal")
 
 
@@ -706,6 +716,18 @@ def fit_segmentation(
     if algorithm == "kmeans":
         whitening = _whitening_options(params)
         k, table = choose_k(Z, params, seed)
+        if whitening is not None and not any(stable_rows(table, params["kmeans"])):
+            # the whitening is read off the segments at the first k: segments that
+            # refits do not reproduce would make it as arbitrary as they are
+            logger.warning(
+                "No number of segments from %d to %d is reproducible on the scaled "
+                "features (refits disagree): not whitened; the segments below are a "
+                "partition of the rows, not groups the data shows",
+                params["kmeans"]["k_min"],
+                params["kmeans"]["k_max"],
+            )
+            info["within_whitening"] = "skipped: no stable k on the scaled features"
+            whitening = None
         if whitening is not None:
             k, table, linear = _whitened_choice(Z, k, table, params, whitening, seed)
             Z = Z @ linear  # folded into the saved linear map: assignment unchanged
@@ -721,7 +743,10 @@ def fit_segmentation(
         extra = {"atypical_distance": _atypical_cutoffs(Z, labels, dist, quantile, k)}
         rule = params["kmeans"].get("k_rule", "stable_run")
         chosen_by = K_RULES[rule]
-        if whitening is not None:
+        final = [r for r in table if r.get("space") != "scaled" or whitening is None]
+        if not any(stable_rows(final, params["kmeans"])):  # the space k was chosen in
+            chosen_by = NO_STABLE_K
+        elif whitening is not None:
             chosen_by += (
                 f"; then, within-segment whitened, {K_RULES[whitening['k_rule']]}"
             )

@@ -172,3 +172,35 @@ def test_the_k_rules_on_a_table_of_stability():
     assert _pick_k(_table([0.5, 0.7, 0.6], [0.1, 0.1, 0.1]), options) == 4
     with pytest.raises(ValueError, match="k_rule"):
         _pick_k(table, {**options, "k_rule": "elbow"})
+
+
+def test_rows_without_reproducible_groups_are_not_whitened_and_say_so():
+    """Whitening is read off the segments at the first k; where no k is reproducible
+    (noise) it would be as arbitrary as they are: skipped, and k's choice says why."""
+    from risk_segments.modeling.segmentation import NO_STABLE_K
+
+    strict = {
+        "log_features": [],
+        "n_components": None,
+        "algorithm": "kmeans",
+        "within_whitening": 0.3,
+        "kmeans": {
+            "k_min": 3,
+            "k_max": 5,
+            "n_init": 2,
+            "selection_sample": 3000,
+            "stability_resamples": 3,
+            "min_bootstrap_ari": 0.9,
+            "min_segment_jaccard": 0.75,
+        },
+    }
+    noise = pd.DataFrame(
+        np.random.default_rng(0).normal(size=(3000, 4)), columns=list("abcd")
+    )
+    model, _ = fit_segmentation(noise, {**strict, "features": list("abcd")})
+    assert model.info["within_whitening"].startswith("skipped")
+    assert model.info["chosen_by"] == NO_STABLE_K
+    rows, _ = _groups_under_shared_noise(seed=0)
+    grouped, _ = fit_segmentation(rows, {**strict, "features": list(rows.columns)})
+    assert grouped.info["within_whitening"] == {"shrinkage": 0.3, "target": "equal"}
+    assert grouped.info["chosen_by"] != NO_STABLE_K

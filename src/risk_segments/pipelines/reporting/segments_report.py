@@ -17,6 +17,7 @@ from risk_segments.modeling.segmentation import SegmentationModel
 from .figures import segment_sizes_figure, transition_figure
 from .html_report import STYLE, _esc, _img, _recovery, _table
 
+STABLE_JACCARD = 0.75  # a segment found again this well exists in the data
 PROFILE_COLUMNS = {
     "segment_name": "segment",
     "rows": "rows",
@@ -63,6 +64,7 @@ def segments_summary(
         "k_selection": segmentation_model.info.get("k_selection") or [],
         "resampling_ari": resampling.get("ari_mean"),
         "min_segment_jaccard": min(jaccard.values()) if jaccard else None,
+        "segments_not_found_again": sum(v < STABLE_JACCARD for v in jaccard.values()),
         "share_keeping_segment": mom["share_keeping_segment"] if mom else None,
         "largest_segment": str(largest["segment_name"]),
         "largest_share": float(largest["share"]),
@@ -86,8 +88,16 @@ def _short(summary: dict[str, Any], period: str) -> list[str]:
         lines.append(
             f"Refits on resamples of the rows agree with ARI {summary['resampling_ari']:.2f}; "
             "every segment is found again with Jaccard at least "
-            f"{summary['min_segment_jaccard']:.2f} (0.75 and above: a segment that exists "
-            "in the data, not in one sample)."
+            f"{summary['min_segment_jaccard']:.2f} ({STABLE_JACCARD} and above: a segment "
+            "that exists in the data, not in one sample)."
+        )
+    if summary["segments_not_found_again"]:
+        lines.append(
+            f"{summary['segments_not_found_again']} of the {summary['segments']} segments "
+            f"are not found again on resamples (Jaccard below {STABLE_JACCARD}): read "
+            "them as a partition of the rows, not as groups the table shows. Fewer or "
+            "other features (segmentation.features) or another range of k "
+            "(segmentation.kmeans.k_min / k_max) may find groups that hold."
         )
     if summary["share_keeping_segment"] is not None:
         lines.append(
