@@ -1,6 +1,8 @@
 """score pipeline, instantiated once per namespace."""
 
-from kedro.pipeline import Pipeline, node
+from typing import Any
+
+from kedro.pipeline import Node, Pipeline, node
 
 from risk_segments.namespaces import (
     labeled_namespaces,
@@ -17,6 +19,33 @@ from .nodes import (
     select_segment_artifacts,
     summarise_scoring,
 )
+
+# the last node of both templates: the streamed summary -> summary, PSI table, status
+SUMMARY = node(
+    summarise_scoring,
+    ["score_stream_summary", "params:score"],
+    ["score_summary", "score_monitoring", "score_status"],
+    name="summarise_scoring",
+)
+
+
+def _stream_node(function: Any, artifacts: list[str]) -> Node:
+    """The node that streams the rows through the scoring core with the artifacts."""
+    return node(
+        function,
+        [
+            "score_input",
+            "score_preflight",
+            *artifacts,
+            "scoring_reference_used",
+            "params:schema",
+            "params:derived",
+            "params:feature_labels",
+            "params:score",
+        ],
+        ["scores", "score_stream_summary"],
+        name="score_rows",
+    )
 
 
 def create_template() -> Pipeline:
@@ -43,28 +72,8 @@ def create_template() -> Pipeline:
                 "score_preflight",
                 name="check_score_input",
             ),
-            node(
-                score_rows,
-                [
-                    "score_input",
-                    "score_preflight",
-                    "scoring_model",
-                    "scoring_segmentation",
-                    "scoring_reference_used",
-                    "params:schema",
-                    "params:derived",
-                    "params:feature_labels",
-                    "params:score",
-                ],
-                ["scores", "score_stream_summary"],
-                name="score_rows",
-            ),
-            node(
-                summarise_scoring,
-                ["score_stream_summary", "params:score"],
-                ["score_summary", "score_monitoring", "score_status"],
-                name="summarise_scoring",
-            ),
+            _stream_node(score_rows, ["scoring_model", "scoring_segmentation"]),
+            SUMMARY,
         ]
     )
 
@@ -92,27 +101,8 @@ def create_segments_template() -> Pipeline:
                 "score_preflight",
                 name="check_score_input",
             ),
-            node(
-                assign_rows,
-                [
-                    "score_input",
-                    "score_preflight",
-                    "scoring_segmentation",
-                    "scoring_reference_used",
-                    "params:schema",
-                    "params:derived",
-                    "params:feature_labels",
-                    "params:score",
-                ],
-                ["scores", "score_stream_summary"],
-                name="score_rows",
-            ),
-            node(
-                summarise_scoring,
-                ["score_stream_summary", "params:score"],
-                ["score_summary", "score_monitoring", "score_status"],
-                name="summarise_scoring",
-            ),
+            _stream_node(assign_rows, ["scoring_segmentation"]),
+            SUMMARY,
         ]
     )
 
