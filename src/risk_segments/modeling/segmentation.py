@@ -606,6 +606,8 @@ def _whitened_choice(
     labels = _kmeans(Z, k, seed, n_init).labels_
     whitened = Z @ within_whitening(Z, labels, shrinkage, target)
     again = {**options, "k_rule": whitening["k_rule"]}
+    if options.get("whitened_k"):  # a refit of a fitted model: its k in this space
+        again.update(k_min=options["whitened_k"], k_max=options["whitened_k"])
     logger.info("Choosing k again on the within-segment whitened features")
     k, whitened_table = choose_k(whitened, {**params, "kmeans": again}, seed)
     labels = _kmeans(whitened, k, seed, n_init).labels_
@@ -716,7 +718,12 @@ def fit_segmentation(
     if algorithm == "kmeans":
         whitening = _whitening_options(params)
         k, table = choose_k(Z, params, seed)
-        if whitening is not None and not any(stable_rows(table, params["kmeans"])):
+        refitting = bool(params["kmeans"].get("whitened_k"))  # a fitted procedure again
+        if (
+            whitening is not None
+            and not refitting
+            and not any(stable_rows(table, params["kmeans"]))
+        ):
             # the whitening is read off the segments at the first k: segments that
             # refits do not reproduce would make it as arbitrary as they are
             logger.warning(
@@ -729,6 +736,7 @@ def fit_segmentation(
             info["within_whitening"] = "skipped: no stable k on the scaled features"
             whitening = None
         if whitening is not None:
+            info["first_k"] = k  # the segments the whitening is read off (for refits)
             k, table, linear = _whitened_choice(Z, k, table, params, whitening, seed)
             Z = Z @ linear  # folded into the saved linear map: assignment unchanged
             prep["pca_components"] = linear.T @ prep["pca_components"]

@@ -204,3 +204,37 @@ def test_rows_without_reproducible_groups_are_not_whitened_and_say_so():
     grouped, _ = fit_segmentation(rows, {**strict, "features": list(rows.columns)})
     assert grouped.info["within_whitening"] == {"shrinkage": 0.3, "target": "equal"}
     assert grouped.info["chosen_by"] != NO_STABLE_K
+
+
+def test_the_resampling_check_refits_the_procedure_that_was_fitted():
+    """A whitened model reads its whitening off the segments at its first k and then
+    picks its own k: the check's refits must do the same (forcing the final k on the
+    first pass too measured another procedure, which can be unstable where the fitted
+    one is not)."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from risk_segments.pipelines.segmentation.stability import refit
+
+    rows, _ = _groups_under_shared_noise(seed=0)
+    params = {
+        "features": list(rows.columns),
+        "log_features": [],
+        "n_components": None,
+        "algorithm": "kmeans",
+        "within_whitening": 0.3,
+        "kmeans": {
+            "k_min": 3,
+            "k_max": 3,
+            "whitened_k": 4,  # whitened by the 3 first segments, then 4
+            "n_init": 4,
+            "selection_sample": 4000,
+            "stability_resamples": 1,
+            "min_bootstrap_ari": 0.0,
+        },
+    }
+    model, labels = fit_segmentation(rows, params)
+    assert model.n_segments == 4 and model.info["first_k"] == 3
+    settings = {**params, "kmeans": {**params["kmeans"], "k_min": 2, "k_max": 6}}
+    again = refit(rows, settings, model, seed=7)
+    assert again.n_segments == 4 and again.info["first_k"] == 3
+    assert adjusted_rand_score(labels, again.assign(rows)[0]) > 0.95

@@ -40,15 +40,22 @@ def refit(
     model: SegmentationModel,
     seed: int,
 ) -> SegmentationModel:
-    """Refit with the same settings (kmeans with the chosen k) on another sample."""
+    """Refit the same procedure on another sample: kmeans with the chosen k; when the
+    model was whitened, whitened by the segments at its first k as it was (forcing the
+    final k on the first pass too would check another procedure), and not whitened
+    when its fit skipped the whitening."""
     params = {**segmentation, "seed": seed}
     if model.algorithm == "kmeans":
+        first = model.info.get("first_k")
         params["kmeans"] = {
             **segmentation["kmeans"],
-            "k_min": model.n_segments,
-            "k_max": model.n_segments,
+            "k_min": first or model.n_segments,
+            "k_max": first or model.n_segments,
+            "whitened_k": model.n_segments if first else None,
         }
         params["kmeans"]["stability_resamples"] = 1
+        if not isinstance(model.info.get("within_whitening"), dict):
+            params["within_whitening"] = None
     refitted, _ = fit_segmentation(frame, params)
     return refitted
 
