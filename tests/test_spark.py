@@ -146,7 +146,7 @@ def test_spark_assigns_segments_like_pandas_without_a_model(
     segments = trained_dev_catalog.load("customer_churn.segmentation_model")
     spec = feature_spec(schema, model_features(schema, p["derived"]))
     reference = segments_reference(rows, segments, spec, schema, score)
-    out = {}
+    out, sizes = {}, {}
     for engine, data in (("pandas", rows), ("spark", spark.createDataFrame(rows))):
         preflight = check_segment_input(data, segments, schema, p["derived"], score)
         scored, summary = assign_rows(
@@ -156,7 +156,10 @@ def test_spark_assigns_segments_like_pandas_without_a_model(
         report, monitoring, _ = summarise_scoring(summary, score)
         assert report["rows_out"] == len(frame) == len(rows)
         assert "risk_score" not in frame.columns
+        assert sum(report["segment_rows"].values()) == len(rows)
+        sizes[engine] = report["segment_rows"]
         drift = monitoring.set_index("feature")["psi"]
         assert drift["segment"] < 1e-6  # the training rows themselves: no drift
         out[engine] = frame.set_index(schema["id_column"])["segment"].sort_index()
     pd.testing.assert_series_equal(out["spark"], out["pandas"], check_dtype=False)
+    assert sizes["spark"] == sizes["pandas"]

@@ -205,18 +205,28 @@ def score_rows_spark(
         raise RuntimeError(
             f"scored {rows_out} rows on Spark but {score_preflight['rows_to_score']} were to be scored"
         )
+    sizes = (  # a segments use case: tonight's rows per segment
+        {str(k): int(v) for k, v in scores.groupBy("segment").count().collect()}
+        if risk_model is None
+        else {}
+    )
     summary = {
         **score_preflight,
         "rows_out": int(rows_out),
         "partitions": partitions,
         "warnings": {},
         "warnings_note": "input warnings are counted by the pandas engine only",
-        "psi": _spark_psi(scores, scoring_reference, score["psi_warning"]),
+        "psi": _spark_psi(scores, scoring_reference, score["psi_warning"], sizes),
         "seconds": time.perf_counter() - start,
         "as_of": schema.get("as_of"),
         "finished": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
         "complete": True,
     }
+    if sizes:
+        names = segmentation_model.segment_names
+        summary["segment_rows"] = {
+            names.get(int(k), f"segment {k}"): n for k, n in sorted(sizes.items())
+        }
     logger.info(
         "  scored %d rows on Spark in %d partitions (%.0f rows/s)",
         rows_out,
@@ -227,16 +237,18 @@ def score_rows_spark(
 
 
 def _spark_psi(
-    scores: SparkDataFrame, reference: dict[str, Any], floor: float
+    scores: SparkDataFrame,
+    reference: dict[str, Any],
+    floor: float,
+    counts: dict[str, int],
 ) -> list[dict[str, Any]]:
     """The drift Spark measures: of the risk score, or (a segments use case, no score)
-    of the segments' shares."""
+    of the segments' shares (`counts`: rows per segment, counted on Spark)."""
     if SCORE_COLUMN in reference["numeric"]:
         return [_score_psi(scores, reference, floor)]
     shares = reference["categorical"].get(SEGMENT_COLUMN)
     if shares is None:
         return []
-    counts = {str(k): v for k, v in scores.groupBy("segment").count().collect()}
     levels = sorted(set(shares) | set(counts))
     return [
         drift_row(
