@@ -370,7 +370,12 @@ def score_chunk(
     )
     if len(scored) != len(rows):
         raise RuntimeError("scoring changed the number of rows")
-    imputed = int((scored.get("imputed_features", pd.Series(0)) > 0).sum())
+    # (no risk model, no median-filled features: a segments use case has no such column)
+    imputed = (
+        int((scored["imputed_features"] > 0).sum())
+        if "imputed_features" in scored
+        else 0
+    )
     if imputed:
         warnings[IMPUTED_WARNING] = imputed
     return scored, rows, warnings

@@ -14,6 +14,7 @@ import pandas as pd
 
 from risk_segments.modeling.segmentation import SegmentationModel
 
+from .comparison import atypical_share
 from .figures import segment_sizes_figure, transition_figure
 from .html_report import STYLE, _esc, _img, _recovery, _table
 
@@ -68,9 +69,7 @@ def segments_summary(
         "share_keeping_segment": mom["share_keeping_segment"] if mom else None,
         "largest_segment": str(largest["segment_name"]),
         "largest_share": float(largest["share"]),
-        "atypical_share": float(
-            (segment_profiles["atypical_share"] * segment_profiles["share"]).sum()
-        ),
+        "atypical_share": atypical_share(segment_profiles),
         "ari_vs_true_archetype": truth.get("ari_vs_true_archetype"),
         "ceiling_ari": truth.get("ceiling_ari"),
         "share_of_recoverable_found": truth.get("share_of_recoverable_found"),
