@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
 from pathlib import PurePosixPath
 from typing import Any
@@ -98,6 +99,9 @@ class ParquetChunks:
             for start in range(0, len(self._frame), self.chunk_size):
                 yield self._frame.iloc[start : start + self.chunk_size]
             return
+        yield from read_ahead(self._batches())
+
+    def _batches(self) -> Iterator[pd.DataFrame]:
         try:
             for batch in self._file.iter_batches(batch_size=self.chunk_size):
                 yield batch.to_pandas()
@@ -117,14 +121,16 @@ class ParquetChunks:
                 yield self._frame.loc[part_of == part].reset_index(drop=True)
             return
         with tempfile.TemporaryDirectory(prefix="risk_segments_parts_") as folder:
-            files = [f"{folder}/{part}.parquet" for part in range(parts)]
-            writers: list[pq.ParquetWriter | None] = [None] * parts
+            # spilled as uncompressed Arrow IPC: written and read back at about the cost
+            # of a copy, where parquet encodes and decodes every value
+            files = [f"{folder}/{part}.arrow" for part in range(parts)]
+            writers: list[pa.ipc.RecordBatchFileWriter | None] = [None] * parts
             try:
                 for batch in self._file.iter_batches(batch_size=self.chunk_size):
                     part_of = _part_of(batch.column(column).to_pandas(), parts)
                     for part in np.unique(part_of):
                         if writers[part] is None:
-                            writers[part] = pq.ParquetWriter(files[part], batch.schema)
+                            writers[part] = pa.ipc.new_file(files[part], batch.schema)
                         writers[part].write_batch(
                             batch.filter(pa.array(part_of == part))
                         )
@@ -136,9 +142,29 @@ class ParquetChunks:
                 for writer in writers:
                     if writer is not None:
                         writer.close()
-            for part, writer in enumerate(writers):
-                if writer is not None:
-                    yield pq.read_table(files[part]).to_pandas()
+            yield from read_ahead(
+                _read_spilled(files[part])
+                for part, writer in enumerate(writers)
+                if writer is not None
+            )
+
+
+def read_ahead(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The same chunks, the next one read in a background thread while the caller works
+    on the current one (parquet decoding releases the GIL): at most one chunk ahead,
+    errors raised where the chunk would have been."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read_ahead") as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
+
+
+def _read_spilled(path: str) -> pd.DataFrame:
+    """One spilled part as a DataFrame, read into memory (no mapping outlives the
+    file, which is deleted with its folder)."""
+    with pa.OSFile(path) as source:
+        return pa.ipc.open_file(source).read_all().to_pandas()
 
 
 def _part_of(values: pd.Series, parts: int) -> np.ndarray:
@@ -212,12 +238,21 @@ class ChunkedParquetDataset(
         self._fs.makedirs(str(target.parent), exist_ok=True)
         writer = None
         handle = self._fs.open(partial, "wb")
+        # a chunk is written in a background thread while the next one is made (the
+        # parquet encoding releases the GIL); at most one write is pending
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="write_behind")
+        pending: Future | None = None
         try:
             for chunk in chunks:
                 table = pa.Table.from_pandas(chunk, preserve_index=False)
                 if writer is None:
                     writer = pq.ParquetWriter(handle, table.schema)
-                writer.write_table(table.cast(writer.schema))
+                table = table.cast(writer.schema)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(writer.write_table, table)
+            if pending is not None:
+                pending.result()
             if writer is None:
                 raise DatasetError(
                     f"nothing to write to '{self._path}': no chunk was produced"
@@ -227,6 +262,9 @@ class ChunkedParquetDataset(
             handle.close()
             self._fs.mv(partial, str(target))
         finally:
+            pool.shutdown(
+                wait=True
+            )  # a write still running ends before the file closes
             if writer is not None:
                 writer.close()
             handle.close()

@@ -115,6 +115,48 @@ def test_scoring_streams_from_and_to_parquet(
     assert out.load().n_rows == len(scores)
 
 
+def test_chunks_written_behind_keep_their_order_and_a_failure_writes_nothing(
+    tmp_path,
+):
+    """The scores are written in a background thread while the next chunk is made:
+    the file holds the chunks in order, and a chunk that fails leaves no file."""
+    frame = pd.DataFrame({"id": [f"c{i}" for i in range(50)], "x": np.arange(50.0)})
+    target = tmp_path / "out.parquet"
+    dataset = ChunkedParquetDataset(filepath=str(target))
+    dataset.save(frame.iloc[i : i + 7] for i in range(0, 50, 7))
+    pd.testing.assert_frame_equal(
+        pd.concat(list(dataset.load()), ignore_index=True), frame
+    )
+
+    def failing():
+        yield frame.iloc[:10]
+        yield frame.iloc[10:20]
+        raise ValueError("chunk 3 broke")
+
+    target.unlink()
+    with pytest.raises(DatasetError, match="chunk 3 broke"):
+        dataset.save(failing())
+    assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_reading_ahead_yields_every_chunk_then_the_error_where_it_happened():
+    from risk_segments.datasets.chunked_parquet_dataset import read_ahead
+
+    def chunks():
+        for i in range(3):
+            yield pd.DataFrame({"x": [i]})
+        raise DatasetError("'in.parquet' could not be read to the end")
+
+    seen = []
+    with pytest.raises(DatasetError, match="in.parquet"):
+        for chunk in read_ahead(chunks()):
+            seen.append(int(chunk["x"].iloc[0]))
+    assert seen == [0, 1, 2]
+    early = read_ahead(iter([pd.DataFrame({"x": [1]})] * 5))
+    assert len(next(early)) == 1
+    early.close()  # a reader that stops early does not hang on the chunk read ahead
+
+
 def test_the_score_pipeline_runs_as_a_pipeline(trained_dev_catalog, tmp_path):
     catalog = trained_dev_catalog
     for ns in ALL_NAMESPACES:
