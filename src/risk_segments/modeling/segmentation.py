@@ -96,8 +96,10 @@ class SegmentationModel:
         logged = [
             j for j, name in enumerate(self.features) if name in self.log_features
         ]
-        if logged:  # all long-tailed columns at once
-            X[:, logged] = np.log1p(np.clip(X[:, logged], 0, None))
+        if logged:  # all long-tailed columns at once, in place
+            block = X[:, logged]
+            np.log1p(np.clip(block, 0, None, out=block), out=block)
+            X[:, logged] = block
         indicators = (
             np.column_stack(
                 [
@@ -109,7 +111,9 @@ class SegmentationModel:
             else np.empty((len(X), 0))
         )
         X = _impute(X, self.medians, self.impute_mean, self.impute_covariance)
-        X = np.clip((X - self.centers) / self.scales, -CLIP, CLIP)
+        X -= self.centers  # X is this call's own copy: scaled in place
+        X /= self.scales
+        np.clip(X, -CLIP, CLIP, out=X)
         Z = np.hstack([X, indicators]) if indicators.size else X
         if self.pca_mean.any():  # PCA: centred, then projected
             return (Z - self.pca_mean) @ self.pca_components.T
@@ -135,11 +139,9 @@ class SegmentationModel:
         if self.algorithm == "kmeans":
             for start in range(0, len(Z), chunk):
                 block = Z[start : start + chunk]
-                d2 = (
-                    (block**2).sum(1)[:, None]
-                    - 2 * block @ self.centroids.T
-                    + (self.centroids**2).sum(1)[None, :]
-                )
+                d2 = block @ (-2 * self.centroids.T)
+                d2 += np.einsum("ij,ij->i", block, block)[:, None]
+                d2 += (self.centroids**2).sum(1)[None, :]
                 best = np.argmin(d2, axis=1)
                 segments[start : start + chunk] = best
                 dist = np.sqrt(np.maximum(d2[np.arange(len(block)), best], 0))
