@@ -11,6 +11,7 @@ their messages; an engine only computes the counts.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -55,9 +56,13 @@ def score_frame(
             date_column: rows[date_column].array,
         }
     )
-    if risk_model is not None:
-        _risk_columns(out, rows, risk_model, feature_labels, reasons_for, top_k)
-    segments, atypical = segmentation_model.assign(rows)
+    if risk_model is None:
+        segments, atypical = segmentation_model.assign(rows)
+    else:  # segments in a second thread while CatBoost scores (numpy releases the GIL)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segments") as pool:
+            assigned = pool.submit(segmentation_model.assign, rows)
+            _risk_columns(out, rows, risk_model, feature_labels, reasons_for, top_k)
+            segments, atypical = assigned.result()
     out["segment"] = segments
     kinds, which = np.unique(segments, return_inverse=True)
     names = pd.Series(kinds).map(segmentation_model.segment_names).to_numpy(object)
