@@ -11,7 +11,7 @@ replaces the target only when every chunk was written.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from copy import deepcopy
 from pathlib import PurePosixPath
@@ -27,6 +27,9 @@ from kedro.io.core import get_filepath_str, get_protocol_and_path
 from pandas.util import hash_pandas_object
 
 from risk_segments.schema import index_as_columns, one_table
+
+# a column and a test of its values, True for the rows to keep
+RowFilter = tuple[str, Callable[[pd.Series], np.ndarray]]
 
 
 class ParquetChunks:
@@ -110,15 +113,21 @@ class ParquetChunks:
                 f"'{self._path}' could not be read to the end: {err}"
             ) from err
 
-    def grouped(self, column: str, parts: int) -> Iterator[pd.DataFrame]:
+    def grouped(
+        self, column: str, parts: int, keep: RowFilter | None = None
+    ) -> Iterator[pd.DataFrame]:
         """All rows in `parts` DataFrames, every row with the same `column` value in the
         same one (a fixed-key hash of the value decides which). A file is read once and
         spilled, part by part, to a temporary folder: memory stays at about one part
-        and the time grows with the rows, not with rows x parts."""
+        and the time grows with the rows, not with rows x parts. `keep`: (a column,
+        a test of its values): only the rows that pass are grouped."""
         if self._frame is not None:
-            part_of = _part_of(self._frame[column], parts)
+            frame = self._frame
+            if keep is not None:
+                frame = frame.loc[keep[1](frame[keep[0]])]
+            part_of = _part_of(frame[column], parts)
             for part in np.unique(part_of):  # parts no row falls in are left out
-                yield self._frame.loc[part_of == part].reset_index(drop=True)
+                yield frame.loc[part_of == part].reset_index(drop=True)
             return
         with tempfile.TemporaryDirectory(prefix="risk_segments_parts_") as folder:
             # spilled as uncompressed Arrow IPC: written and read back at about the cost
@@ -126,7 +135,11 @@ class ParquetChunks:
             files = [f"{folder}/{part}.arrow" for part in range(parts)]
             writers: list[pa.ipc.RecordBatchFileWriter | None] = [None] * parts
             try:
-                for batch in self._file.iter_batches(batch_size=self.chunk_size):
+                for read in self._file.iter_batches(batch_size=self.chunk_size):
+                    batch = read
+                    if keep is not None:
+                        name, test = keep
+                        batch = read.filter(pa.array(test(read[name].to_pandas())))
                     part_of = _part_of(batch.column(column).to_pandas(), parts)
                     for part in np.unique(part_of):
                         if writers[part] is None:

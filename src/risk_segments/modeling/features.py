@@ -61,6 +61,28 @@ def _history(derived: dict[str, Any] | None) -> dict[str, Any]:
     return (derived or {}).get("history") or {}
 
 
+def lookback_months(derived: dict[str, Any] | None) -> int | None:
+    """How many months before a row its history features read (None: no history):
+    the longest lag, or the rolling mean's window less the row's own month."""
+    history = _history(derived)
+    if not history:
+        return None
+    lags = [int(lag) for lag in history.get("lags_months", [])]
+    window = int(history.get("rolling_months") or 0) - 1
+    return max([0, *lags, window if history.get("rolling_mean_columns") else 0])
+
+
+def first_month_needed(newest: pd.Timestamp, derived: dict[str, Any] | None) -> Any:
+    """The first day of the oldest month the newest snapshot's history features read
+    (NaT: no history, every row is needed)."""
+    months = lookback_months(derived)
+    if months is None or pd.isna(newest):
+        return pd.NaT
+    return pd.Timestamp(newest).to_period("M").to_timestamp() - pd.DateOffset(
+        months=months
+    )
+
+
 def derived_features(derived: dict[str, Any] | None) -> list[str]:
     """Names of the features `add_history_features` derives, in a fixed order."""
     history = _history(derived)

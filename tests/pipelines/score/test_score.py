@@ -97,6 +97,40 @@ def test_history_chunks_read_from_a_file_keep_every_entity_together(
     )
 
 
+def test_rows_older_than_the_history_window_are_not_read(
+    trained_dev_catalog, dev_params, raw, tmp_path
+):
+    """Sellers score their newest month from the 3 months before it: older months feed
+    no feature, so the batch neither reads nor checks them, and counts them."""
+    sellers = raw["seller_risk"]
+    schema = dev_params["seller_risk"]["schema"]
+    months = pd.to_datetime(sellers[schema["date_column"]]).dt.to_period("M")
+    since = (months.max() - 3).to_timestamp()
+    old = (months < months.max() - 3).to_numpy()
+    assert old.any() and (~old).any()  # the dev panel is longer than the window
+    clean, _, _ = run_score(
+        trained_dev_catalog, dev_params, "seller_risk", sellers.loc[~old]
+    )
+    broken = sellers.copy()
+    column = next(iter(schema["numeric"]))
+    broken[column] = broken[column].astype(str)
+    broken.loc[old, column] = "not a number"  # would stop the run if it were read
+    path = tmp_path / "sellers.parquet"
+    ChunkedParquetDataset(filepath=str(path)).save(broken)
+    source = ChunkedParquetDataset(filepath=str(path), chunk_size=700).load()
+    scored, report, _ = run_score(
+        trained_dev_catalog, dev_params, "seller_risk", source, chunk_size=700
+    )
+    assert report["history_from"] == str(since.date())
+    assert report["rows_before_history_window"] == int(old.sum())
+    assert report["rows_in"] == len(sellers)
+    keys = [schema["id_column"], schema["date_column"]]
+    pd.testing.assert_frame_equal(
+        scored.sort_values(keys, ignore_index=True),
+        clean.sort_values(keys, ignore_index=True),
+    )
+
+
 def test_scoring_streams_from_and_to_parquet(
     trained_dev_catalog, dev_params, raw, tmp_path
 ):

@@ -23,6 +23,7 @@ from risk_segments.modeling.artifacts import (
     data_fingerprint,
     row_hashes,
 )
+from risk_segments.modeling.features import first_month_needed
 from risk_segments.modeling.monitoring import PSI_WARNING, SEGMENT_COLUMN, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
@@ -217,7 +218,32 @@ def check_score_input(
     summary["as_of"] = schema.get("as_of")
     summary["input_fingerprint"] = data_fingerprint(keys, hashed)
     summary["rows_left_out_future"] = int((~kept).sum())
+    if score["rows"] == "newest_snapshot":
+        _history_window(summary, dates, newest, derived)
     return summary
+
+
+def _history_window(
+    summary: dict[str, Any],
+    dates: pd.Series,
+    newest: pd.Timestamp,
+    derived: dict[str, Any] | None,
+) -> None:
+    """The newest snapshot's history features read a few months back: rows older than
+    that feed nothing and are not scored, so the batch does not read them (counted)."""
+    since = first_month_needed(newest, derived)
+    if pd.isna(since):
+        return
+    older = int((dates < since).sum())
+    summary["history_from"] = str(since.date())
+    summary["rows_before_history_window"] = older
+    if older:
+        logger.info(
+            "%d rows are dated before %s, the oldest month the newest snapshot's history "
+            "features read: they feed no feature and are not scored, so they are not read",
+            older,
+            summary["history_from"],
+        )
 
 
 def _entity_chunks(
@@ -225,16 +251,32 @@ def _entity_chunks(
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
     chunk_size: int,
+    summary: dict[str, Any],
 ) -> Iterator[pd.DataFrame]:
-    """Chunks that hold every snapshot of an entity together (needed for history features)."""
+    """Chunks that hold every snapshot of an entity together (needed for history
+    features); when only the newest snapshot is scored, only the months its history
+    features read (`history_from` on, found by the pre-flight)."""
     if not (derived or {}).get("history"):
         yield from source
         return
-    parts = max(1, int(np.ceil(source.n_rows / chunk_size)))
+    keep = None
+    rows = source.n_rows
+    if summary.get("history_from"):
+        since, date_format = (
+            pd.Timestamp(summary["history_from"]),
+            schema.get("date_format"),
+        )
+        keep = (
+            schema["date_column"],
+            lambda values: ~(read_dates(values, date_format) < since).to_numpy(),
+        )
+        rows -= summary["rows_before_history_window"]
+    parts = max(1, int(np.ceil(rows / chunk_size)))
     if parts == 1:
-        yield pd.concat(list(source), ignore_index=True)
+        whole = pd.concat(list(source), ignore_index=True)
+        yield whole if keep is None else whole.loc[keep[1](whole[keep[0]])]
         return
-    yield from source.grouped(schema["id_column"], parts)
+    yield from source.grouped(schema["id_column"], parts, keep)
 
 
 def _problems(raw: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
@@ -260,7 +302,7 @@ def _stream(
     start = time.perf_counter()
     problems: list[Problem] = []
     non_empty = dict.fromkeys([*schema["categorical"], *schema["numeric"]], 0)
-    for raw in _entity_chunks(source, schema, derived, score["chunk_size"]):
+    for raw in _entity_chunks(source, schema, derived, score["chunk_size"], summary):
         # after a failed chunk, the rest is only checked: the error counts them all
         if problems:
             problems += _problems(raw, schema)
