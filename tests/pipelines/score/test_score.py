@@ -129,6 +129,14 @@ def test_rows_older_than_the_history_window_are_not_read(
         scored.sort_values(keys, ignore_index=True),
         clean.sort_values(keys, ignore_index=True),
     )
+    # a broken row inside the window stops the run; the message counts the rows read
+    broken.loc[np.flatnonzero(~old)[0], column] = "not a number"
+    ChunkedParquetDataset(filepath=str(path)).save(broken)
+    source = ChunkedParquetDataset(filepath=str(path), chunk_size=700).load()
+    with pytest.raises(InvalidInputError, match=f"over {int((~old).sum()):,} rows"):
+        run_score(
+            trained_dev_catalog, dev_params, "seller_risk", source, chunk_size=700
+        )
 
 
 def test_scoring_streams_from_and_to_parquet(

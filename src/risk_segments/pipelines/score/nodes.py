@@ -344,7 +344,10 @@ def _stream(
         yield scored
     if problems:  # nothing is written: the scores file is never moved into place
         raise schema_error(
-            input_name(schema), merge_problems(problems), rows=summary["rows_in"]
+            input_name(schema),
+            merge_problems(problems),
+            # the rows checked: those before the history window are not read
+            rows=summary["rows_in"] - summary.get("rows_before_history_window", 0),
         )
     summary["empty_features"] = check_features_present(
         non_empty, risk_model, score, schema, segmentation_model
