@@ -53,6 +53,10 @@ def test_spark_scores_equal_pandas_scores(
         trained_dev_catalog, dev_params, namespace, spark.createDataFrame(rows), 1500
     )
     assert report_spark["engine"] == "spark"
+    for key in ("history_from", "rows_before_history_window"):  # the same months read
+        assert report_spark.get(key) == report_pandas.get(key)
+    if (dev_params[namespace]["derived"] or {}).get("history"):  # a panel: a window
+        assert report_spark["rows_before_history_window"] > 0
     assert (
         len(by_spark)
         == len(by_pandas)

@@ -11,6 +11,7 @@ their messages; an engine only computes the counts.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,7 +27,12 @@ from risk_segments.schema import (
     separator_hint,
 )
 
-from .features import model_features, model_input_from_validated, validate_raw_table
+from .features import (
+    first_month_needed,
+    model_features,
+    model_input_from_validated,
+    validate_raw_table,
+)
 from .reasons import reason_arrays
 from .risk_model import RiskModel, unseen_missing_counts
 from .segmentation import SegmentationModel
@@ -321,6 +327,31 @@ def preflight_summary(
         preflight["segmentation_version"],
     )
     return preflight
+
+
+def history_window(
+    summary: dict[str, Any],
+    newest: pd.Timestamp,
+    derived: dict[str, Any] | None,
+    count_older: Callable[[pd.Timestamp], int],
+) -> None:
+    """The newest snapshot's history features read a few months back: rows older than
+    that feed nothing and are not scored, so neither engine reads them. Adds
+    `history_from` and `rows_before_history_window` (counted by the engine) to the
+    pre-flight summary; nothing without history features."""
+    since = first_month_needed(newest, derived)
+    if pd.isna(since):
+        return
+    older = count_older(since)
+    summary["history_from"] = str(since.date())
+    summary["rows_before_history_window"] = older
+    if older:
+        logger.info(
+            "%d rows are dated before %s, the oldest month the newest snapshot's history "
+            "features read: they feed no feature and are not scored, so they are not read",
+            older,
+            summary["history_from"],
+        )
 
 
 # --------------------------------------------------------------------------- one chunk

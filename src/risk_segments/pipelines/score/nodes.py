@@ -23,7 +23,6 @@ from risk_segments.modeling.artifacts import (
     data_fingerprint,
     row_hashes,
 )
-from risk_segments.modeling.features import first_month_needed
 from risk_segments.modeling.monitoring import PSI_WARNING, SEGMENT_COLUMN, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
@@ -35,6 +34,7 @@ from risk_segments.modeling.scoring import (
     check_ids_present,
     check_not_empty,
     check_unique_keys,
+    history_window,
     input_name,
     preflight_summary,
     score_chunk,
@@ -188,7 +188,7 @@ def check_score_input(
         from .spark import check_spark_input  # noqa: PLC0415 - pyspark is an optional extra
 
         return check_spark_input(
-            score_input, risk_model, segmentation_model, schema, score
+            score_input, risk_model, segmentation_model, schema, derived, score
         )
     source = ParquetChunks.of(score_input, score["chunk_size"])
     check_not_empty(source.n_rows, schema)
@@ -219,31 +219,10 @@ def check_score_input(
     summary["input_fingerprint"] = data_fingerprint(keys, hashed)
     summary["rows_left_out_future"] = int((~kept).sum())
     if score["rows"] == "newest_snapshot":
-        _history_window(summary, dates, newest, derived)
-    return summary
-
-
-def _history_window(
-    summary: dict[str, Any],
-    dates: pd.Series,
-    newest: pd.Timestamp,
-    derived: dict[str, Any] | None,
-) -> None:
-    """The newest snapshot's history features read a few months back: rows older than
-    that feed nothing and are not scored, so the batch does not read them (counted)."""
-    since = first_month_needed(newest, derived)
-    if pd.isna(since):
-        return
-    older = int((dates < since).sum())
-    summary["history_from"] = str(since.date())
-    summary["rows_before_history_window"] = older
-    if older:
-        logger.info(
-            "%d rows are dated before %s, the oldest month the newest snapshot's history "
-            "features read: they feed no feature and are not scored, so they are not read",
-            older,
-            summary["history_from"],
+        history_window(
+            summary, newest, derived, lambda since: int((dates < since).sum())
         )
+    return summary
 
 
 def _entity_chunks(

@@ -31,6 +31,7 @@ from risk_segments.modeling.scoring import (
     check_ids_present,
     check_not_empty,
     check_unique_keys,
+    history_window,
     input_name,
     preflight_summary,
     score_chunk,
@@ -46,6 +47,7 @@ def check_spark_input(
     risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
     schema: dict[str, Any],
+    derived: dict[str, Any] | None,
     score: dict[str, Any],
 ) -> dict[str, Any]:
     """The pandas pre-flight checks, as Spark aggregations (nothing is collected)."""
@@ -87,7 +89,7 @@ def check_spark_input(
         if score["rows"] == "newest_snapshot"
         else stats["rows"]
     )
-    return preflight_summary(
+    summary = preflight_summary(
         "spark",
         int(stats["rows"]),
         int(to_score),
@@ -96,6 +98,16 @@ def check_spark_input(
         risk_model,
         segmentation_model,
     )
+    if score["rows"] == "newest_snapshot":
+        history_window(
+            summary,
+            newest,
+            derived,
+            lambda since: score_input.where(
+                F.col(date_col).cast("timestamp") < F.lit(since.to_pydatetime())
+            ).count(),
+        )
+    return summary
 
 
 def _timestamps_or_iso_text(kind: str, schema: dict[str, Any]) -> None:
@@ -149,6 +161,12 @@ def score_rows_spark(
     spark = score_input.sparkSession
     id_col = schema["id_column"]
     newest = pd.Timestamp(score_preflight["newest_snapshot"])
+    rows_read = score_preflight["rows_in"]
+    if score_preflight.get("history_from"):  # older rows feed nothing: not read
+        since = pd.Timestamp(score_preflight["history_from"]).to_pydatetime()
+        date = F.col(schema["date_column"]).cast("timestamp")
+        score_input = score_input.where(date.isNull() | (date >= F.lit(since)))
+        rows_read -= score_preflight["rows_before_history_window"]
     options = {
         "rows": "all",
         "reasons_for": score["reasons_for"],
@@ -172,9 +190,7 @@ def score_rows_spark(
     columns = list(scored_sample.columns)
 
     shared = _broadcast(spark, (risk_model, segmentation_model))
-    partitions = max(
-        1, math.ceil(score_preflight["rows_in"] / int(score["chunk_size"]))
-    )
+    partitions = max(1, math.ceil(rows_read / int(score["chunk_size"])))
 
     def score_partition(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         frames = [b for b in batches if len(b)]
