@@ -275,9 +275,8 @@ class ChunkedParquetDataset(
             handle.close()
             self._fs.mv(partial, str(target))
         finally:
-            pool.shutdown(
-                wait=True
-            )  # a write still running ends before the file closes
+            # a write still running ends before the file is closed
+            pool.shutdown(wait=True)
             if writer is not None:
                 writer.close()
             handle.close()
