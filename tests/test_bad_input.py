@@ -13,7 +13,7 @@ from kedro.io import DatasetError
 
 from risk_segments.datasets import ArtifactSetDataset, ChunkedParquetDataset
 from risk_segments.hooks import ScoreStatusHook
-from risk_segments.modeling.artifacts import ArtifactError
+from risk_segments.modeling.artifacts import ArtifactError, keys_fingerprint
 from risk_segments.modeling.features import validate_raw_table
 from risk_segments.pipelines.data_processing.customer_view import (
     build_customer_view,
@@ -328,6 +328,24 @@ def test_every_score_row_carries_the_run_id(
     scores, report, _ = _score(catalog, dev_params, CHURN, raw[CHURN])
     assert (scores["run_id"] == "run-1").all() and report["run_id"] == "run-1"
     assert report["input_fingerprint"] and report["started"] and report["finished"]
+
+
+def test_the_input_fingerprint_follows_the_keys_not_their_chunking():
+    import pyarrow as pa
+
+    ids = pd.array(["a1", "b22", "", "c333", "d"] * 3, dtype="str")
+    dates = pd.to_datetime(["2025-01-31"] * 10 + ["2025-02-28"] * 5).to_numpy()
+    whole = keys_fingerprint(ids, dates)
+    assert whole.startswith("15x2:")
+    parts = pa.chunked_array([pa.array(list(ids[:4])), pa.array(list(ids[4:]))])
+    assert keys_fingerprint(pd.array(parts, dtype="str"), dates) == whole
+    assert keys_fingerprint(ids[1:], dates[1:]) != whole  # a row less
+    moved = pd.array(["a1", "b2", "2", "c333", "d"] * 3, dtype="str")  # same bytes
+    assert keys_fingerprint(moved, dates) != whole  # ... split otherwise
+    assert keys_fingerprint(ids[::-1], dates) != whole  # another order
+    later = dates.copy()
+    later[0] += np.timedelta64(1, "D")
+    assert keys_fingerprint(ids, later) != whole
 
 
 # --------------------------------------------------------------------------- drift

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .risk_model import RiskModel
 from .segmentation import SegmentationModel
@@ -47,17 +48,35 @@ def params_hash(*blocks: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash of every row's values (equal rows hash alike)."""
-    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
-
-
-def data_fingerprint(frame: pd.DataFrame, hashed: np.ndarray | None = None) -> str:
-    """A fingerprint of a table's rows and values (order-sensitive), with its size;
-    `hashed`: the rows' `row_hashes`, when the caller has them already."""
-    hashed = row_hashes(frame) if hashed is None else hashed
+def data_fingerprint(frame: pd.DataFrame) -> str:
+    """A fingerprint of a table's rows and values (order-sensitive), with its size."""
+    hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     digest = hashlib.sha256(hashed.tobytes()).hexdigest()[:32]
     return f"{len(frame)}x{frame.shape[1]}:{digest}"
+
+
+def keys_fingerprint(ids: Any, dates: np.ndarray) -> str:
+    """A fingerprint of a table's (id, date) keys, in order, with their count: sha256
+    of the ids' text (their lengths, then their bytes, read from Arrow's buffers: no
+    hash per row) and of the dates' nanoseconds. The same keys give the same
+    fingerprint however the ids' Arrow array is chunked."""
+    column = pa.array(ids, type=pa.large_string(), from_pandas=True)
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    lengths, text = hashlib.sha256(), hashlib.sha256()
+    for chunk in chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        lengths.update(np.diff(offsets).tobytes())
+        if len(chunk) and chunk.buffers()[2] is not None:
+            text.update(memoryview(chunk.buffers()[2])[offsets[0] : offsets[-1]])
+    stamps = np.ascontiguousarray(np.asarray(dates, dtype="datetime64[ns]")).view(
+        np.int64
+    )
+    missing = str(column.null_count).encode()  # ids are checked present; counted anyway
+    digest = hashlib.sha256(
+        lengths.digest() + text.digest() + missing + stamps.tobytes()
+    ).hexdigest()
+    return f"{len(stamps)}x2:{digest[:32]}"
 
 
 def canonical(manifest: dict[str, Any]) -> bytes:

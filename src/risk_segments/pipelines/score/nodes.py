@@ -20,8 +20,7 @@ from risk_segments.datasets.chunked_parquet_dataset import ParquetChunks
 from risk_segments.modeling.artifacts import (
     ArtifactError,
     ArtifactSet,
-    data_fingerprint,
-    row_hashes,
+    keys_fingerprint,
 )
 from risk_segments.modeling.monitoring import PSI_WARNING, SEGMENT_COLUMN, DriftCounter
 from risk_segments.modeling.risk_model import RiskModel
@@ -196,11 +195,7 @@ def check_score_input(
     ids, dates = _keys(source, schema)
     kept = dates.notna().to_numpy()
     keys = pd.DataFrame({"id": ids[kept], "date": dates[kept].to_numpy()})
-    # hashed once: for the duplicate check and the fingerprint
-    hashed = row_hashes(keys)
-    duplicated = pd.Series(hashed).duplicated(keep=False).to_numpy().copy()
-    if duplicated.any():  # equal keys hash alike: compare the keys themselves only here
-        duplicated[duplicated] = keys[duplicated].duplicated(keep=False).to_numpy()
+    duplicated = keys.duplicated(keep=False).to_numpy()
     check_unique_keys(int(duplicated.sum()), list(set(keys["id"][duplicated])), schema)
     newest = dates.max()
     to_score = (
@@ -216,7 +211,9 @@ def check_score_input(
         segmentation_model,
     )
     summary["as_of"] = schema.get("as_of")
-    summary["input_fingerprint"] = data_fingerprint(keys, hashed)
+    summary["input_fingerprint"] = keys_fingerprint(
+        keys["id"].array, keys["date"].to_numpy()
+    )
     summary["rows_left_out_future"] = int((~kept).sum())
     if score["rows"] == "newest_snapshot":
         history_window(
