@@ -329,6 +329,17 @@ def preflight_summary(
     return preflight
 
 
+def segment_rows(
+    counts: dict[str, int], segmentation_model: SegmentationModel
+) -> dict[str, int]:
+    """Tonight's rows per segment (counted by the engine, keyed by segment id as text),
+    by segment name: the summary of a segments use case's score run."""
+    names = segmentation_model.segment_names
+    return {
+        names.get(int(s), f"segment {s}"): int(n) for s, n in sorted(counts.items())
+    }
+
+
 def history_window(
     summary: dict[str, Any],
     newest: pd.Timestamp,

@@ -37,6 +37,7 @@ from risk_segments.modeling.scoring import (
     input_name,
     preflight_summary,
     score_chunk,
+    segment_rows,
     validate_chunk,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
@@ -338,11 +339,9 @@ def _stream(
         "records"
     )
     if SEGMENT_COLUMN in drift.categorical:  # a segments use case: tonight's sizes
-        names = segmentation_model.segment_names
-        summary["segment_rows"] = {
-            names.get(int(s), f"segment {s}"): int(n)
-            for s, n in sorted(drift.categorical[SEGMENT_COLUMN].items())
-        }
+        summary["segment_rows"] = segment_rows(
+            drift.categorical[SEGMENT_COLUMN], segmentation_model
+        )
     summary["complete"] = True
 
 

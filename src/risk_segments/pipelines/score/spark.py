@@ -35,6 +35,7 @@ from risk_segments.modeling.scoring import (
     input_name,
     preflight_summary,
     score_chunk,
+    segment_rows,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
 from risk_segments.schema import InvalidInputError, as_of_date
@@ -239,10 +240,7 @@ def score_rows_spark(
         "complete": True,
     }
     if sizes:
-        names = segmentation_model.segment_names
-        summary["segment_rows"] = {
-            names.get(int(k), f"segment {k}"): n for k, n in sorted(sizes.items())
-        }
+        summary["segment_rows"] = segment_rows(sizes, segmentation_model)
     logger.info(
         "  scored %d rows on Spark in %d partitions (%.0f rows/s)",
         rows_out,
