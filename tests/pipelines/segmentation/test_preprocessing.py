@@ -117,25 +117,30 @@ def _groups_under_shared_noise(
     return pd.DataFrame(columns), group
 
 
-@pytest.mark.parametrize("target", ["equal", "diagonal"])
-def test_within_segment_whitening_finds_groups_that_shared_noise_blurs(target):
-    from sklearn.metrics import adjusted_rand_score
-
-    rows, group = _groups_under_shared_noise(seed=0)
-    params = {
+def _kmeans_params(rows: pd.DataFrame, **kmeans) -> dict:
+    """KMeans on every column as it is (no log, no PCA, no whitening), one quick
+    stability resample, every k accepted; `kmeans`: k_min, k_max and the like."""
+    return {
         "features": list(rows.columns),
         "log_features": [],
         "n_components": None,
         "algorithm": "kmeans",
         "kmeans": {
-            "k_min": 4,
-            "k_max": 4,
             "n_init": 4,
             "selection_sample": 4000,
             "stability_resamples": 1,
             "min_bootstrap_ari": 0.0,
+            **kmeans,
         },
     }
+
+
+@pytest.mark.parametrize("target", ["equal", "diagonal"])
+def test_within_segment_whitening_finds_groups_that_shared_noise_blurs(target):
+    from sklearn.metrics import adjusted_rand_score
+
+    rows, group = _groups_under_shared_noise(seed=0)
+    params = _kmeans_params(rows, k_min=4, k_max=4)
     _, plain = fit_segmentation(rows, params)
     model, whitened = fit_segmentation(
         rows, {**params, "within_whitening": 0.3, "whitening_target": target}
@@ -217,20 +222,8 @@ def test_the_resampling_check_refits_the_procedure_that_was_fitted():
 
     rows, _ = _groups_under_shared_noise(seed=0)
     params = {
-        "features": list(rows.columns),
-        "log_features": [],
-        "n_components": None,
-        "algorithm": "kmeans",
-        "within_whitening": 0.3,
-        "kmeans": {
-            "k_min": 3,
-            "k_max": 3,
-            "whitened_k": 4,  # whitened by the 3 first segments, then 4
-            "n_init": 4,
-            "selection_sample": 4000,
-            "stability_resamples": 1,
-            "min_bootstrap_ari": 0.0,
-        },
+        **_kmeans_params(rows, k_min=3, k_max=3, whitened_k=4),
+        "within_whitening": 0.3,  # whitened by the 3 first segments, then 4
     }
     model, labels = fit_segmentation(rows, params)
     assert model.n_segments == 4 and model.info["first_k"] == 3
