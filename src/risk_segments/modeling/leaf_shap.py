@@ -9,12 +9,24 @@ per leaf): in training for every leaf the model input reaches (saved with the
 model), and at scoring for any leaf a new row reaches that training never did.
 The result is CatBoost's own `ShapValues`, bit for bit (tests check it on every
 use case); a chunk then costs a leaf-index pass and a sparse sum.
+
+Leaves no training row reached are filled in training too (`complete`): the
+path-dependent SHAP values of a leaf follow from the tree alone (its splits, read
+from the last to the first, and the training weight of every leaf), so they are
+computed for every leaf of every tree and kept for each tree whose computed values
+agree with CatBoost's on the leaves rows did reach. Scoring then has nothing left
+to learn, where it used to ask CatBoost, one tree at a time, about every leaf that
+night's rows reached for the first time.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,6 +108,38 @@ class LeafShap:
             )
         return self
 
+    def complete(self, tolerance: float = 1e-9) -> dict[str, int]:
+        """Fill every leaf the tables lack from the trees' structure (`tree_values`),
+        in each tree whose computed values match, within `tolerance`, CatBoost's on
+        the leaves already tabulated (a tree none of whose leaves is tabulated, or
+        whose values differ, is left to be learned from rows)."""
+        computed = tree_values(self.model)
+        filled = checked = left = 0
+        for t in range(self.trees):
+            values, known = computed.get(t), self.leaves[t]
+            if values is None or not len(known):
+                left += 1
+                continue
+            reference = np.zeros((len(known), self.width))
+            reference[:, self.columns[t]] = self.values[t]
+            if np.abs(values[known] - reference).max() > tolerance:
+                left += 1
+                continue
+            missing = np.setdiff1d(np.arange(len(values)), known)
+            if len(missing):
+                self._add(t, missing, values[missing])
+            filled, checked = filled + len(missing), checked + len(known)
+        logger.info(
+            "SHAP tables: %d leaves no row reached filled from the trees' structure, "
+            "checked against CatBoost on the %d leaves rows reached; %d of %d trees "
+            "left to learn from rows",
+            filled,
+            checked,
+            left,
+            self.trees,
+        )
+        return {"filled": filled, "checked": checked, "trees_left": left}
+
     def _stacked(self, width: int) -> tuple[sparse.csr_matrix, np.ndarray]:
         """All trees' tables stacked (sparse), and a trees x leaf-id map to their rows
         (-1: a leaf no table has)."""
@@ -165,3 +209,136 @@ def _block(values: np.ndarray, columns: np.ndarray, width: int) -> sparse.csr_ma
         (values.ravel(), np.tile(columns, rows), np.arange(0, rows * used + 1, used)),
         shape=(rows, width),
     )
+
+
+def tree_values(model: CatBoost) -> dict[int, np.ndarray]:
+    """Tree -> the path-dependent SHAP values (leaves x features) of every leaf, from
+    the model's structure: the exact Shapley values of the cover-weighted expectation
+    of the tree over the features its splits read. CatBoost's conventions, checked
+    against its `ShapValues` on every leaf of the built-in use cases: a tree is read
+    from its last split to its first; a CTR split counts as the categorical features
+    it combines (its binarised numeric parts add none), shared equally between them.
+    Trees with another kind of split, or more than one output, are left out."""
+    with tempfile.TemporaryDirectory(prefix="risk_segments_cbm_") as folder:
+        path = Path(folder) / "model.json"
+        model.save_model(str(path), format="json")
+        exported = json.loads(path.read_text())
+    info = exported["features_info"]
+    reads = _split_reader(info)
+    scale = float(exported.get("scale_and_bias", [1.0])[0])
+    width = len(model.feature_names_)
+    out = {}
+    for t, tree in enumerate(exported["oblivious_trees"]):
+        classes = [reads(split) for split in tree.get("splits") or []]
+        if any(c is None for c in classes):
+            continue
+        values = np.asarray(tree["leaf_values"], dtype=float) * scale
+        if len(values) != 1 << len(classes):
+            continue
+        weights = np.asarray(tree["leaf_weights"], dtype=float)
+        out[t] = _tree_shap(classes, values, weights, width)
+    return out
+
+
+def _split_reader(info: dict[str, Any]) -> Any:
+    """split -> (a key naming what it reads, the flat features it is credited to), or
+    None for a split this module cannot read."""
+    floats = {
+        f["feature_index"]: f["flat_feature_index"]
+        for f in info.get("float_features", [])
+    }
+    cats = {
+        c["feature_index"]: c["flat_feature_index"]
+        for c in info.get("categorical_features", [])
+    }
+    # binary features are numbered: float borders, one-hot values, then CTR borders
+    offset = sum(len(f.get("borders") or []) for f in info.get("float_features", []))
+    offset += sum(
+        len(c.get("values") or []) for c in info.get("categorical_features", [])
+    )
+    ctrs: list[tuple[float, tuple[int, ...]]] = []
+    for ctr in info.get("ctrs", []):
+        read = tuple(
+            sorted(
+                {
+                    cats[e["cat_feature_index"]]
+                    for e in ctr["elements"]
+                    if "cat_feature_index" in e
+                }
+            )
+        )
+        ctrs += [(border, read) for border in ctr["borders"]]
+
+    def reads(split: dict[str, Any]) -> tuple[Any, tuple[int, ...]] | None:
+        kind = split["split_type"]
+        if kind == "FloatFeature":
+            flat = (floats[split["float_feature_index"]],)
+        elif kind == "OneHotFeature":
+            flat = (cats[split["cat_feature_index"]],)
+        elif kind == "OnlineCtr":
+            index = split["split_index"] - offset
+            if not 0 <= index < len(ctrs) or ctrs[index][0] != split["border"]:
+                return None
+            flat = ctrs[index][1]
+        else:
+            return None
+        return (flat, flat) if flat else None
+
+    return reads
+
+
+def _tree_shap(
+    classes: list[Any], values: np.ndarray, weights: np.ndarray, width: int
+) -> np.ndarray:
+    """Every leaf's SHAP values in one oblivious tree (bit d of a leaf's index: the
+    side of split d), by Shapley's formula over the tree's features (at most its
+    depth): the expectation given features S follows the leaf's side where a split
+    reads S and the training weights elsewhere."""
+    depth, leaves = len(classes), len(values)
+    bits = (np.arange(leaves)[:, None] >> np.arange(depth)[None, :]) & 1
+    # the weight share of each leaf's side at each split, given its sides of the splits
+    # read before it (the last split first)
+    share = np.ones((leaves, depth))
+    for position, level in enumerate(range(depth - 1, -1, -1)):
+        parent = _node_weights(
+            bits, weights, list(range(depth - 1, depth - 1 - position, -1))
+        )
+        child = _node_weights(bits, weights, list(range(depth - 1, level - 1, -1)))
+        share[:, level] = np.divide(
+            child, parent, out=np.zeros(leaves), where=parent > 0
+        )
+    keys = list(dict.fromkeys(key for key, _ in classes))
+    class_of = np.array([keys.index(key) for key, _ in classes], dtype=np.int64)
+    n = len(keys)
+    expected = np.empty((1 << n, leaves))
+    for subset in range(1 << n):
+        known = ((subset >> class_of) & 1).astype(bool)
+        # the leaves that agree with a leaf on the known splits, each weighted by its
+        # share at the others, summed per pattern of sides of the known splits
+        weighted = values * share[:, ~known].prod(axis=1)
+        pattern = (bits[:, known] << np.arange(int(known.sum()))).sum(axis=1)
+        expected[subset] = np.bincount(pattern, weights=weighted)[pattern]
+    subsets = np.arange(1 << n)
+    size = np.array([bin(subset).count("1") for subset in subsets])
+    # Shapley's weight of a subset of the other features: |S|! (n - |S| - 1)! / n!
+    weight = np.array(
+        [math.factorial(k) * math.factorial(max(n - k - 1, 0)) for k in size]
+    ) / math.factorial(n)
+    out = np.zeros((leaves, width))
+    for c in range(n):
+        without = subsets[(subsets >> c) & 1 == 0]
+        phi = weight[without] @ (expected[without | (1 << c)] - expected[without])
+        flats = classes[list(class_of).index(c)][1]
+        for flat in flats:
+            out[:, flat] += phi / len(flats)
+    return out
+
+
+def _node_weights(
+    bits: np.ndarray, weights: np.ndarray, levels: list[int]
+) -> np.ndarray:
+    """For every leaf, the training weight of the node it sits under after `levels`."""
+    if not levels:
+        return np.full(len(weights), weights.sum())
+    node = (bits[:, levels] << np.arange(len(levels))).sum(axis=1)
+    return np.bincount(node, weights=weights, minlength=1 << len(levels))[node]

@@ -180,6 +180,11 @@ class RiskModel:
         """Tabulate the SHAP values of every leaf these rows reach (training)."""
         self._tables().learn(self.pool(frame))
 
+    def complete_shap_tables(self) -> dict[str, int]:
+        """Fill the leaves no row reached from the trees' structure, tree by tree where
+        it matches CatBoost on the leaves rows reached (training; `LeafShap.complete`)."""
+        return self._tables().complete()
+
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         """Map raw log-odds to a calibrated probability."""
         if self.calibration.get("method") == "platt":

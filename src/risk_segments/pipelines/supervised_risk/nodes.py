@@ -100,7 +100,8 @@ def _tabulate_shap(
     risk_model: RiskModel, model_input: pd.DataFrame, supervised: dict[str, Any]
 ) -> None:
     """SHAP tables for the leaves the model input reaches (up to `shap_table_rows`
-    rows, 25K at a time): scoring then reads reasons from them."""
+    rows, 25K at a time), then for every other leaf from the trees' structure, checked
+    against those: scoring then reads reasons from them and learns nothing."""
     rows = int(supervised.get("shap_table_rows", 200_000))
     picked = (
         model_input.sample(rows, random_state=0)
@@ -109,6 +110,7 @@ def _tabulate_shap(
     )
     for start in range(0, len(picked), 25_000):
         risk_model.learn_shap_tables(picked.iloc[start : start + 25_000])
+    risk_model.complete_shap_tables()
 
 
 def train_logistic_baseline(
