@@ -106,3 +106,50 @@ def test_without_mlflow_the_hook_keeps_and_logs_nothing(monkeypatch):
     hook.after_dataset_saved("customer_churn.metrics", {"roc_auc": {"value": 0.8}})
     assert hook.saved == {}
     hook.after_pipeline_run(catalog=None)  # nothing to log, no error
+
+
+def test_a_nodes_parameters_are_logged_in_one_call_and_long_ones_by_the_strategy(
+    monkeypatch,
+):
+    pytest.importorskip("kedro_mlflow", reason="the mlflow extra is not installed")
+    from risk_segments import mlflow_params
+
+    calls = []
+    monkeypatch.setattr(
+        mlflow_params.mlflow, "log_params", lambda p: calls.append(("batch", p))
+    )
+    monkeypatch.setattr(
+        "mlflow.log_param", lambda k, v: calls.append(("one", k, len(str(v))))
+    )
+    hook = mlflow_params.BatchedParamsMlflowHook()
+    hook._is_mlflow_enabled, hook.flatten, hook.run_id = True, True, None
+    hook.long_params_strategy = "truncate"
+    inputs = {
+        "params:ns.score": {"chunk_size": 10, "reasons": {"top_k": 4}},
+        "params:ns.note": "x" * 7000,  # longer than MLflow takes
+        "ns.rows": [1, 2],  # data, not a parameter
+    }
+    hook.before_node_run(node=None, catalog=None, inputs=inputs, is_async=False)
+    assert calls == [
+        ("one", "ns.note", 6000),
+        ("batch", {"ns.score.chunk_size": 10, "ns.score.reasons.top_k": 4}),
+    ]
+
+
+def test_kedro_mlflows_own_hook_is_replaced_not_doubled():
+    pytest.importorskip("kedro_mlflow", reason="the mlflow extra is not installed")
+    from kedro.framework.hooks.manager import (
+        _create_hook_manager,
+        _register_hooks,
+        _register_hooks_entry_points,
+    )
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+
+    from risk_segments import settings
+    from risk_segments.mlflow_params import BatchedParamsMlflowHook
+
+    manager = _create_hook_manager()
+    _register_hooks(manager, settings.HOOKS)
+    _register_hooks_entry_points(manager, settings.DISABLE_HOOKS_FOR_PLUGINS)
+    hooks = [p for p in manager.get_plugins() if isinstance(p, MlflowHook)]
+    assert [type(h) for h in hooks] == [BatchedParamsMlflowHook]

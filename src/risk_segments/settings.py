@@ -4,8 +4,17 @@ from risk_segments.hooks import ScoreStatusHook, SparkHooks
 from risk_segments.tracking import UseCaseTracking
 from risk_segments.use_cases import UseCaseConfigLoader
 
+try:  # the `mlflow` extra: kedro-mlflow's hook, a node's parameters logged in one call
+    from risk_segments.mlflow_params import KEDRO_MLFLOW, BatchedParamsMlflowHook
+except ImportError:
+    MLFLOW_HOOKS: tuple = ()
+    DISABLE_HOOKS_FOR_PLUGINS: tuple = ()
+else:
+    MLFLOW_HOOKS = (BatchedParamsMlflowHook(),)
+    DISABLE_HOOKS_FOR_PLUGINS = (KEDRO_MLFLOW,)  # its own hook: replaced by the above
+
 # UseCaseTracking logs one MLflow run per use case when the `mlflow` extra is installed
-HOOKS = (SparkHooks(), ScoreStatusHook(), UseCaseTracking())
+HOOKS = (SparkHooks(), ScoreStatusHook(), UseCaseTracking(), *MLFLOW_HOOKS)
 
 # Kedro's OmegaConfigLoader, plus the defaults of every declared use case (use_cases.py)
 CONFIG_LOADER_CLASS = UseCaseConfigLoader
