@@ -11,16 +11,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-with warnings.catch_warnings():
-    # pandera imports pyspark.pandas whenever pyspark is installed (the `spark` extra),
-    # and pyspark warns that pandas-on-Spark does not support pandas 3. The project
-    # never uses pandas-on-Spark (its Spark path is Spark SQL + Arrow, tested), so the
-    # warning on every command says nothing about it.
-    warnings.filterwarnings(
-        "ignore", message="PySpark does not yet fully support", category=FutureWarning
-    )
-    import pandera.pandas as pa
-    from pandera.errors import SchemaError, SchemaErrors
+# (pandera imports pyspark.pandas at its first validation when pyspark is installed,
+# and pyspark warns about pandas 3: quieted for runs in notices.py)
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
 
 logger = logging.getLogger(__name__)
 

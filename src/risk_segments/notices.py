@@ -1,0 +1,50 @@
+"""Library notices no user of this project can act on, kept out of every run's log.
+
+A `kedro run` logged eight such warnings before its first line of work: six omegaconf
+deprecations raised inside Kedro and kedro-mlflow, MLflow's advice on type hints for a
+class kedro-mlflow defines, and pyspark's note on pandas-on-Spark, which pandera imports
+and the project never uses (its Spark path is Spark SQL and Arrow, tested against
+pandas). They buried the warnings that are the user's business: a column, a file, a
+drift. Each pattern is one message of one library; every other warning still shows.
+
+Installed twice, because the first notice is raised before the project is imported:
+as a `kedro.init` entry point (pyproject.toml), which the `kedro` command runs before it
+loads its plugins, and on importing the package (a session opened from Python).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+
+# (the start of the message, as a regular expression; its category)
+LIBRARY_NOTICES = (
+    (r"register_new_resolver\(\) is deprecated", UserWarning),  # omegaconf, via Kedro
+    (r"(\x1b\[\d+m)?Add type hints to the `predict` method", UserWarning),  # mlflow
+    (r"PySpark does not yet fully support pandas", FutureWarning),  # via pandera
+)
+# as Python logs a warning while Kedro runs: "<file>:<line>: <Category>: <message>"
+_LOGGED = re.compile(
+    "|".join(
+        rf": {category.__name__}: {message}" for message, category in LIBRARY_NOTICES
+    )
+)
+
+
+class LibraryNotices(logging.Filter):
+    """Drops the log records of the notices above; passes every other record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return _LOGGED.search(record.getMessage()) is None
+
+
+def quiet_library_notices() -> None:
+    """Ignore the notices above, and only them, from here on: as warnings, and as the
+    log records Kedro makes of warnings (MLflow shows its notice with a filter of its
+    own, which overrides any warnings filter)."""
+    for message, category in LIBRARY_NOTICES:
+        warnings.filterwarnings("ignore", message, category)
+    logged = logging.getLogger("py.warnings")
+    if not any(isinstance(f, LibraryNotices) for f in logged.filters):
+        logged.addFilter(LibraryNotices())
