@@ -1316,6 +1316,40 @@ def test_a_number_that_stands_for_none_is_drafted_and_read_as_missing(tmp_path):
     assert read["offset"].min() == -1
 
 
+def test_words_that_stand_for_none_in_a_column_of_numbers_are_read_as_missing(
+    tmp_path,
+):
+    """'unknown' among ages, '>100000' among incomes: drafted as a categorical or as
+    numbers the run then stopped on, these are a column of numbers with a few words
+    for none, listed under missing_codes and read as missing by every run. A word held
+    by many rows, or a number-like word among more than 1%, keeps the column text."""
+    table = churn_table(1000, seed=16)
+    rng = np.random.default_rng(1)
+    draw = rng.random(1000)
+    table["age"] = rng.integers(18, 80, 1000).astype(object)
+    table.loc[draw < 0.03, "age"] = "unknown"
+    table.loc[(draw >= 0.03) & (draw < 0.04), "age"] = " n.a. "
+    table["income"] = rng.integers(1000, 90000, 1000).astype(object)
+    table.loc[draw > 0.995, "income"] = ">100000"
+    table["grade"] = rng.integers(1, 9, 1000).astype(object)
+    table.loc[draw < 0.2, "grade"] = "unknown"  # a fifth: a level, not a gap
+    table["rooms"] = rng.integers(1, 6, 1000).astype(object)
+    table.loc[draw > 0.95, "rooms"] = "6+"  # a number-like word among 5%
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    schema = yaml_block(draft.parameters)["x"]["schema"]
+    assert schema["missing_codes"] == {
+        "age": ["n.a.", "unknown"],
+        "income": [">100000"],
+    }
+    assert {"age", "income"} <= set(schema["numeric"])
+    assert {"grade", "rooms"} <= set(schema["categorical"])
+    read = _entry_rows(draft, "x", path)  # the run's schema check passes
+    assert read["age"].isna().sum() == (draw < 0.04).sum()
+    assert read["income"].isna().sum() == (draw > 0.995).sum()
+    assert read["age"].max() < 80 and read["income"].max() < 90000
+
+
 def yaml_block(text: str) -> dict:
     import yaml
 

@@ -136,6 +136,24 @@ def test_a_nodes_parameters_are_logged_in_one_call_and_long_ones_by_the_strategy
     ]
 
 
+def test_parameter_names_mlflow_refuses_are_renamed_as_before_and_said_once(caplog):
+    pytest.importorskip("kedro_mlflow", reason="the mlflow extra is not installed")
+    from kedro_mlflow.framework.hooks.mlflow_hook import MlflowHook
+
+    from risk_segments.mlflow_params import BatchedParamsMlflowHook
+
+    hook, plugin = BatchedParamsMlflowHook(), MlflowHook()
+    names = ["ns.schema.numeric.Premium (EUR)", "ns.schema.numeric.age", "ns.a/b-c d"]
+    as_before = [plugin.sanitize_param_name(n) for n in names * 3]
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        renamed = [hook.sanitize_param_name(n) for n in names * 3]  # three nodes
+    assert renamed == as_before
+    assert renamed[0] == "ns.schema.numeric.Premium _EUR_"
+    said = [r for r in caplog.records if "Premium" in r.getMessage()]
+    assert [r.levelname for r in said] == ["INFO"]
+
+
 def test_kedro_mlflows_own_hook_is_replaced_not_doubled():
     pytest.importorskip("kedro_mlflow", reason="the mlflow extra is not installed")
     from kedro.framework.hooks.manager import (

@@ -83,6 +83,11 @@ POSITIVE_WORDS = (
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
 MIN_LABELS = 30  # labeled rows of each kind a drafted table needs
 MIN_SHARE = 0.01  # a one-value column blank in under 1% (or over 99%) of rows: constant
+WORD_SHARE = 0.10  # a column of numbers may hold up to 10% text that stands for none...
+WORD_SPELLINGS = (
+    3  # ...in at most 3 spellings without a digit ('unknown', 'n.v.', '#DIV/0!')
+)
+MAX_WORDS = 10  # any text under 1% of a column of numbers, if in at most 10 spellings
 FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
 SNAPSHOT_ROWS = 5  # a --date column needs this many rows per date on average
 LEAK_AUC = 0.99  # one column alone ranking the label this well is a likely leak
@@ -104,6 +109,7 @@ class ColumnChoice:
     bounds: list[float | None] = field(default_factory=lambda: [None, None])
     skewed: bool = False
     code: MissingCode | None = None  # a value that stands for none (read as missing)
+    words: list[str] = field(default_factory=list)  # text that stands for none
 
 
 # --------------------------------------------------------------------------- reading
@@ -402,7 +408,8 @@ def _numbers(
     values: pd.Series, marks: dict[str, str] | None = None
 ) -> pd.Series | None:
     """The column as numbers if (almost) every non-missing value reads as one (with
-    the file's decimal mark and thousands separator; currency and % signs dropped)."""
+    the file's decimal mark and thousands separator; currency and % signs dropped), or
+    all but a few words that stand for none (`none_words`)."""
     if pd.api.types.is_bool_dtype(values):
         return None
     if pd.api.types.is_numeric_dtype(values):
@@ -412,10 +419,23 @@ def _numbers(
     if text.empty:
         return None
     marks = marks or {}
-    if numbers_from_text(text.iloc[:2000], **marks).notna().mean() < 0.99:
+    if numbers_from_text(text.iloc[:2000], **marks).notna().mean() < 1 - WORD_SHARE:
         return None  # a column of words fails on its first rows
     numbers = numbers_from_text(values, **marks).astype(float)
-    return numbers if numbers.notna().sum() >= 0.99 * len(text) else None
+    if numbers.notna().sum() >= 0.99 * len(text):
+        return numbers
+    words = none_words(values, numbers)
+    few = len(words) <= WORD_SPELLINGS and not any(re.search(r"\d", w) for w in words)
+    enough = numbers.notna().sum() >= (1 - WORD_SHARE) * len(text)
+    return numbers if few and enough else None
+
+
+def none_words(values: pd.Series, numbers: pd.Series) -> list[str]:
+    """The text, as written, of a column's values that do not read as numbers
+    ('unknown' among ages): read as missing if the draft lists it (`missing_codes`)."""
+    text = values.astype("string").str.strip()
+    unread = text[numbers.isna().to_numpy() & text.notna().to_numpy() & (text != "")]
+    return sorted(unread.unique().tolist())
 
 
 def _bounds(values: np.ndarray) -> list[float | None]:
@@ -497,10 +517,16 @@ def profile_column(
     if code is not None:  # the profile is of the values that are values
         finite = finite[finite != code.value]
     skew = float(pd.Series(finite).skew()) if len(finite) > 2 else 0.0
+    words = none_words(values, numbers)
     blanks = int(numbers.isna().sum() - values.isna().sum())
-    note = f"{_fmt(finite.min())} to {_fmt(finite.max())}, {miss}" + (
-        f" ({blanks} blank or unreadable)" if blanks > 0 else ""
-    )
+    note = f"{_fmt(finite.min())} to {_fmt(finite.max())}, {miss}"
+    if len(words) > MAX_WORDS:  # not listed: the run names them, the user decides
+        note += (
+            f" ({blanks} not numbers, in {len(words)} spellings, e.g. {words[:3]}: "
+            "list them under missing_codes to read them as missing)"
+        )
+    elif blanks > 0:
+        note += f" ({blanks} blank or written as text: {', '.join(map(repr, words))})"
     return ColumnChoice(
         name,
         "numeric",
@@ -508,6 +534,7 @@ def profile_column(
         bounds=_bounds(finite),
         skewed=finite.min() >= 0 and skew > 1,
         code=code,
+        words=words if len(words) <= MAX_WORDS else [],
     )
 
 
@@ -838,13 +865,10 @@ def _schema_lines(
             "[" + ", ".join("null" if b is None else str(b) for b in c.bounds) + "]"
         )
         out.append(f"      {key(c.name)}: {bounds}   # {c.note}")
-    coded = [c for c in nums if c.code is not None]
+    coded = [c for c in nums if c.code is not None or c.words]
     if coded:
-        out.append("    missing_codes:               # numbers that stand for none")
-        out += [
-            f"      {key(c.name)}: [{_code_text(c.code.value)}]   # {c.code.note()}"
-            for c in coded
-        ]
+        out.append("    missing_codes:               # values that stand for none")
+        out += [_codes_line(c) for c in coded]
     aside = [c for c in choices if c.role == "set_aside"]
     if aside:
         out.append(
@@ -852,6 +876,23 @@ def _schema_lines(
         )
         out += [f"      - {q(c.name)}   # {c.note}" for c in aside]
     return out
+
+
+def _codes_line(choice: ColumnChoice) -> str:
+    """One column's values that stand for none: a number far beyond the others, text
+    in a column of numbers (each read as missing by every run)."""
+    codes = ([_code_text(choice.code.value)] if choice.code else []) + [
+        q(word) for word in choice.words
+    ]
+    notes = ([choice.code.note()] if choice.code else []) + (
+        [
+            "text in a column of numbers: read as missing (delete it from the list "
+            "if it means a value)"
+        ]
+        if choice.words
+        else []
+    )
+    return f"      {key(choice.name)}: [{', '.join(codes)}]   # {'; '.join(notes)}"
 
 
 def draft_tabular(

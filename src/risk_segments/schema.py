@@ -581,11 +581,24 @@ def index_as_columns(table: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
+def _coded(values: pd.Series, codes: list[Any]) -> np.ndarray:
+    """Where a column holds one of its codes for none: a number (365243), or text as
+    written in a column of numbers ('unknown', compared without surrounding blanks)."""
+    numbers = [c for c in codes if not isinstance(c, str)]
+    words = [c.strip() for c in codes if isinstance(c, str)]
+    coded = pd.to_numeric(values, errors="coerce").isin(numbers).to_numpy()
+    if words and not pd.api.types.is_numeric_dtype(values):
+        text = values.astype("string").str.strip()
+        coded = coded | text.isin(words).fillna(False).to_numpy(dtype=bool)
+    return coded
+
+
 def as_people_have_it(
     table: pd.DataFrame, schema: dict[str, Any], source: str
 ) -> pd.DataFrame:
     """Tables as people have them, before the schema check: blank strings and NA tokens
-    are missing, so are a numeric column's `missing_codes` (numbers that stand for none),
+    are missing, so are a numeric column's `missing_codes` (numbers, or words among
+    numbers, that stand for none),
     integer-coded categoricals are text, the label may be any two values, `drop:`
     columns go, and a table without a date column gets the run's as-of date."""
     table = table.drop(
@@ -603,8 +616,7 @@ def as_people_have_it(
             table[name] = numbers.astype(object).where(numbers.notna(), text)
     for name, codes in (schema.get("missing_codes") or {}).items():
         if name in table.columns:  # 365243 days employed: none, not 1,000 years
-            coded = pd.to_numeric(table[name], errors="coerce").isin(list(codes))
-            table[name] = table[name].mask(coded.to_numpy())
+            table[name] = table[name].mask(_coded(table[name], codes))
     for name in schema["categorical"]:
         if name in table.columns:
             table[name] = as_text(table[name])
