@@ -429,6 +429,11 @@ def test_numbers_written_as_text_are_read_with_the_files_marks(text, marks, expe
         ([45292, 45322], "excel_days", False),  # a date cell saved as its number
         (["45292.375", "45300"], "excel_days", False),
         ([1717171717, 1719800000], "unix_seconds", False),
+        # two-digit years: a US spreadsheet's short date, with and without its time
+        (["1/31/23", "2/1/23", "12/5/22"], "%m/%d/%y", False),
+        (["5/6/24 7:05", "12/31/24 23:59"], "%m/%d/%y %H:%M", False),
+        (["31.01.23", "01.02.23"], "%d.%m.%y", False),
+        (["31/01/23", "01/02/23"], "%d/%m/%y", False),
     ],
 )
 def test_the_date_format_is_read_off_every_value(values, expected, ambiguous):

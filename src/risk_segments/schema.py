@@ -182,6 +182,13 @@ def _key_problems(table: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
 COMPACT_DATES = {8: "%Y%m%d", 6: "%Y%m"}  # dates written as integers, by their digits
 # months as monthly panels write them, which pandas does not guess (202401, 01/2024)
 MONTH_FORMATS = ("%Y%m", "%m/%Y", "%m.%Y", "%Y/%m", "%b %Y", "%B %Y", "%b-%y")
+# two-digit years, which pandas does not guess either: a US spreadsheet's short date
+# (1/31/23, with its time 1/31/23 14:05), the European ones (31/01/23, 31.01.23)
+SHORT_YEAR_FORMATS = tuple(
+    f"{day}{time}"
+    for day in ("%m/%d/%y", "%d/%m/%y", "%d.%m.%y", "%m-%d-%y", "%d-%m-%y")
+    for time in ("", " %H:%M", " %H:%M:%S")
+)
 
 
 def is_number_column(values: pd.Series) -> bool:
@@ -318,7 +325,7 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
             for value in unique.head(50)
             for dayfirst in (False, True)
             if (guessed := guess_datetime_format(value, dayfirst=dayfirst))
-        } | set(MONTH_FORMATS)
+        } | set(MONTH_FORMATS + SHORT_YEAR_FORMATS)
     readable = {}
     for fmt in sorted(candidates):
         parsed = pd.to_datetime(unique, format=fmt, errors="coerce", utc=True)
