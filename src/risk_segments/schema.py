@@ -589,13 +589,14 @@ def index_as_columns(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _coded(values: pd.Series, codes: list[Any]) -> np.ndarray:
-    """Where a column holds one of its codes for none: a number (365243), or text as
-    written in a column of numbers ('unknown', compared without surrounding blanks)."""
+    """Where a column holds one of its codes for none: a number (365243), or text in a
+    column of numbers ('unknown'; compared without surrounding blanks or case, so a
+    nightly extract's 'Unknown' is the same none)."""
     numbers = [c for c in codes if not isinstance(c, str)]
-    words = [c.strip() for c in codes if isinstance(c, str)]
+    words = [c.strip().casefold() for c in codes if isinstance(c, str)]
     coded = pd.to_numeric(values, errors="coerce").isin(numbers).to_numpy()
     if words and not pd.api.types.is_numeric_dtype(values):
-        text = values.astype("string").str.strip()
+        text = values.astype("string").str.strip().str.casefold()
         coded = coded | text.isin(words).fillna(False).to_numpy(dtype=bool)
     return coded
 
