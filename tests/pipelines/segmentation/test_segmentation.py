@@ -10,6 +10,7 @@ from kedro.io import DatasetError, Version
 from risk_segments.datasets import SegmentationModelDataset
 from risk_segments.modeling.segmentation import fit_segmentation
 from risk_segments.pipelines.segmentation.nodes import (
+    _segment_names,
     assign_segments,
     check_segment_stability,
     fit_segmentation_model,
@@ -223,3 +224,24 @@ def test_a_table_of_categoricals_only_is_segmented_profiled_and_reloaded(
     loaded = _reloaded(model, tmp_path)
     assert loaded.category_levels == model.category_levels
     np.testing.assert_array_equal(model.assign(rows)[0], loaded.assign(rows)[0])
+
+
+def test_segments_that_say_the_same_things_are_named_apart():
+    """Two segments low on tenure and charges, the strongest first in each, were named
+    'Low tenure, low charges' and 'Low charges, low tenure': one name to a reader.
+    They take their next descriptor; a number is the last resort."""
+    differences = pd.DataFrame(
+        {
+            "tenure": [-1.0, -0.9, 1.2, 1.2, 0.0],
+            "charges": [-0.8, -1.0, 0.1, 0.1, 0.1],
+            "total": [0.5, -0.6, 0.0, 0.0, 0.2],
+        }
+    )
+    names = _segment_names(differences, {}, set())
+    assert names == {
+        0: "Low tenure, low charges, high total",
+        1: "Low charges, low tenure, low total",
+        2: "High tenure",
+        3: "High tenure (2)",
+        4: "Typical profile",
+    }

@@ -68,27 +68,48 @@ def _standardized_differences(
     return ((by_segment - mean) / sd).fillna(0.0)
 
 
-def _segment_name(
-    row: pd.Series, labels: dict[str, str], taken: set[str], levels: set[str]
-) -> str:
-    top = row.abs().sort_values(ascending=False)
-    parts = []
-    for feature in top.index[:2]:
+def _descriptors(row: pd.Series, labels: dict[str, str], levels: set[str]) -> list[str]:
+    """What sets a segment apart, strongest first: 'high tenure', 'few <level>' for
+    every feature at least 0.3 sd from the whole (a categorical's level in `levels`:
+    more or fewer of the rows hold it)."""
+    out = []
+    for feature in row.abs().sort_values(ascending=False).index:
         if abs(row[feature]) < 0.3:
             break
-        # a categorical's level (in `levels`): more or fewer of the rows hold it
         above, below = ("mostly", "few") if feature in levels else ("high", "low")
-        parts.append(
+        out.append(
             f"{above if row[feature] > 0 else below} "
             f"{feature_label(feature, labels, short=True)}"
         )
-    joined = ", ".join(parts)
-    name = joined[:1].upper() + joined[1:] if parts else "Typical profile"
-    base, n = name, 2
-    while name in taken:
-        name, n = f"{base} ({n})", n + 1
-    taken.add(name)
-    return name
+    return out
+
+
+def _segment_names(
+    differences: pd.DataFrame, labels: dict[str, str], levels: set[str]
+) -> dict[int, str]:
+    """Each segment named by its two strongest descriptors; segments whose names say
+    the same things (in any order: 'Low tenure, low spend' and 'Low spend, low
+    tenure') take their next descriptors, up to four, before a number sets them apart."""
+    said = {
+        int(s): _descriptors(differences.loc[s], labels, levels)
+        for s in differences.index
+    }
+    shown = dict.fromkeys(said, 2)
+    for _ in range(2):
+        sets = {s: frozenset(said[s][: shown[s]]) for s in said}
+        alike = [s for s in said if list(sets.values()).count(sets[s]) > 1]
+        for s in alike:
+            shown[s] += 1
+    names, taken = {}, set()
+    for s, parts in said.items():
+        joined = ", ".join(parts[: shown[s]])
+        name = base = joined[:1].upper() + joined[1:] if parts else "Typical profile"
+        n = 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        taken.add(name)
+        names[s] = name
+    return names
 
 
 def fit_segmentation_model(
@@ -125,12 +146,7 @@ def fit_segmentation_model(
     )
     model, labels = fit_segmentation(sample, segmentation)
     differences = _standardized_differences(sample, labels, model.features)
-    taken: set[str] = set()
-    made = set(indicator_names(levels))
-    names = {
-        int(s): _segment_name(differences.loc[s], feature_labels, taken, made)
-        for s in differences.index
-    }
+    names = _segment_names(differences, feature_labels, set(indicator_names(levels)))
     logger.info(
         "Found %d segments in %.0f s: %s",
         model.n_segments,
