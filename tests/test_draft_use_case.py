@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -440,6 +441,18 @@ def test_the_date_format_is_read_off_every_value(values, expected, ambiguous):
     fmt, note = date_format_of(pd.Series(values))
     assert fmt == expected
     assert ("also readable" in note) is ambiguous
+
+
+def test_unreadable_dates_are_missing_without_pandas_notes_in_the_log():
+    """An unreadable date is named by the run's own error; pandas' "Could not infer
+    format" warning came first in the log and said nothing about the column."""
+    from risk_segments.schema import read_dates
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        read = read_dates(pd.Series(["31/31/2025", "2025-11-30", "2025-12-31"]))
+    assert read.isna().tolist() == [True, False, False]
+    assert [str(w.message) for w in caught] == []
 
 
 @pytest.mark.parametrize(

@@ -279,7 +279,9 @@ def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
             return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         values = _digits(values)
     if not fmt:
-        return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
+        with warnings.catch_warnings():  # pandas' note on mixed formats: the caller
+            warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
+            return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
     return _one_clock(times_from_text(text, fmt))
 
