@@ -83,10 +83,10 @@ POSITIVE_WORDS = (
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
 MIN_LABELS = 30  # labeled rows of each kind a drafted table needs
 MIN_SHARE = 0.01  # a one-value column blank in under 1% (or over 99%) of rows: constant
-WORD_SHARE = 0.10  # a column of numbers may hold up to 10% text that stands for none...
-WORD_SPELLINGS = (
-    3  # ...in at most 3 spellings without a digit ('unknown', 'n.v.', '#DIV/0!')
-)
+# a column of numbers may hold up to 10% text that stands for none, in at most 3
+# spellings without a digit ('unknown', 'n.v.', '#DIV/0!')
+WORD_SHARE = 0.10
+WORD_SPELLINGS = 3
 MAX_WORDS = 10  # any text under 1% of a column of numbers, if in at most 10 spellings
 FREE_TEXT_LEVELS = 1000  # text with more distinct values than this (and than half the rows) is set aside
 SNAPSHOT_ROWS = 5  # a --date column needs this many rows per date on average
@@ -525,8 +525,10 @@ def profile_column(
             f" ({blanks} not numbers, in {len(words)} spellings, e.g. {words[:3]}: "
             "list them under missing_codes to read them as missing)"
         )
-    elif blanks > 0:
+    elif words:
         note += f" ({blanks} blank or written as text: {', '.join(map(repr, words))})"
+    elif blanks > 0:
+        note += f" ({blanks} blank)"
     return ColumnChoice(
         name,
         "numeric",

@@ -296,6 +296,14 @@ def _one_clock(values: pd.Series) -> pd.Series:
 PLAUSIBLE_YEARS = (1900, 2100)  # '12345' is no date, though %Y%m reads May 1234
 
 
+def _read_with(values: pd.Series, fmt: str) -> pd.Series | None:
+    """`values` read with `fmt`; None if one is unreadable or of no plausible year."""
+    parsed = pd.to_datetime(values, format=fmt, errors="coerce", utc=True)
+    if parsed.notna().all() and parsed.dt.year.between(*PLAUSIBLE_YEARS).all():
+        return parsed
+    return None
+
+
 def date_format_of(values: pd.Series) -> tuple[str | None, str]:
     """The strftime format that reads every date of a column, and a note saying how
     it was chosen. None: the values are dates already, or ISO 8601 (2024-03-15).
@@ -329,9 +337,10 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
             if (guessed := guess_datetime_format(value, dayfirst=dayfirst))
         } | set(MONTH_FORMATS + SHORT_YEAR_FORMATS)
     readable = {}
-    for fmt in sorted(candidates):
-        parsed = pd.to_datetime(unique, format=fmt, errors="coerce", utc=True)
-        if parsed.notna().all() and parsed.dt.year.between(*PLAUSIBLE_YEARS).all():
+    for fmt in sorted(candidates):  # tried on 500 values first: most fail there
+        if _read_with(unique.head(500), fmt) is None:
+            continue
+        if (parsed := _read_with(unique, fmt)) is not None:
             readable[fmt] = _one_clock(parsed).dt.to_period("M").nunique()
     if not readable:
         raise ValueError(
