@@ -599,17 +599,18 @@ def index_as_columns(table: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
-def _coded(values: pd.Series, codes: list[Any]) -> np.ndarray:
-    """Where a column holds one of its codes for none: a number (365243), or text in a
-    column of numbers ('unknown'; compared without surrounding blanks or case, so a
-    nightly extract's 'Unknown' is the same none)."""
+def _without_codes(values: pd.Series, codes: list[Any]) -> pd.Series:
+    """The column with its codes for none missing: numbers (365243), and words in a
+    column of numbers ('unknown'), compared as NA tokens are (`_blank_to_missing`:
+    without surrounding blanks or case, so a nightly extract's 'Unknown' is the same)."""
     numbers = [c for c in codes if not isinstance(c, str)]
-    words = [c.strip().casefold() for c in codes if isinstance(c, str)]
-    coded = pd.to_numeric(values, errors="coerce").isin(numbers).to_numpy()
+    words = tuple(c.strip().lower() for c in codes if isinstance(c, str))
+    values = values.mask(
+        pd.to_numeric(values, errors="coerce").isin(numbers).to_numpy()
+    )
     if words and not pd.api.types.is_numeric_dtype(values):
-        text = values.astype("string").str.strip().str.casefold()
-        coded = coded | text.isin(words).fillna(False).to_numpy(dtype=bool)
-    return coded
+        values = _blank_to_missing(values, words)
+    return values
 
 
 def as_people_have_it(
@@ -617,9 +618,9 @@ def as_people_have_it(
 ) -> pd.DataFrame:
     """Tables as people have them, before the schema check: blank strings and NA tokens
     are missing, so are a numeric column's `missing_codes` (numbers, or words among
-    numbers, that stand for none),
-    integer-coded categoricals are text, the label may be any two values, `drop:`
-    columns go, and a table without a date column gets the run's as-of date."""
+    numbers, that stand for none), integer-coded categoricals are text, the label may
+    be any two values, `drop:` columns go, and a table without a date column gets the
+    run's as-of date."""
     table = table.drop(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
@@ -635,7 +636,7 @@ def as_people_have_it(
             table[name] = numbers.astype(object).where(numbers.notna(), text)
     for name, codes in (schema.get("missing_codes") or {}).items():
         if name in table.columns:  # 365243 days employed: none, not 1,000 years
-            table[name] = table[name].mask(_coded(table[name], codes))
+            table[name] = _without_codes(table[name], codes)
     for name in schema["categorical"]:
         if name in table.columns:
             table[name] = as_text(table[name])
