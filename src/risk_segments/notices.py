@@ -4,7 +4,8 @@ A `kedro run` logged eight such warnings before its first line of work: six omeg
 deprecations raised inside Kedro and kedro-mlflow, MLflow's advice on type hints for a
 class kedro-mlflow defines, and pyspark's note on pandas-on-Spark, which pandera imports
 and the project never uses (its Spark path is Spark SQL and Arrow, tested against
-pandas). They buried the warnings that are the user's business: a column, a file, a
+pandas). ArviZ (imported by pymc-marketing for the BTYD models) announces its refactor
+on the first import of each day, so a fresh machine's first run showed it too. They buried the warnings that are the user's business: a column, a file, a
 drift. Each pattern is one message of one library; every other warning still shows.
 
 Installed twice, because the first notice is raised before the project is imported:
@@ -23,6 +24,8 @@ LIBRARY_NOTICES = (
     (r"register_new_resolver\(\) is deprecated", UserWarning),  # omegaconf, via Kedro
     (r"(\x1b\[\d+m)?Add type hints to the `predict` method", UserWarning),  # mlflow
     (r"PySpark does not yet fully support pandas", FutureWarning),  # via pandera
+    # arviz, via pymc-marketing (the BTYD models), on the first import of each day
+    (r"\s*ArviZ is undergoing a major refactor", FutureWarning),
 )
 # as Python logs a warning while Kedro runs: "<file>:<line>: <Category>: <message>"
 _LOGGED = re.compile(
