@@ -29,7 +29,12 @@ from risk_segments.drafting import (
     profile_column,
     write_draft,
 )
-from risk_segments.schema import as_people_have_it, date_format_of, numbers_from_text
+from risk_segments.schema import (
+    InvalidInputError,
+    as_people_have_it,
+    date_format_of,
+    numbers_from_text,
+)
 from risk_segments.synthetic.user_tables import (
     churn_table,
     order_log,
@@ -1443,3 +1448,54 @@ def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     draft = draft_tabular("x", with_line, tmp_path, None, "Churn", positive="Yes")
     assert 'id_column: "line_2"' in draft.parameters  # the file's own 'line' is kept
     assert _entry_rows(draft, "x", with_line)["line_2"].iloc[0] == "2"
+
+
+def test_customer_emails_written_in_two_cases_are_one_customer(tmp_path):
+    """A shop export keys customers by e-mail, and the same person is
+    `CUST-00003@Shop.com` on some orders and `cust-00003@shop.com` on others: read
+    exactly, one customer's history is split in two and the base counts phantoms."""
+    log = order_log(150, seed=4)
+    email = log["Client Ref"].str.lower() + "@shop.com"
+    respelled = np.arange(len(log)) % 3 == 0
+    log["Client Ref"] = email.where(~respelled, email.str.upper())
+    draft, view, transactions = _drafted_log(
+        log, tmp_path / "orders.csv", ORDER_LOG_COLUMNS
+    )
+    assert view["customer_ids"] == "ignore_case"
+    assert "read as one customer each" in draft.summary[-1]
+    assert transactions["customer_id"].nunique() == email.nunique()
+    assert set(transactions["customer_id"]) == set(email)
+    # every order still counted once, with its lines summed
+    assert len(transactions) == log["Basket"].nunique()
+
+
+def test_a_few_ids_in_two_cases_are_kept_apart_and_named():
+    from risk_segments.drafting import _customer_case
+
+    ids = pd.Series([f"K{i:04d}x" for i in range(1000)] + ["K0001X", "  ", None])
+    how, note = _customer_case(ids)
+    assert how == "exact"
+    assert "'K0001x' / 'K0001X'" in note and "ignore_case" in note
+    assert _customer_case(pd.Series(["a1", "b2", "C3"])) == (None, "")
+    many = pd.Series([f"k{i:03d}" for i in range(100)] + ["K001", "K002"])
+    assert _customer_case(many)[0] == "ignore_case"  # 2 of 100 ids: 2%
+
+
+def test_customer_ids_option_reads_case_as_configured():
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = pd.DataFrame(
+        {
+            "who": ["Anna@X.com", "anna@x.com ", "bo@x.com"],
+            "when": ["2024-01-02", "2024-02-03", "2024-02-04"],
+            "total": ["10", "20", "30"],
+        }
+    )
+    options = {"columns": {"customer": "who", "date": "when", "amount": "total"}}
+    exact = columns_to_transactions(log, options)
+    assert sorted(exact["customer_id"]) == ["Anna@X.com", "anna@x.com", "bo@x.com"]
+    one = columns_to_transactions(log, {**options, "customer_ids": "ignore_case"})
+    assert one["customer_id"].tolist() == ["anna@x.com", "anna@x.com", "bo@x.com"]
+    assert log["who"].tolist()[0] == "Anna@X.com"  # the caller's table untouched
+    with pytest.raises(InvalidInputError, match=r"customer_ids must be one of"):
+        columns_to_transactions(log, {**options, "customer_ids": "lower"})

@@ -1326,6 +1326,7 @@ def _cutoffs(
 PER_CUSTOMER_SHARE = (
     0.5  # order ids shared by customers this often: numbered per customer
 )
+CASE_SHARE = 0.01  # ids (not e-mails) with a second spelling this often: one customer
 
 
 def _order_numbers_per_customer(
@@ -1352,6 +1353,34 @@ def _order_numbers_per_customer(
         return False, 0.0
     shared = float((keys.groupby("order")["customer"].nunique() > 1).mean())
     return shared >= PER_CUSTOMER_SHARE, shared
+
+
+def _customer_case(ids: pd.Series) -> tuple[str | None, str]:
+    """Whether customer ids that differ only in case are one customer: written as
+    `customer_ids` (with the reason) when some do. E-mail addresses are (a CRM export
+    writes `Anna@Example.com` where the shop wrote `anna@example.com`), and so are
+    other ids when at least 1% of them have a second spelling; a few collisions among
+    other ids are kept apart and named (case may be part of the id)."""
+    text = ids.astype("string").str.strip()
+    distinct = pd.Series(text[text.fillna("") != ""].unique(), dtype="string")
+    lowered = distinct.str.lower()
+    merged = lowered[lowered.duplicated(keep=False)]
+    if merged.empty:
+        return None, ""
+    first = merged.iloc[0]
+    example = " / ".join(repr(str(v)) for v in distinct[lowered == first][:2])
+    groups = merged.nunique()
+    emails = float(distinct.str.contains("@", regex=False).mean()) > 0.5
+    share = len(merged) / len(distinct)
+    if emails or share >= CASE_SHARE:
+        return "ignore_case", (
+            f"{groups:,} customers' ids are written in more than one case (e.g. "
+            f"{example}): read as one customer each; exact keeps them apart"
+        )
+    return "exact", (
+        f"{groups:,} ids differ from another only in case (e.g. {example}): kept "
+        "apart; ignore_case reads them as one customer"
+    )
 
 
 def draft_order_log(
@@ -1394,6 +1423,12 @@ def draft_order_log(
     amounts = numbers_from_text(table[columns[money_role(columns)]], **marks)
     if money_role(columns) == "unit_price":
         amounts = amounts * numbers_from_text(table[columns["quantity"]], **marks)
+    id_case, id_note = _customer_case(table[columns["customer"]])
+    if id_case == "ignore_case":  # one customer however the id is written
+        table = table.copy(deep=False)
+        table[columns["customer"]] = (
+            table[columns["customer"]].astype("string").str.lower()
+        )
     per_customer, shared = _order_numbers_per_customer(table, columns)
     if columns.get("order_id"):  # an order's lines net (a discount line is no return)
         keyed = order_ids_per_customer(table, columns) if per_customer else table
@@ -1409,6 +1444,7 @@ def draft_order_log(
         "exclude_values": {c: values for c, (values, _) in exclude.items()},
         "negative_amounts": "exclude" if negative else "error",
         "missing_customers": "exclude" if guests else "error",
+        **({"customer_ids": id_case} if id_case else {}),
         **marks,
         **({"date_format": date_format} if date_format else {}),
         **({"order_ids": "per_customer"} if per_customer else {}),
@@ -1467,6 +1503,7 @@ def draft_order_log(
             if guests
             else "   # a row without a customer stops the run"
         ),
+        *([f"    customer_ids: {id_case}   # {id_note}"] if id_case else []),
         *[
             f"    {mark}: {q(value)}   # the file writes numbers like 1{marks.get('thousands', '')}234{marks.get('decimal', '.')}50"
             for mark, value in marks.items()
@@ -1534,6 +1571,8 @@ def draft_order_log(
             f"{guests:,} of {len(table):,} rows have no customer and will be left out "
             "and counted"
         )
+    if id_case:
+        summary.append(id_note)
     if per_customer:
         summary.append(
             f"{shared:.0%} of the values of '{columns['order_id']}' belong to several "

@@ -14,7 +14,8 @@ optional order attributes (`items`, `delivery_delay_days`, `late_delivery`,
   their product. Rows without a customer (guest checkouts) stop the run, or
   are left out and counted with `missing_customers: exclude`; rows of orders that
   did not happen (`exclude_values`: a status column's cancelled, refunded, ...)
-  are left out and counted. An export that writes an order's own fields on its
+  are left out and counted; ids that differ only in case are one customer with
+  `customer_ids: ignore_case`. An export that writes an order's own fields on its
   first line only (Shopify) has them taken for the order's other lines. CDNOW (`CDNOW_master.txt`) is this adapter with a mapping.
 * Olist (Kaggle `olistbr/brazilian-ecommerce`): orders, customers, items,
   payments, reviews, products. A person is `customer_unique_id` (Olist gives a
@@ -259,6 +260,7 @@ def columns_to_transactions(
     raw = one_table(raw).reset_index(drop=True)
     exclude = dict(options.get("exclude_values") or {})
     _require(raw, (*mapping.values(), *exclude), source)
+    raw = _customers_as_spelled(raw, mapping["customer"], options, source)
     if "order_id" in mapping and options.get("order_ids") == "per_customer":
         raw = order_ids_per_customer(raw, mapping)
     raw = _rows_that_happened(raw, exclude, mapping.get("order_id"), source)
@@ -304,6 +306,28 @@ def columns_to_transactions(
         )
         out = out.loc[~negative].reset_index(drop=True)
     return check_transactions(out, source)
+
+
+CUSTOMER_ID_CASES = ("exact", "ignore_case")
+
+
+def _customers_as_spelled(
+    raw: pd.DataFrame, column: str, options: Mapping[str, Any], source: str
+) -> pd.DataFrame:
+    """`customer_ids: ignore_case`: ids that differ only in case are one customer
+    (`Anna@Example.com` and `anna@example.com`), read lower-cased; `exact` (the
+    default) keeps case."""
+    how = options.get("customer_ids", "exact")
+    if how not in CUSTOMER_ID_CASES:
+        raise InvalidInputError(
+            f"{source}: customer_view.customer_ids must be one of {list(CUSTOMER_ID_CASES)}, "
+            f"not {how!r}"
+        )
+    if how == "exact":
+        return raw
+    out = raw.copy(deep=False)
+    out[column] = raw[column].astype("string").str.strip().str.lower()
+    return out
 
 
 def _rows_that_happened(
