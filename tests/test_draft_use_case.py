@@ -1499,3 +1499,59 @@ def test_customer_ids_option_reads_case_as_configured():
     assert log["who"].tolist()[0] == "Anna@X.com"  # the caller's table untouched
     with pytest.raises(InvalidInputError, match=r"customer_ids must be one of"):
         columns_to_transactions(log, {**options, "customer_ids": "lower"})
+
+
+def test_a_log_in_several_currencies_is_converted_before_it_is_summed(tmp_path):
+    """An international shop's export: amounts in EUR, GBP and USD side by side. Summed
+    as they stand, a customer's spend mixes units; the draft writes the rates to fill in
+    and the run stops until they are, then converts every amount."""
+    import yaml
+
+    from risk_segments.drafting import draft_order_log
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = order_log(150, seed=5)
+    log["Currency"] = np.where(
+        np.arange(len(log)) % 5 == 0,
+        "GBP",
+        np.where(np.arange(len(log)) % 7 == 0, "usd", "EUR"),
+    )
+    path = _write(log, tmp_path / "orders.csv")
+    draft = draft_order_log("log", path, tmp_path, ORDER_LOG_COLUMNS, horizon_days=90)
+    view = yaml.safe_load(draft.parameters)["log"]["customer_view"]
+    assert view["currency"] == {
+        "column": "Currency",
+        "rates": {"EUR": 1.0, "GBP": None, "USD": None},
+    }
+    assert any("fill in customer_view.currency.rates" in n for n in draft.summary)
+    table = pd.read_csv(path, dtype=str)
+    with pytest.raises(InvalidInputError, match=r"without a rate.*'GBP'.*'USD'"):
+        columns_to_transactions(table, view)
+    view["currency"]["rates"].update(GBP=1.15, USD=0.9)
+    got = columns_to_transactions(table, view).set_index("order_id")["amount"]
+    rate = log["Currency"].str.upper().map({"EUR": 1.0, "GBP": 1.15, "USD": 0.9})
+    expected = (log["Total (EUR)"] * rate).groupby(log["Basket"]).sum()
+    assert got.sort_index().to_numpy() == pytest.approx(
+        expected.sort_index().to_numpy()
+    )
+
+
+def test_a_one_currency_log_stops_on_a_currency_the_draft_never_saw(tmp_path):
+    import yaml
+
+    from risk_segments.drafting import draft_order_log
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = order_log(150, seed=6).assign(Currency="EUR")
+    path = _write(log, tmp_path / "orders.csv")
+    draft = draft_order_log("log", path, tmp_path, ORDER_LOG_COLUMNS, horizon_days=90)
+    view = yaml.safe_load(draft.parameters)["log"]["customer_view"]
+    assert view["currency"]["rates"] == {"EUR": 1.0}
+    table = pd.read_csv(path, dtype=str)
+    plain = columns_to_transactions(
+        table.drop(columns="Currency"), {**view, "currency": None}
+    )
+    assert columns_to_transactions(table, view).equals(plain)
+    table.loc[3, "Currency"] = "CHF"  # the nightly file has a new one
+    with pytest.raises(InvalidInputError, match=r"\{'CHF': 1\} \(lines \[5\]\)"):
+        columns_to_transactions(table, view)

@@ -1438,6 +1438,7 @@ def draft_order_log(
     guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     exclude = did_not_happen(table, {v for v in columns.values() if v})
+    currency = currency_column(table, {v for v in columns.values() if v} | set(exclude))
     options = {
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v},
@@ -1461,7 +1462,10 @@ def draft_order_log(
         numeric["items_avg"] = [0, None]
         segment_features.append("items_avg")
     extra = sorted(
-        set(map(str, table.columns)) - {v for v in columns.values() if v} - set(exclude)
+        set(map(str, table.columns))
+        - {v for v in columns.values() if v}
+        - set(exclude)
+        - ({currency[0]} if currency else set())
     )
     mapping = [
         f"      {role}: {q(columns[role]) if columns.get(role) else 'null'}"
@@ -1504,6 +1508,7 @@ def draft_order_log(
             else "   # a row without a customer stops the run"
         ),
         *([f"    customer_ids: {id_case}   # {id_note}"] if id_case else []),
+        *_currency_lines(currency),
         *[
             f"    {mark}: {q(value)}   # the file writes numbers like 1{marks.get('thousands', '')}234{marks.get('decimal', '.')}50"
             for mark, value in marks.items()
@@ -1573,6 +1578,11 @@ def draft_order_log(
         )
     if id_case:
         summary.append(id_note)
+    if currency is not None and len(currency[1]) > 1:
+        summary.append(
+            f"amounts in {len(currency[1])} currencies ({dict(currency[1])} rows in "
+            f"'{currency[0]}'): fill in customer_view.currency.rates before the run"
+        )
     if per_customer:
         summary.append(
             f"{shared:.0%} of the values of '{columns['order_id']}' belong to several "
@@ -1605,6 +1615,55 @@ def did_not_happen(
         if hits and len(hits) < len(counts):
             found[str(column)] = (hits, int(counts[hits].sum()))
     return found
+
+
+CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
+COMMON_CURRENCIES = frozenset(
+    "EUR USD GBP JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN TRY BRL MXN ARS "
+    "CLP COP INR CNY HKD SGD KRW TWD THB IDR MYR PHP VND ZAR AED SAR ILS EGP NGN KES".split()
+)
+
+
+def currency_column(
+    table: pd.DataFrame, mapped: set[str]
+) -> tuple[str, pd.Series] | None:
+    """A column of currency codes (three letters in every row, few of them, named as
+    a currency or holding common ISO codes) -> (its name, rows per currency)."""
+    for column in table.columns:
+        if column in mapped or pd.api.types.is_numeric_dtype(table[column]):
+            continue
+        values = table[column].astype("string").str.strip()
+        values = values[values.fillna("") != ""]
+        if values.empty or not values.str.match(CURRENCY_CODE).all():
+            continue
+        counts = values.str.upper().value_counts()
+        named = re.search(r"curr|ccy", str(column), re.IGNORECASE) is not None
+        if len(counts) <= STATUS_LEVELS and (
+            named or counts.index[0] in COMMON_CURRENCIES
+        ):
+            return str(column), counts
+    return None
+
+
+def _currency_lines(found: tuple[str, pd.Series] | None) -> list[str]:
+    """`currency:` for the draft: the most frequent currency at 1.0, the others to
+    fill in (the run stops on a currency without a rate, a nightly file's new one too)."""
+    if found is None:
+        return []
+    column, counts = found
+    main = str(counts.index[0])
+    rates = ", ".join(f"{c}: {'1.0' if c == main else 'null'}" for c in counts.index)
+    others = len(counts) - 1
+    return [
+        "    currency:   # amounts are converted to one currency before they are summed",
+        f"      column: {q(column)}",
+        f"      rates: {{{rates}}}   # what 1 unit is worth in {main}"
+        + (
+            f"; fill in the {others} null(s): the run stops without them"
+            if others
+            else "; a currency without a rate stops the run"
+        ),
+    ]
 
 
 def write_draft(draft: Draft, conf: Path, name: str) -> list[Path]:

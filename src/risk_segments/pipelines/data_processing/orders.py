@@ -15,7 +15,8 @@ optional order attributes (`items`, `delivery_delay_days`, `late_delivery`,
   are left out and counted with `missing_customers: exclude`; rows of orders that
   did not happen (`exclude_values`: a status column's cancelled, refunded, ...)
   are left out and counted; ids that differ only in case are one customer with
-  `customer_ids: ignore_case`. An export that writes an order's own fields on its
+  `customer_ids: ignore_case`; a log in several currencies is converted to one
+  with `currency: {column, rates}`. An export that writes an order's own fields on its
   first line only (Shopify) has them taken for the order's other lines. CDNOW (`CDNOW_master.txt`) is this adapter with a mapping.
 * Olist (Kaggle `olistbr/brazilian-ecommerce`): orders, customers, items,
   payments, reviews, products. A person is `customer_unique_id` (Olist gives a
@@ -290,6 +291,10 @@ def columns_to_transactions(
         out["items"] = _numbers(raw, mapping["quantity"], source, options).astype(float)
     if money_role(mapping) == "unit_price":  # a line's amount: price times quantity
         out["amount"] = out["amount"] * out["items"]
+    if options.get("currency"):
+        out["amount"] = _in_one_currency(
+            out["amount"], raw, options["currency"], source
+        )
     grouped = bool(out["order_id"].duplicated().any())
     if grouped:  # a discount or return line nets within its order
         out = _orders_from_lines(out, source)
@@ -306,6 +311,44 @@ def columns_to_transactions(
         )
         out = out.loc[~negative].reset_index(drop=True)
     return check_transactions(out, source)
+
+
+def _in_one_currency(
+    amounts: pd.Series, raw: pd.DataFrame, spec: Mapping[str, Any], source: str
+) -> pd.Series:
+    """`currency: {column, rates}`: each amount times its currency's rate (what one
+    unit is worth in the currency the rates are written in), so that a log in several
+    currencies sums to one. A currency without a rate stops the run, naming it: a
+    nightly file with a currency the draft never saw is not summed as it stands."""
+    column, rates = spec.get("column"), dict(spec.get("rates") or {})
+    _require(raw, (column,), source)
+    bad = {k: v for k, v in rates.items() if v is not None and not _positive(v)}
+    if bad:
+        raise InvalidInputError(
+            f"{source}: customer_view.currency.rates must be positive numbers, not {bad}"
+        )
+    codes = raw[column].astype("string").str.strip().str.upper()
+    known = {
+        str(k).strip().upper(): float(v) for k, v in rates.items() if v is not None
+    }
+    rate = codes.map(known).astype(float)
+    unrated = rate.isna() & (amounts.fillna(0) != 0)
+    if unrated.any():
+        counts = codes[unrated].fillna("(blank)").value_counts()
+        raise InvalidInputError(
+            f"{source}: {int(unrated.sum())} amount(s) in currencies without a rate in "
+            f"customer_view.currency.rates: {dict(counts.head(8))} (lines "
+            f"{_line_numbers(unrated)}); give each the value of one unit in the "
+            f"currency of the others, e.g. {counts.index[0]}: 1.08"
+        )
+    return amounts * rate.fillna(1.0)
+
+
+def _positive(value: Any) -> bool:
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return False
 
 
 CUSTOMER_ID_CASES = ("exact", "ignore_case")
