@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import difflib
 from typing import Any
 
 from kedro.config import OmegaConfigLoader
@@ -54,6 +55,98 @@ def declared(parameters: dict[str, Any]) -> dict[str, str]:
     return cases
 
 
+# Where a use case's keys are the project's own settings (elsewhere they are columns,
+# levels or CatBoost's options), and the settings the code reads there that the
+# defaults leave out (no default: absent is off, or the draft writes them from the table)
+SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
+    (): frozenset({"kind", "schema"}),
+    ("schema",): frozenset(
+        {
+            "allow_empty",
+            "categorical",
+            "date_column",
+            "date_format",
+            "date_in_table",
+            "drop",
+            "feature_groups",
+            "future_rows",
+            "id_column",
+            "label_column",
+            "missing_codes",
+            "negative_label",
+            "number_marks",
+            "numeric",
+            "on_empty_feature",
+            "on_out_of_range",
+            "on_unknown_category",
+            "positive_label",
+            "source",
+        }
+    ),
+    ("customer_view",): frozenset(
+        {
+            "columns",
+            "currency",
+            "customer_ids",
+            "date_format",
+            "decimal",
+            "exclude_values",
+            "first_cutoff",
+            "future_rows",
+            "missing_customers",
+            "negative_amounts",
+            "order_ids",
+            "source",
+            "source_name",
+            "thousands",
+        }
+    ),
+    ("segmentation",): frozenset({"gmm"}),
+    ("segmentation", "kmeans"): frozenset(),
+    ("segmentation", "hdbscan"): frozenset(),
+    ("segmentation", "profile"): frozenset(),
+    ("segmentation", "stability"): frozenset(),
+    ("supervised",): frozenset({"score_baselines"}),
+    ("supervised", "split"): frozenset(),
+    ("supervised", "threshold"): frozenset(),
+    ("supervised", "evaluation"): frozenset(),
+    ("report",): frozenset(),
+    ("score",): frozenset(),
+    ("spend",): frozenset({"plots_dpi"}),
+}
+
+
+def _keys_at(tree: Any, path: tuple[str, ...]) -> set[str]:
+    for key in path:
+        tree = tree.get(key) if isinstance(tree, dict) else None
+    return set(tree) if isinstance(tree, dict) else set()
+
+
+def misspelt_settings(
+    name: str, block: dict[str, Any], defaults: dict[str, Any]
+) -> list[str]:
+    """A use case's keys that are no setting but nearly spell one (`horizon_day`,
+    `exclude_value`, `horizon` for `horizon_days`): read as they stand they would be
+    ignored and the default used, without a word. Keys like no setting pass (a
+    newer setting, a note to self)."""
+    layers = [defaults.get("common") or {}, *(v for v in defaults.values() if v)]
+    problems = []
+    for path, optional in SETTINGS_AT.items():
+        known = optional.union(*(_keys_at(layer, path) for layer in layers))
+        for key in sorted(_keys_at(block, path) - known, key=str):
+            close = (
+                difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
+                or [k for k in sorted(known) if k.startswith(f"{key}_")][:1]
+            )
+            if close:
+                where = ".".join((*path, str(key)))
+                problems.append(
+                    f"parameters '{name}': {where} is not a setting (did you mean "
+                    f"{'.'.join((*path, close[0]))}?); as written it would be ignored"
+                )
+    return problems
+
+
 def as_of_date(value: Any) -> str:
     """The run's as-of date as YYYY-MM-DD: the parameter, or today (UTC) when it is null."""
     if value in (None, "", "today"):
@@ -72,7 +165,13 @@ def with_defaults(
     """Every declared use case's block laid over the defaults of its kind."""
     out = dict(parameters)
     out["as_of"] = as_of_date(parameters.get("as_of"))
-    for name, kind in declared(parameters).items():
+    cases = declared(parameters)
+    problems = [
+        p for name in cases for p in misspelt_settings(name, parameters[name], defaults)
+    ]
+    if problems:
+        raise ValueError("\n".join(problems))
+    for name, kind in cases.items():
         base = defaults.get("common", {})
         for layer in KIND_DEFAULTS.get(kind, (kind,)):
             base = deep_merge(base, defaults.get(layer) or {})

@@ -1,0 +1,75 @@
+"""A use case's settings: a key that nearly spells one stops the run, naming both."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from risk_segments.use_cases import (
+    DEFAULTS_KEY,
+    SETTINGS_AT,
+    _keys_at,
+    misspelt_settings,
+    with_defaults,
+)
+from tests.helpers import PROJECT_ROOT
+
+DEFAULTS = yaml.safe_load(
+    (Path(PROJECT_ROOT) / "conf/base/use_case_defaults.yml").read_text()
+)[DEFAULTS_KEY]
+
+
+def test_a_misspelt_setting_stops_the_run_and_names_the_setting():
+    shop = {
+        "kind": "order_log",
+        "customer_view": {"horizon_day": 60, "exclude_value": {"Status": ["x"]}},
+        "segmentation": {"kmeans": {"k_mx": 5}, "notes": "mine"},
+        "supervised": {"split": {"test_sise": 0.3}},
+    }
+    with pytest.raises(ValueError) as err:
+        with_defaults({"shop": shop}, DEFAULTS)
+    message = str(err.value)
+    for wrong, right in (
+        ("customer_view.horizon_day", "customer_view.horizon_days"),
+        ("customer_view.exclude_value", "customer_view.exclude_values"),
+        ("segmentation.kmeans.k_mx", "segmentation.kmeans.k_max"),
+        ("supervised.split.test_sise", "supervised.split.test_size"),
+    ):
+        assert f"'shop': {wrong} is not a setting (did you mean {right}?)" in message
+    assert "notes" not in message  # like no setting: a note, passed
+
+
+def test_a_setting_named_by_its_first_word_is_named_too():
+    block = {"kind": "order_log", "customer_view": {"horizon": 60}}
+    assert misspelt_settings("shop", block, DEFAULTS) == [
+        "parameters 'shop': customer_view.horizon is not a setting (did you mean "
+        "customer_view.horizon_days?); as written it would be ignored"
+    ]
+
+
+def test_columns_and_levels_are_never_read_as_settings():
+    block = {
+        "kind": "tabular",
+        "schema": {"numeric": {"horizon_day": [0, None]}, "categorical": {"k_mx": []}},
+        "feature_labels": {"test_sise": "Test size"},
+    }
+    assert misspelt_settings("t", block, DEFAULTS) == []
+
+
+def _blocks():
+    for path in sorted(Path(PROJECT_ROOT, "conf").glob("*/parameters*.yml")):
+        for name, block in (yaml.safe_load(path.read_text()) or {}).items():
+            if isinstance(block, dict) and name != "reporting":
+                yield f"{path.parent.name}/{path.name}:{name}", block
+
+
+@pytest.mark.parametrize(("where", "block"), list(_blocks()))
+def test_every_setting_the_project_writes_is_known(where, block):
+    """Each key of the built-in use cases (every env) is a known setting: the list
+    grows with the code, so a new setting cannot be taken for a misspelling."""
+    layers = [DEFAULTS.get("common") or {}, *(v for v in DEFAULTS.values() if v)]
+    for path, optional in SETTINGS_AT.items():
+        known = optional.union(*(_keys_at(layer, path) for layer in layers))
+        assert _keys_at(block, path) <= known, (where, path)
