@@ -1436,6 +1436,31 @@ def test_a_closing_sum_line_of_a_report_is_no_entity(tmp_path):
     assert read["customerID"].tolist() == table["customerID"].tolist()
 
 
+def test_a_note_below_the_sum_line_is_no_entity_either(tmp_path):
+    """A CRM export closes with its sum and a line saying where it came from: the note
+    hid the sum line, whose label value (830) made the label a third value."""
+    table = churn_table(300, seed=17)
+    path = tmp_path / "export.csv"
+    width = len(table.columns)
+    footer = "Total" + "," * (width - 1) + "\n"
+    note = "Exported from CRM on 30/06/2024" + "," * (width - 1) + "\n"
+    path.write_text(table.to_csv(index=False) + footer + note)
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    assert any(
+        "1 row(s) that sum the table" in n and "[302]" in n for n in draft.summary
+    )
+    assert any(
+        "1 row(s) below the table with one field of words" in n and "[303]" in n
+        for n in draft.summary
+    )
+    read = _entry_rows(draft, "x", path)
+    assert read["customerID"].tolist() == table["customerID"].tolist()
+    # a last row with its id alone (every feature missing) is a row
+    path.write_text(table.to_csv(index=False) + "C-LAST-1" + "," * (width - 1) + "\n")
+    draft = draft_tabular("y", path, tmp_path, "customerID", "Churn", "Yes")
+    assert _entry_rows(draft, "y", path)["customerID"].iloc[-1] == "C-LAST-1"
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -40,7 +40,8 @@ SUMMARY_WORDS = {
     "totaal",
     "total général",
 }
-MAX_SUMMARY_ROWS = 3
+MAX_SUMMARY_ROWS = 3  # closing lines: sums and notes
+NOTE_WORDS = 3  # a closing line of one field with this many words is a note
 SUMMARY_WINDOW = 12  # ...among the file's last 12 rows, empty ones counted
 
 
@@ -49,8 +50,9 @@ def table_rows(
 ) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     """The rows of the table itself, and the file lines of the rows left out, by why:
     "empty", every field empty (`,,,,` lines, as spreadsheets save the empty rows below
-    a table), and "summary", up to 3 closing lines whose first filled field is a word
-    such as Total or Sum (a report's sum line, not an entity). `added`: a column the
+    a table), and "summary" and "note", up to 3 closing lines whose first filled field
+    is a word such as Total or Sum (a report's sum line, not an entity) or that hold
+    one field of words (`Exported from CRM on 30/06/2024`). `added`: a column the
     file does not have (the line column)."""
     filled = rows.notna()  # a mask, not a copy of the table
     if added in rows.columns:
@@ -58,30 +60,44 @@ def table_rows(
     if not len(rows) or not filled.shape[1]:
         return rows, {}
     empty = ~filled.any(axis=1).to_numpy()
-    summary = np.zeros(len(rows), dtype=bool)
+    closing = {"summary": np.zeros(len(rows), dtype=bool)}
+    closing["note"] = np.zeros(len(rows), dtype=bool)
     last = np.flatnonzero(~empty[-SUMMARY_WINDOW:])[::-1] + max(
         0, len(rows) - SUMMARY_WINDOW
     )
     for position in last[:MAX_SUMMARY_ROWS]:
-        first = rows.iloc[position][filled.columns].dropna().iloc[0]
-        if str(first).strip().rstrip(":").lower() not in SUMMARY_WORDS:
+        why = _closing_line(rows.iloc[position][filled.columns].dropna())
+        if why is None:
             break
-        summary[position] = True
-    gone = empty | summary
+        closing[why][position] = True
+    gone = empty | closing["summary"] | closing["note"]
     if not gone.any():
         return rows, {}
     start = first_row_line(read_args)
     lines = {
         why: [int(i) + start for i in np.flatnonzero(mask)]
-        for why, mask in (("empty", empty), ("summary", summary))
+        for why, mask in (("empty", empty), *closing.items())
         if mask.any()
     }
     return rows.loc[~gone], lines
 
 
+def _closing_line(values: pd.Series) -> str | None:
+    """Why a line at the end of a table is none of its rows: "summary" (its first
+    filled field is Total, Sum, ...) or "note" (one field of words, such as "Exported
+    from CRM on 30/06/2024" or "Source: finance"), else None."""
+    first = str(values.iloc[0]).strip()
+    if first.rstrip(":").lower() in SUMMARY_WORDS:
+        return "summary"
+    if len(values) == 1 and len(first.split()) >= NOTE_WORDS:
+        return "note" if any(c.isalpha() for c in first) else None
+    return None
+
+
 LEFT_OUT = {
     "empty": "with every field empty",
     "summary": "that sum the table (Total, Sum, ...: no entity)",
+    "note": "below the table with one field of words (Exported from ..., Source: ...: no entity)",
 }
 
 
