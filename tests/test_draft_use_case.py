@@ -358,9 +358,9 @@ def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
     )
     assert "    TotalCharges: [0, null]" in schema
     assert 'city: ["D\\u00fcsseldorf", "K\\u00f6ln", "M\\u00fcnchen"]' in schema
-    kept, drop = draft.parameters.split("    drop:")  # a date among the features:
-    assert "signup" not in kept and '"signup"   # dates (%d/%m/%Y)' in drop  # set aside
-    assert any(line.startswith("signup: dates") for line in draft.summary)  # and said
+    # a date among the features: its age at the snapshot, in days
+    assert "    signup: [null, null]   # dates (%d/%m/%Y): days before" in schema
+    assert "    date_features:" in schema and '      signup: "%d/%m/%Y"' in schema
     load_args = json.loads(draft.catalog.split("load_args: ")[1].splitlines()[0])
     assert load_args["sep"] == ";" and load_args["decimal"] == ","
     assert load_args["thousands"] == "." and load_args["encoding"] == "cp1252"
@@ -1580,3 +1580,57 @@ def test_a_one_currency_log_stops_on_a_currency_the_draft_never_saw(tmp_path):
     table.loc[3, "Currency"] = "CHF"  # the nightly file has a new one
     with pytest.raises(InvalidInputError, match=r"\{'CHF': 1\} \(lines \[5\]\)"):
         columns_to_transactions(table, view)
+
+
+def test_dates_among_the_features_are_their_age_at_the_snapshot(tmp_path):
+    """A churn extract's 'Last Login' and 'Signup Date' (dd/mm/yyyy): set aside as
+    dates, the strongest signal of the table was lost; as days before the snapshot
+    (the run's as-of date, or the row's --date) they are features like any other."""
+    table = churn_table(400, seed=21)
+    as_of = pd.Timestamp("2099-01-01")
+    rng = np.random.default_rng(21)
+    days = np.where(
+        table["Churn"] == "Yes", rng.integers(60, 400, 400), rng.integers(0, 90, 400)
+    )
+    table["Last Login"] = (as_of - pd.to_timedelta(days, unit="D")).strftime("%d/%m/%Y")
+    table.loc[5, "Last Login"] = ""  # never logged in: missing
+    path = _write(table, tmp_path / "extract.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    block = yaml_block(draft.parameters)["x"]
+    schema = block["schema"]
+    assert schema["date_features"] == {"Last Login": "%d/%m/%Y"}
+    assert schema["numeric"]["Last Login"] == [None, None]
+    assert "Last Login" in block["segmentation"]["features"]
+    read = _entry_rows(draft, "x", path)  # as of 2099-01-01
+    expected = pd.Series(days, dtype=float).where(table.index != 5)
+    assert read["Last Login"].equals(expected.rename("Last Login"))
+    # a nightly file with a date in another format stops the run, naming it
+    table.loc[7, "Last Login"] = "2098-12-31"
+    _write(table, path)
+    with pytest.raises(
+        InvalidInputError,
+        match=r"'Last Login' has 1 value\(s\) that are no date in the format '%d/%m/%Y'.*'2098-12-31'.*row 8",
+    ):
+        _entry_rows(draft, "x", path)
+
+
+def test_a_date_feature_counts_from_each_rows_own_snapshot():
+    from risk_segments.schema import as_people_have_it
+
+    table = pd.DataFrame(
+        {
+            "id": ["a", "a", "b"],
+            "month": ["2024-01-31", "2024-02-29", "2024-02-29"],
+            "signup": ["2024-01-01", "2024-01-01", "2024-02-28"],
+        }
+    )
+    schema = {
+        "id_column": "id",
+        "date_column": "month",
+        "label_column": None,
+        "categorical": {},
+        "numeric": {"signup": [None, None]},
+        "date_features": {"signup": None},
+    }
+    read = as_people_have_it(table, schema, "t")
+    assert read["signup"].tolist() == [30.0, 59.0, 1.0]

@@ -45,6 +45,7 @@ from risk_segments.schema import (
     InvalidInputError,
     as_text,
     date_format_of,
+    days_before,
     index_as_columns,
     label_codes,
     label_value_set,
@@ -110,6 +111,9 @@ class ColumnChoice:
     skewed: bool = False
     code: MissingCode | None = None  # a value that stands for none (read as missing)
     words: list[str] = field(default_factory=list)  # text that stands for none
+    dates: str | None = (
+        None  # a column of dates read as days before the snapshot: its format
+    )
 
 
 # --------------------------------------------------------------------------- reading
@@ -595,11 +599,16 @@ def _text_column(name: str, values: pd.Series, n_rows: int, miss: str) -> Column
     text = as_text(values).dropna().astype(str).str.strip()
     distinct = text.nunique()
     dates = _as_dates(text)
-    if dates:
+    if dates:  # a signup or last-login date: its age at the snapshot is the feature
+        days = days_before(values, dates, None).dropna()
+        skew = float(days.skew()) if len(days) > 2 else 0.0
         return ColumnChoice(
             name,
-            "set_aside",
-            f"dates ({dates}): not a feature; pass it as --date if it is the snapshot date",
+            "numeric",
+            f"dates ({dates}): days before the snapshot date, {miss} (pass it as "
+            "--date instead if it is the snapshot date)",
+            skewed=bool(skew > 1 and days.min() >= 0),
+            dates=dates,
         )
     if distinct == len(text) == n_rows:
         what = "free text" if text.str.contains(" ").mean() > 0.5 else "id-like"
@@ -630,7 +639,11 @@ def single_column_auc(
     rewarded for memorising).
     """
     if choice.role == "numeric":
-        x = _numbers(values, marks).to_numpy()
+        x = (
+            days_before(values, choice.dates, None)
+            if choice.dates
+            else _numbers(values, marks)
+        ).to_numpy(dtype=float)
         x = np.where(np.isfinite(x), x, np.nanmin(x) - 1 if np.isfinite(x).any() else 0)
         return float(roc_auc_score(y, x))
     text = values.astype("string").fillna("__missing__").to_numpy()
@@ -867,6 +880,15 @@ def _schema_lines(
             "[" + ", ".join("null" if b is None else str(b) for b in c.bounds) + "]"
         )
         out.append(f"      {key(c.name)}: {bounds}   # {c.note}")
+    dated = [c for c in nums if c.dates]
+    if dated:
+        out.append(
+            "    date_features:               # dates read as days before the row's snapshot date"
+        )
+        out += [
+            f"      {key(c.name)}: {'null' if c.dates == 'ISO 8601' else q(c.dates)}"
+            for c in dated
+        ]
     coded = [c for c in nums if c.code is not None or c.words]
     if coded:
         out.append("    missing_codes:               # values that stand for none")

@@ -286,6 +286,36 @@ def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
     return _one_clock(times_from_text(text, fmt))
 
 
+def days_before(
+    values: pd.Series, fmt: str | None, snapshot: pd.Series | None
+) -> pd.Series:
+    """A column of dates as days before each row's snapshot date (a signup date as
+    the account's age, a last login as the days since; a date after the snapshot is
+    negative). `fmt` as `read_dates` takes it ("ISO 8601": None); `snapshot` None: the
+    column's newest date (the draft's profile). Unreadable or blank: NaN."""
+    dates = read_dates(values, None if fmt == "ISO 8601" else fmt)
+    reference = dates.max() if snapshot is None else snapshot
+    return ((reference - dates) / pd.Timedelta(days=1)).astype(float)
+
+
+def _date_feature(
+    table: pd.DataFrame, name: str, fmt: str | None, snapshot: pd.Series, source: str
+) -> pd.Series:
+    """The column as days before the snapshot; a value no date reads stops the run,
+    naming the column, the format and the rows."""
+    days = days_before(table[name], fmt, snapshot)
+    bad = (days.isna() & present_values(table[name]).notna()).to_numpy()
+    if bad.any():
+        rows = [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]
+        raise InvalidInputError(
+            f"{source}: column '{name}' has {int(bad.sum())} value(s) that are no date"
+            + (f" in the format '{fmt}'" if fmt else "")
+            + f" (schema.date_features), e.g. "
+            f"{table.loc[bad, name].astype(str).unique()[:3].tolist()} ({', '.join(rows)})"
+        )
+    return days
+
+
 def _one_clock(values: pd.Series) -> pd.Series:
     """Zoned timestamps as plain times on their own clock (read with utc=True, so that
     offsets that differ, as summer and winter time do, are one column: UTC); plain
@@ -619,14 +649,18 @@ def as_people_have_it(
     """Tables as people have them, before the schema check: blank strings and NA tokens
     are missing, so are a numeric column's `missing_codes` (numbers, or words among
     numbers, that stand for none), integer-coded categoricals are text, the label may
-    be any two values, `drop:` columns go, and a table without a date column gets the
-    run's as-of date."""
+    be any two values, `drop:` columns go, a table without a date column gets the
+    run's as-of date, and `date_features` (a signup date, a last login) become days
+    before each row's snapshot date."""
     table = table.drop(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
     table = table.copy()
     marks = schema.get("number_marks") or {}
+    dated = schema.get("date_features") or {}
     for name in schema["numeric"]:
+        if name in dated:  # read once the snapshot date is known (below)
+            continue
         if name in table.columns and not pd.api.types.is_numeric_dtype(table[name]):
             text = present_values(table[name])
             numbers = numbers_from_text(
@@ -670,6 +704,13 @@ def as_people_have_it(
                 f"{table.loc[bad, date].astype(str).unique()[:3].tolist()} ({', '.join(rows)})"
             )
         table[date] = dates
+    present = [name for name in dated if name in table.columns]
+    if present and date in table.columns:  # a signup date: its age at the snapshot
+        snapshot = table[date]
+        if not pd.api.types.is_datetime64_any_dtype(snapshot):
+            snapshot = read_dates(snapshot, fmt)
+        for name in present:
+            table[name] = _date_feature(table, name, dated[name], snapshot, source)
     return table
 
 

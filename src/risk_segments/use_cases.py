@@ -65,6 +65,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
             "allow_empty",
             "categorical",
             "date_column",
+            "date_features",
             "date_format",
             "date_in_table",
             "drop",
