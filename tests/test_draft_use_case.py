@@ -1634,3 +1634,27 @@ def test_a_date_feature_counts_from_each_rows_own_snapshot():
     }
     read = as_people_have_it(table, schema, "t")
     assert read["signup"].tolist() == [30.0, 59.0, 1.0]
+
+
+def test_numbers_written_with_a_unit_are_numbers(tmp_path):
+    """'8.3 GB' and '12 months' were text: a 1,139-level categorical CatBoost could only
+    memorise, and no feature of the segments. The unit is dropped; a nightly value in
+    another unit ('2 TB') stops the run instead of reading as 2 GB."""
+    table = churn_table(300, seed=22)
+    usage = np.round(np.random.default_rng(22).gamma(2, 20, 300), 1)
+    table["Monthly usage"] = [f"{u} GB" for u in usage]
+    table["Contract length"] = np.resize(["1 month", "12 months", "24 Months"], 300)
+    table["Code"] = [f"{1000 + i}A" for i in range(300)]  # an id with a letter: no unit
+    path = _write(table, tmp_path / "usage.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    schema = yaml_block(draft.parameters)["x"]["schema"]
+    assert schema["units"] == {"Monthly usage": "gb", "Contract length": "month"}
+    assert "Code" not in schema["numeric"]
+    assert "numbers in GB (the unit dropped)" in draft.parameters
+    read = _entry_rows(draft, "x", path)
+    assert read["Monthly usage"].tolist() == pytest.approx(usage.tolist())
+    assert read["Contract length"].tolist()[:3] == [1, 12, 24]
+    table.loc[4, "Monthly usage"] = "2 TB"
+    _write(table, path)
+    with pytest.raises(InvalidInputError, match=r"Monthly usage.*2 TB"):
+        _entry_rows(draft, "x", path)

@@ -52,6 +52,8 @@ from risk_segments.schema import (
     numbers_from_text,
     present_values,
     read_dates,
+    unit_of,
+    without_unit,
 )
 
 NA_TOKENS = [
@@ -111,9 +113,9 @@ class ColumnChoice:
     skewed: bool = False
     code: MissingCode | None = None  # a value that stands for none (read as missing)
     words: list[str] = field(default_factory=list)  # text that stands for none
-    dates: str | None = (
-        None  # a column of dates read as days before the snapshot: its format
-    )
+    # a column of dates read as days before the snapshot: its format
+    dates: str | None = None
+    unit: str | None = None  # numbers written with a unit ("8.3 GB"): the unit dropped
 
 
 # --------------------------------------------------------------------------- reading
@@ -502,7 +504,7 @@ def profile_column(
         return _one_value(name, values)
     numbers = _numbers(values, marks)
     if numbers is None:
-        return _text_column(name, values, n_rows, miss)
+        return _text_column(name, values, n_rows, miss, marks)
     known = numbers.dropna().to_numpy()
     is_integer = bool(np.all(known == np.round(known)))
     if is_integer and distinct == values.notna().sum() == n_rows:
@@ -592,7 +594,38 @@ def missing_code(finite: np.ndarray, min_rows: int = 100) -> MissingCode | None:
     return None
 
 
-def _text_column(name: str, values: pd.Series, n_rows: int, miss: str) -> ColumnChoice:
+def _with_unit(
+    name: str, text: pd.Series, miss: str, marks: dict[str, str] | None
+) -> ColumnChoice | None:
+    """Numbers written with one unit ("8.3 GB", "12 months"): numeric, the unit dropped
+    by every run (`schema.units`); a value in another unit then stops the run."""
+    unit = unit_of(text)
+    if unit is None:
+        return None
+    numbers = numbers_from_text(without_unit(text, unit), **(marks or {}))
+    if numbers.isna().any():
+        return None
+    finite = numbers.to_numpy(dtype=float)
+    skew = float(pd.Series(finite).skew()) if len(finite) > 2 else 0.0
+    written = text.str.extract(r"([^\W\d_]+)\.?\s*$")[0].value_counts().index[0]
+    return ColumnChoice(
+        name,
+        "numeric",
+        f"numbers in {written} (the unit dropped), {_fmt(finite.min())} to "
+        f"{_fmt(finite.max())}, {miss}",
+        bounds=_bounds(finite),
+        skewed=bool(finite.min() >= 0 and skew > 1),
+        unit=unit,
+    )
+
+
+def _text_column(
+    name: str,
+    values: pd.Series,
+    n_rows: int,
+    miss: str,
+    marks: dict[str, str] | None = None,
+) -> ColumnChoice:
     """A column of text: dates, ids or free text (set aside), else a categorical
     whose levels are written as every run will read them (`as_text`: booleans as
     'true'/'false')."""
@@ -610,6 +643,8 @@ def _text_column(name: str, values: pd.Series, n_rows: int, miss: str) -> Column
             skewed=bool(skew > 1 and days.min() >= 0),
             dates=dates,
         )
+    if with_unit := _with_unit(name, text, miss, marks):
+        return with_unit
     if distinct == len(text) == n_rows:
         what = "free text" if text.str.contains(" ").mean() > 0.5 else "id-like"
         return ColumnChoice(
@@ -639,11 +674,15 @@ def single_column_auc(
     rewarded for memorising).
     """
     if choice.role == "numeric":
-        x = (
-            days_before(values, choice.dates, None)
-            if choice.dates
-            else _numbers(values, marks)
-        ).to_numpy(dtype=float)
+        if choice.dates:
+            numbers = days_before(values, choice.dates, None)
+        elif choice.unit:
+            numbers = numbers_from_text(
+                without_unit(present_values(values), choice.unit), **(marks or {})
+            )
+        else:
+            numbers = _numbers(values, marks)
+        x = numbers.to_numpy(dtype=float)
         x = np.where(np.isfinite(x), x, np.nanmin(x) - 1 if np.isfinite(x).any() else 0)
         return float(roc_auc_score(y, x))
     text = values.astype("string").fillna("__missing__").to_numpy()
@@ -889,6 +928,12 @@ def _schema_lines(
             f"      {key(c.name)}: {'null' if c.dates == 'ISO 8601' else q(c.dates)}"
             for c in dated
         ]
+    with_units = [c for c in nums if c.unit]
+    if with_units:
+        out.append(
+            "    units:                       # numbers written with a unit: dropped"
+        )
+        out += [f"      {key(c.name)}: {q(c.unit)}" for c in with_units]
     coded = [c for c in nums if c.code is not None or c.words]
     if coded:
         out.append("    missing_codes:               # values that stand for none")

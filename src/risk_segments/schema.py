@@ -477,6 +477,37 @@ def numbers_from_text(
     return numbers
 
 
+# a number and a word after it: "8.3 GB", "12 months", "70kg" (not "1001A": a
+# one-letter unit needs a space)
+_UNIT_VALUE = re.compile(
+    r"^(?P<number>[-+]?[\d.,'\s]*\d)(?:\s+(?P<word>[^\W\d_]+)|(?P<tight>[^\W\d_]{2,}))\.?$"
+)
+
+
+def unit_stem(word: str) -> str:
+    """A unit as compared: lower-case, without a plural s (month and months)."""
+    word = word.lower().rstrip(".")
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def unit_of(text: pd.Series) -> str | None:
+    """The unit every value of a text column is written with ("8.3 GB" -> "gb",
+    "1 month" / "12 months" -> "month"), or None."""
+    found = text.str.strip().str.extract(_UNIT_VALUE)
+    if found["number"].isna().any():
+        return None
+    stems = found["word"].fillna(found["tight"]).map(unit_stem).unique()
+    return str(stems[0]) if len(stems) == 1 else None
+
+
+def without_unit(values: pd.Series, unit: str) -> pd.Series:
+    """The values with their unit dropped ("8.3 GB" -> "8.3"); a value in another
+    unit ("2 TB" where the unit is GB) stays as it is, for the schema check to name."""
+    text = values.astype("string").str.strip()
+    pattern = rf"^(.*?\d)\s*{re.escape(unit)}s?\.?$"
+    return text.str.replace(pattern, r"\1", regex=True, case=False)
+
+
 def _blank_to_missing(values: pd.Series, tokens: tuple[str, ...] = ("",)) -> pd.Series:
     """Text cells that are blank (or, for numbers, a usual NA token) become missing."""
     text = values.astype("string").str.strip().str.lower()
@@ -657,12 +688,14 @@ def as_people_have_it(
     )
     table = table.copy()
     marks = schema.get("number_marks") or {}
-    dated = schema.get("date_features") or {}
+    dated, units = schema.get("date_features") or {}, schema.get("units") or {}
     for name in schema["numeric"]:
         if name in dated:  # read once the snapshot date is known (below)
             continue
         if name in table.columns and not pd.api.types.is_numeric_dtype(table[name]):
             text = present_values(table[name])
+            if name in units:  # "8.3 GB": 8.3
+                text = without_unit(text, str(units[name]))
             numbers = numbers_from_text(
                 text, marks.get("decimal", "."), marks.get("thousands")
             )

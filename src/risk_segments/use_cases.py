@@ -82,6 +82,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
             "on_unknown_category",
             "positive_label",
             "source",
+            "units",
         }
     ),
     ("customer_view",): frozenset(
