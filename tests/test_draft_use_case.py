@@ -1601,6 +1601,8 @@ def test_dates_among_the_features_are_their_age_at_the_snapshot(tmp_path):
     assert schema["date_features"] == {"Last Login": "%d/%m/%Y"}
     assert schema["numeric"]["Last Login"] == [None, None]
     assert "Last Login" in block["segmentation"]["features"]
+    assert block["feature_labels"] == {"Last Login": "days since Last Login"}
+    assert not any("--params as_of=" in n for n in draft.summary)  # dates up to 2099
     read = _entry_rows(draft, "x", path)  # as of 2099-01-01
     expected = pd.Series(days, dtype=float).where(table.index != 5)
     assert read["Last Login"].equals(expected.rename("Last Login"))
@@ -1612,6 +1614,20 @@ def test_dates_among_the_features_are_their_age_at_the_snapshot(tmp_path):
         match=r"'Last Login' has 1 value\(s\) that are no date in the format '%d/%m/%Y'.*'2098-12-31'.*row 8",
     ):
         _entry_rows(draft, "x", path)
+
+
+def test_an_old_extract_is_told_to_train_as_of_its_date(tmp_path):
+    table = churn_table(200, seed=23)
+    table["Last Login"] = pd.date_range("2021-01-01", periods=200, freq="D").strftime(
+        "%Y-%m-%d"
+    )
+    path = _write(table, tmp_path / "old.csv")
+    draft = draft_tabular("old", path, tmp_path, "customerID", "Churn", "Yes")
+    assert any(
+        "is 2021-07-19" in n
+        and "kedro run --namespaces=old --params as_of=2021-07-19" in n
+        for n in draft.summary
+    )
 
 
 def test_a_date_feature_counts_from_each_rows_own_snapshot():

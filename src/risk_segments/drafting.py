@@ -964,6 +964,46 @@ def _codes_line(choice: ColumnChoice) -> str:
     return f"      {key(choice.name)}: [{', '.join(codes)}]   # {'; '.join(notes)}"
 
 
+def _date_labels(choices: list[ColumnChoice]) -> list[str]:
+    """Readable names for dates read as days ("days since Signup Date"), so that a
+    segment is "low days since Signup Date", not "low Signup Date"."""
+    dated = [c.name for c in choices if c.role == "numeric" and c.dates]
+    if not dated:
+        return []
+    return [
+        "",
+        "  feature_labels:                # how reports and segment names call them",
+        *[f"    {key(c)}: {q(f'days since {c}')}" for c in dated],
+    ]
+
+
+STALE_DAYS = 30  # a table whose newest date is older than this: an old extract?
+
+
+def _old_extract(
+    table: pd.DataFrame, choices: list[ColumnChoice], name: str
+) -> list[str]:
+    """A table without --date is dated by the run's as-of date (today): its dates count
+    their days from it. When the newest date in the table is well before today the
+    table is likely an older extract, and every age would be off by the difference."""
+    dated = [c for c in choices if c.role == "numeric" and c.dates]
+    if not dated:
+        return []
+    newest = max(
+        read_dates(table[c.name], None if c.dates == "ISO 8601" else c.dates).max()
+        for c in dated
+    )
+    stale = (pd.Timestamp(today()) - newest).days
+    if pd.isna(newest) or stale <= STALE_DAYS:
+        return []
+    return [
+        f"the newest date in {[c.name for c in dated]} is {newest.date()}, {stale:,} days "
+        "ago; dates count their days from the run's as-of date (today). If the table "
+        f"was extracted then, train with: kedro run --namespaces={name} --params "
+        f"as_of={newest.date()}"
+    ]
+
+
 def draft_tabular(
     name: str,
     path: Path,
@@ -1043,6 +1083,7 @@ def draft_tabular(
             if marks
             else []
         ),
+        *_date_labels(choices),
         *_supervised_lines(label, time_split),
         "",
         "  segmentation:                  # label-free segments of all rows",
@@ -1100,6 +1141,8 @@ def draft_tabular(
         ]
     if "names" not in dialect:
         summary += repeated_headers(files.paths[0] if files else path, dialect)
+    if not date:
+        summary += _old_extract(table, choices, name)
     if leaks:
         summary.append(
             f"likely leaks set aside: {leaks} (check them before trusting the score)"
