@@ -1674,3 +1674,40 @@ def test_numbers_written_with_a_unit_are_numbers(tmp_path):
     _write(table, path)
     with pytest.raises(InvalidInputError, match=r"Monthly usage.*2 TB"):
         _entry_rows(draft, "x", path)
+
+
+def test_reading_a_table_as_people_have_it_leaves_the_callers_table_as_it_was():
+    from risk_segments.schema import as_people_have_it
+
+    table = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "usage": ["8.3 GB", "2 GB"],
+            "age": ["31", "unknown"],
+            "plan": [1, 2],
+            "signup": ["2024-01-01", "2024-02-01"],
+            "y": ["Yes", "No"],
+            "note": ["x", "y"],
+        }
+    )
+    before = table.copy()
+    schema = {
+        "id_column": "id",
+        "date_column": "snapshot_date",
+        "date_in_table": False,
+        "as_of": "2024-03-01",
+        "label_column": "y",
+        "positive_label": "Yes",
+        "categorical": {"plan": None},
+        "numeric": {"usage": [0, None], "age": [0, None], "signup": [None, None]},
+        "units": {"usage": "gb"},
+        "missing_codes": {"age": ["unknown"]},
+        "date_features": {"signup": None},
+        "drop": ["note"],
+    }
+    read = as_people_have_it(table, schema, "t")
+    assert read["usage"].tolist() == [8.3, 2.0] and read["signup"].tolist() == [
+        60.0,
+        29.0,
+    ]
+    pd.testing.assert_frame_equal(table, before)

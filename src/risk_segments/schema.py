@@ -683,10 +683,11 @@ def as_people_have_it(
     be any two values, `drop:` columns go, a table without a date column gets the
     run's as-of date, and `date_features` (a signup date, a last login) become days
     before each row's snapshot date."""
+    # a new frame whose columns are replaced below: pandas' copy-on-write keeps the
+    # caller's table as it was without copying every column of every chunk first
     table = table.drop(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
-    table = table.copy()
     marks = schema.get("number_marks") or {}
     dated, units = schema.get("date_features") or {}, schema.get("units") or {}
     for name in schema["numeric"]:

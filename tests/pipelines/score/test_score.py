@@ -365,3 +365,18 @@ def test_a_set_of_the_other_kind_is_refused(trained_dev_catalog, tmp_path):
         select_artifacts(unlabeled, {})
     with pytest.raises(ArtifactError, match="r2 has a risk model.*kind segments"):
         select_segment_artifacts(labeled, {})
+
+
+def test_duplicated_keys_are_the_rows_dataframe_duplicated_finds():
+    from risk_segments.pipelines.score.nodes import _duplicated
+
+    rng = np.random.default_rng(4)
+    ids = pd.array([f"C{i}" for i in rng.integers(0, 3000, 5000)], dtype="str")
+    dates = pd.to_datetime("2024-01-31") + pd.to_timedelta(
+        rng.integers(0, 3, 5000) * 30, unit="D"
+    )
+    frame = pd.DataFrame({"id": ids, "date": dates})
+    expected = frame.duplicated(keep=False).to_numpy()
+    assert 0 < expected.sum() < len(frame)  # some keys repeat, most do not
+    got = _duplicated(frame["id"].array, frame["date"].to_numpy())
+    assert (got == expected).all()
