@@ -492,7 +492,17 @@ def unit_stem(word: str) -> str:
 
 def unit_of(text: pd.Series) -> str | None:
     """The unit every value of a text column is written with ("8.3 GB" -> "gb",
-    "1 month" / "12 months" -> "month"), or None."""
+    "1 month" / "12 months" -> "month"), or None. (A column of words fails on its
+    first values, before the whole column is read.)"""
+    if _unit_of(text.iloc[:UNIT_SAMPLE]) is None:
+        return None
+    return _unit_of(text)
+
+
+UNIT_SAMPLE = 2000
+
+
+def _unit_of(text: pd.Series) -> str | None:
     found = text.str.strip().str.extract(_UNIT_VALUE)
     if found["number"].isna().any():
         return None
