@@ -53,9 +53,18 @@ def is_json(path: Path) -> bool:
     return path.suffix.lower() in (".json", *JSON_LINES)
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+
+
+def is_workbook(path: Path) -> bool:
+    """A spreadsheet workbook openpyxl reads (.xlsx, .xlsm)."""
+    return path.suffix.lower() in WORKBOOK_SUFFIXES
+
+
 def is_typed(path: Path) -> bool:
-    """A file whose values carry their types (parquet, JSON): no CSV dialect to read."""
-    return is_parquet(path) or is_json(path)
+    """A file whose values carry their types (parquet, JSON, a workbook): no CSV
+    dialect to read."""
+    return is_parquet(path) or is_json(path) or is_workbook(path)
 
 
 def json_load_args(path: Path, text_columns: list[str]) -> dict[str, Any]:

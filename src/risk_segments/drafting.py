@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from kedro.io import DatasetError
 from sklearn.metrics import roc_auc_score
 
 from risk_segments.dialect import (
@@ -35,6 +36,7 @@ from risk_segments.dialect import (
     is_json,
     is_parquet,
     is_typed,
+    is_workbook,
     json_load_args,
     number_marks,
     open_bytes,
@@ -129,11 +131,18 @@ def read_table(
     mark and encoding as `csv_dialect` found them) or a parquet file."""
     if not path.exists():
         raise DraftError(f"--table: no file at '{path}'")
-    if path.suffix.lower() in WORKBOOKS:
+    if path.suffix.lower() in OTHER_WORKBOOKS:
         raise DraftError(
-            f"--table: '{path.name}' is a spreadsheet workbook; save the sheet as CSV "
-            "(UTF-8) or parquet and draft that file"
+            f"--table: '{path.name}' is a workbook in an older or other format; save it "
+            "as .xlsx (or the sheet as CSV) and draft that file"
         )
+    if is_workbook(path):
+        from risk_segments.datasets.excel_table_dataset import read_sheet
+
+        try:
+            return read_sheet(path, None, text_columns)
+        except DatasetError as err:
+            raise DraftError(f"--table: '{path.name}': {err}") from err
     if is_parquet(path):  # an id the file was indexed by comes back as a column
         return index_as_columns(pd.read_parquet(path))
     if is_json(path):
@@ -156,7 +165,7 @@ def read_table(
         raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
 
 
-WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
+OTHER_WORKBOOKS = (".xls", ".ods")  # formats openpyxl does not read
 
 
 def file_dialect(path: Path) -> dict[str, Any]:
@@ -198,6 +207,30 @@ def located_header(
         f"the header is line {skip + 1}: the options' columns are named there, not on "
         f"line {skip + 1 - below}; the line(s) above it are left out (load_args skiprows)"
     ]
+
+
+def _sheet_notes(path: Path, table: pd.DataFrame) -> list[str]:
+    """What the draft read of a workbook: which sheet, and where its header was."""
+    if path.is_dir() or not is_workbook(path):
+        return []
+    from risk_segments.datasets.excel_table_dataset import sheet_names
+
+    sheets = sheet_names(path)
+    notes = [
+        f"read the sheet {sheets[0]!r}"
+        + (
+            f", the first of {sheets}: set `sheet:` in the catalog entries to read another"
+            if len(sheets) > 1
+            else ""
+        )
+    ]
+    header = table.attrs.get("header_row", 1)
+    if header > 1:
+        notes.append(
+            f"the table's header is row {header} of the sheet: the {header - 1} row(s) "
+            "above it (a title?) are not part of it"
+        )
+    return notes
 
 
 def _line_ids(path: Path, files: FolderFiles | None, date: str | None) -> str:
@@ -1037,6 +1070,7 @@ def draft_tabular(
         if files
         else read_table(path, [id_col] if id_col else [], dialect)
     )
+    header_notes += _sheet_notes(path, table)
     if line_column:  # as the catalog entry's CSVTableDataset numbers the rows
         line_column = free_name(line_column, table.columns)
         first = first_row_line(dialect)  # the file's row positions: empty rows count
@@ -1253,7 +1287,15 @@ def _catalog_lines(
         "# rows to score each night (same columns; the label may be empty or absent).",
     ]
     text_columns = [text_column] if text_column else []
-    if is_parquet(sample):
+    if is_workbook(sample):
+        from risk_segments.datasets.excel_table_dataset import sheet_names
+
+        reading = [
+            "  type: risk_segments.datasets.ExcelTableDataset   # a sheet's table (title rows above it and sum rows below left out)",
+            f"  sheet: {q(sheet_names(sample)[0])}   # the workbook's first sheet (of {len(sheet_names(sample))})",
+            *([f"  text_columns: {json.dumps(text_columns)}"] if text_columns else []),
+        ]
+    elif is_parquet(sample):
         reading = ["  type: pandas.ParquetDataset"]
     elif is_json(sample):
         args = json_load_args(sample, text_columns)

@@ -16,6 +16,7 @@ _WHERE = {
     "CatBoostModelDataset": "catboost_model_dataset",
     "ChunkedParquetDataset": "chunked_parquet_dataset",
     "CSVTableDataset": "csv_table_dataset",
+    "ExcelTableDataset": "excel_table_dataset",
     "FigureDataset": "figure_dataset",
     "JSONTableDataset": "json_table_dataset",
     "NoTruthDataset": "synthetic_dataset",
