@@ -270,7 +270,7 @@ def test_a_compressed_file_is_read_off_its_decompressed_text(tmp_path, suffix):
     assert read["x"].tolist() == [1234.5, 3.5]
 
 
-def test_a_zip_of_several_files_and_a_workbook_are_refused_by_name(tmp_path):
+def test_a_zip_of_several_files_and_a_broken_workbook_are_refused_by_name(tmp_path):
     import zipfile
 
     path = tmp_path / "two.zip"
@@ -281,7 +281,9 @@ def test_a_zip_of_several_files_and_a_workbook_are_refused_by_name(tmp_path):
         draft_tabular("x", path, tmp_path, "id", "x")
     book = tmp_path / "sheet.xlsx"
     book.write_bytes(b"PK\x03\x04")
-    with pytest.raises(DraftError, match=r"'sheet.xlsx' is a spreadsheet workbook"):
+    with pytest.raises(
+        DraftError, match=r"'sheet.xlsx' could not be read as a workbook"
+    ):
         draft_tabular("x", book, tmp_path, "id", "x")
     (tmp_path / "nothing").mkdir()
     with pytest.raises(DraftError, match=r"holds no table file"):
@@ -1711,3 +1713,52 @@ def test_reading_a_table_as_people_have_it_leaves_the_callers_table_as_it_was():
         29.0,
     ]
     pd.testing.assert_frame_equal(table, before)
+
+
+def _workbook(table: pd.DataFrame, path: Path, title_rows: int = 2) -> Path:
+    """The table saved as a workbook the way a report tool does: title rows above,
+    an empty first column, a Total row below, a second sheet."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Export"
+    for i in range(title_rows):
+        sheet.append([f"Customer report, part {i + 1}"])
+    sheet.append([None, *table.columns])
+    for row in table.itertuples(index=False):
+        sheet.append([None, *(v.item() if hasattr(v, "item") else v for v in row)])
+    sheet.append([None, "Total", *[None] * (len(table.columns) - 1)])
+    book.create_sheet("Read me").append(["columns explained"])
+    book.save(path)
+    return path
+
+
+def test_a_workbook_is_drafted_and_read_as_its_sheets_table(tmp_path):
+    """Ops teams keep their tables in Excel: the sheet's table is found below its title
+    rows, the Total row is left out, ids Excel stores as numbers are text, and every
+    run reads the workbook itself through the drafted catalog entry."""
+    table = churn_table(300, seed=24)
+    table["customerID"] = np.arange(5001, 5301)  # numbers in the workbook
+    path = _workbook(table, tmp_path / "customers.xlsx")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    assert (
+        "read the sheet 'Export', the first of ['Export', 'Read me']"
+        in draft.summary[0]
+    )
+    assert any("header is row 3 of the sheet" in n for n in draft.summary)
+    assert any(
+        "1 row(s) that sum the table" in n and "[304]" in n for n in draft.summary
+    )
+    assert "type: risk_segments.datasets.ExcelTableDataset" in draft.catalog
+    read = _entry_rows(draft, "x", path)
+    assert read["customerID"].tolist() == [str(i) for i in range(5001, 5301)]
+    assert read["tenure"].tolist() == table["tenure"].tolist()
+    assert (read["Churn"] == (table["Churn"] == "Yes").astype(int)).all()
+
+
+def test_older_workbooks_are_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(DraftError, match=r"older or other format; save it as \.xlsx"):
+        draft_tabular("x", path, tmp_path, "id", "y", "Yes")

@@ -142,7 +142,7 @@ def read_table(
         try:
             return read_sheet(path, None, text_columns)
         except DatasetError as err:
-            raise DraftError(f"--table: '{path.name}': {err}") from err
+            raise DraftError(f"--table: {err}") from err
     if is_parquet(path):  # an id the file was indexed by comes back as a column
         return index_as_columns(pd.read_parquet(path))
     if is_json(path):

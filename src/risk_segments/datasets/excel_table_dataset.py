@@ -13,6 +13,7 @@ stores 1001 as 1001.0).
 from __future__ import annotations
 
 import logging
+import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -67,8 +68,10 @@ def read_sheet(
         cells = pd.read_excel(
             path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object
         )
-    except (OSError, ValueError, KeyError) as err:
-        raise DatasetError(f"'{path}' could not be read as a workbook: {err}") from err
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise DatasetError(
+            f"'{Path(path).name}' could not be read as a workbook: {err}"
+        ) from err
     cells = cells.dropna(axis=1, how="all")
     header = _header_row(cells)
     names = cells.iloc[header]
