@@ -1762,3 +1762,35 @@ def test_older_workbooks_are_refused_with_what_to_do(tmp_path):
     path.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(DraftError, match=r"older or other format; save it as \.xlsx"):
         draft_tabular("x", path, tmp_path, "id", "y", "Yes")
+
+
+def test_thousands_grouped_by_any_kind_of_space_are_one_number(tmp_path):
+    """French Excel groups thousands with a narrow no-break space (U+202F), older
+    exports with a no-break space (U+00A0). A file holding both had its amounts set
+    aside as id-like text; tonight's export in the other one stopped the run on values
+    that look right ('1 234,50')."""
+    rng = np.random.default_rng(25)
+    amounts = rng.uniform(1000, 9999, 300).round(2)
+    spaces = np.where(np.arange(300) % 3 == 0, "\u00a0", "\u202f")
+    text = [
+        f"{int(a) // 1000}{s}{int(a) % 1000:03d},{round(a % 1 * 100):02d}"
+        for a, s in zip(amounts, spaces, strict=True)
+    ]
+    table = pd.DataFrame(
+        {
+            "id": [f"K{i}" for i in range(300)],
+            "montant": text,
+            "statut": np.where(np.arange(300) % 4 == 0, "oui", "non"),
+        }
+    )
+    path = tmp_path / "export.csv"
+    table.to_csv(path, sep=";", index=False)
+    draft = draft_tabular("fr", path, tmp_path, "id", "statut", "oui")
+    assert "      montant: [0, null]" in draft.parameters
+    read = _entry_rows(draft, "fr", path)
+    expected = [int(a) + round(a % 1 * 100) / 100 for a in amounts]
+    assert read["montant"].tolist() == pytest.approx(expected)
+    # tonight's export in the other space only
+    swapped = table.assign(montant=[t.replace("\u202f", "\u00a0") for t in text])
+    swapped.to_csv(path, sep=";", index=False)
+    assert _entry_rows(draft, "fr", path)["montant"].tolist() == pytest.approx(expected)

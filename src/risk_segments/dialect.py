@@ -34,6 +34,7 @@ _THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spac
         for mark in (".", " ", "\u00a0", "\u202f")
     },
 }
+_SPACED = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009](?=\d{3}\b)")
 _DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
@@ -195,8 +196,10 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     out: dict[str, Any] = {} if best == "," else {"sep": best}
     if skip:  # Excel's separator line, a report's title lines: before the header
         out["skiprows"] = skip
-    comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in fields)
-    point = sum(bool(_DECIMAL_POINT.match(f)) for f in fields)
+    # a number grouped by spaces (1 234,50) shows its decimal mark once they are gone
+    bare = [_SPACED.sub("", f) for f in fields]
+    comma = sum(bool(_DECIMAL_COMMA.match(f)) for f in bare)
+    point = sum(bool(_DECIMAL_POINT.match(f)) for f in bare)
     decimal = "," if best != "," and comma > point else "."
     if decimal == ",":
         out["decimal"] = ","

@@ -447,6 +447,7 @@ UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
 
 
 # negatives as accounting exports write them: (1,234.50) and 1234.50-
+SPACES = " \u00a0\u202f\u2009"  # a space, no-break, narrow no-break, thin
 PARENTHESES = re.compile(r"^\((.+)\)$")
 TRAILING_MINUS = re.compile(r"^(\d[\d.]*)-$")
 
@@ -459,11 +460,17 @@ def numbers_from_text(
     negative may be written in parentheses or with a trailing minus (`(12.50)`,
     `12.50-`, as accounting exports do), then
     the file's thousands separator and decimal mark (`1.234,50` with decimal "," and
-    thousands ".") are read. Unreadable values are missing (NaN)."""
+    thousands ".") are read; a space of any kind separates thousands as well as
+    another. Unreadable values are missing (NaN)."""
     if pd.api.types.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
     text = values.astype("string").str.strip()
-    if thousands:
+    if (
+        thousands and thousands in SPACES
+    ):  # any space groups digits: French Excel writes U+202F,
+        # older exports U+00A0; a file (or tonight's export) may hold both
+        text = text.str.replace(f"[{SPACES}]", "", regex=True)
+    elif thousands:
         text = text.str.replace(thousands, "", regex=False)
     if decimal != ".":
         text = text.str.replace(decimal, ".", regex=False)
