@@ -1794,3 +1794,27 @@ def test_thousands_grouped_by_any_kind_of_space_are_one_number(tmp_path):
     swapped = table.assign(montant=[t.replace("\u202f", "\u00a0") for t in text])
     swapped.to_csv(path, sep=";", index=False)
     assert _entry_rows(draft, "fr", path)["montant"].tolist() == pytest.approx(expected)
+
+
+def test_an_order_log_workbook_keeps_its_numeric_ids_as_written(tmp_path):
+    """Excel keeps customer 1001 as a number, and beside a blank (a guest checkout) the
+    column reads as 1001.0: the customer would be '1001.0' in training and '1001' in a
+    nightly file without guests."""
+    import yaml
+    from kedro.io import DataCatalog
+
+    from risk_segments.drafting import draft_order_log
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = order_log(150, seed=9)
+    number = log["Client Ref"].str.replace("CUST-", "").astype(int) + 1000
+    log["Client Ref"] = number.astype(float).where(np.arange(len(log)) % 13 != 0)
+    path = tmp_path / "orders.xlsx"
+    log.to_excel(path, sheet_name="Orders", index=False, startrow=1)
+    draft = draft_order_log("log", path, tmp_path, ORDER_LOG_COLUMNS, horizon_days=90)
+    entry = yaml.safe_load(draft.catalog)["log.raw_orders"]
+    assert entry["text_columns"] == ["Client Ref", "Basket"]
+    rows = DataCatalog.from_config({"t": {**entry, "filepath": str(path)}}).load("t")
+    view = yaml.safe_load(draft.parameters)["log"]["customer_view"]
+    customers = set(columns_to_transactions(rows, view)["customer_id"])
+    assert customers == {str(n) for n in number[np.arange(len(log)) % 13 != 0]}

@@ -1278,15 +1278,17 @@ def _catalog_lines(
     *entries: str,
     files: FolderFiles | None = None,
     line_column: str | None = None,
+    text: list[str] | None = None,
 ) -> str:
-    """The catalog entries reading the drafted table (`files`: a folder of them)."""
+    """The catalog entries reading the drafted table (`files`: a folder of them;
+    `text`: more columns a workbook reads as text)."""
     filepath = project_relative(path, project)
     sample = files.paths[0] if files else path
     out = [
         f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
         "# rows to score each night (same columns; the label may be empty or absent).",
     ]
-    text_columns = [text_column] if text_column else []
+    text_columns = ([text_column] if text_column else []) + list(text or [])
     if is_workbook(sample):
         from risk_segments.datasets.excel_table_dataset import sheet_names
 
@@ -1569,7 +1571,15 @@ def draft_order_log(
         dialect, header_notes = located_header(path, dialect, list(columns.values()))
     # every CSV field as text: the adapter parses (with the file's decimal mark)
     reading = dialect if is_typed(one_file) else {**dialect, "dtype": str}
-    table = read_folder(files, reading, []) if files else read_table(path, [], reading)
+    # a workbook's ids as text (Excel keeps 1001 as a number, 1001.0 beside a blank)
+    keys = (
+        [c for c in (columns.get("customer"), columns.get("order_id")) if c]
+        if is_workbook(one_file)
+        else []
+    )
+    table = (
+        read_folder(files, reading, keys) if files else read_table(path, keys, reading)
+    )
     option = {
         "customer": "--customer",
         "date": "--date",
@@ -1717,7 +1727,7 @@ def draft_order_log(
         "",
     ]
     catalog = _catalog_lines(
-        name, path, project, None, dialect, "raw_orders", files=files
+        name, path, project, None, dialect, "raw_orders", files=files, text=keys
     )
     summary = [
         f"{len(transactions):,} orders, {start.date()} to {end.date()}; first cutoff {first}"
