@@ -1818,3 +1818,27 @@ def test_an_order_log_workbook_keeps_its_numeric_ids_as_written(tmp_path):
     view = yaml.safe_load(draft.parameters)["log"]["customer_view"]
     customers = set(columns_to_transactions(rows, view)["customer_id"])
     assert customers == {str(n) for n in number[np.arange(len(log)) % 13 != 0]}
+
+
+def test_a_folder_of_monthly_workbooks_is_one_panel(tmp_path):
+    """Monthly exports saved from Excel, each file's sheet named after its month: every
+    file's first sheet is read (a sheet name taken from the first file would fail on
+    the others)."""
+    import yaml
+    from kedro.io import DataCatalog
+
+    from risk_segments.schema import validate_table
+
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    months = ["2024-04-30", "2024-05-31", "2024-06-30", "2024-07-31"]
+    for i, month in enumerate(months):
+        table = churn_table(120, seed=26).assign(month=month)
+        table.to_excel(folder / f"{month[:7]}.xlsx", sheet_name=f"M{i}", index=False)
+    draft = draft_tabular("mx", folder, tmp_path, "customerID", "Churn", "Yes", "month")
+    entry = yaml.safe_load(draft.catalog)["mx.raw_table"]
+    assert entry["dataset"]["sheet"] is None
+    loaded = DataCatalog.from_config({"t": {**entry, "path": str(folder)}}).load("t")
+    schema = {**yaml.safe_load(draft.parameters)["mx"]["schema"], "as_of": "2099-01-01"}
+    read = validate_table(loaded, schema, "mx.raw_table")
+    assert len(read) == 4 * 120 and read["month"].nunique() == 4

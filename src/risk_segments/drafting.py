@@ -1294,7 +1294,9 @@ def _catalog_lines(
 
         reading = [
             "  type: risk_segments.datasets.ExcelTableDataset   # a sheet's table (title rows above it and sum rows below left out)",
-            f"  sheet: {q(sheet_names(sample)[0])}   # the workbook's first sheet (of {len(sheet_names(sample))})",
+            "  sheet: null   # each file's first sheet (a name or a number reads another)"
+            if files
+            else f"  sheet: {q(sheet_names(sample)[0])}   # the workbook's first sheet (of {len(sheet_names(sample))})",
             *([f"  text_columns: {json.dumps(text_columns)}"] if text_columns else []),
         ]
     elif is_parquet(sample):
