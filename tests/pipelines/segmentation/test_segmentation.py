@@ -39,7 +39,10 @@ def _fit(rows, params, **overrides):
 def _reloaded(model, folder):
     """The model saved with SegmentationModelDataset, then loaded back."""
     path = str(folder / "segmentation.npz")
-    SegmentationModelDataset(filepath=path, version=Version(None, None)).save(model)
+    # a fixed save version: no clock tick between the version Kedro saves under and the
+    # one it then checks (a UserWarning when they fall 1 ms apart)
+    saved = Version(None, "2026-01-01T00.00.00.000Z")
+    SegmentationModelDataset(filepath=path, version=saved).save(model)
     return SegmentationModelDataset(filepath=path, version=Version(None, None)).load()
 
 
