@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from risk_segments.schema import SEPARATORS, UNIT_SIGNS
+from risk_segments.schema import SEPARATORS, SPACES, UNIT_SIGNS
 
 WHITESPACE = r"\s+"  # ...and runs of spaces, as fixed-width text exports have
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
@@ -34,7 +34,7 @@ _THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spac
         for mark in (".", " ", "\u00a0", "\u202f")
     },
 }
-_SPACED = re.compile(r"(?<=\d)[ \u00a0\u202f\u2009](?=\d{3}\b)")
+_SPACED = re.compile(rf"(?<=\d)[{SPACES}](?=\d{{3}}\b)")  # 1 234,50: the spaces
 _DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 

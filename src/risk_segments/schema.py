@@ -305,15 +305,23 @@ def _date_feature(
     naming the column, the format and the rows."""
     days = days_before(table[name], fmt, snapshot)
     bad = (days.isna() & present_values(table[name]).notna()).to_numpy()
-    if bad.any():
-        rows = [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]
-        raise InvalidInputError(
-            f"{source}: column '{name}' has {int(bad.sum())} value(s) that are no date"
-            + (f" in the format '{fmt}'" if fmt else "")
-            + f" (schema.date_features), e.g. "
-            f"{table.loc[bad, name].astype(str).unique()[:3].tolist()} ({', '.join(rows)})"
-        )
+    what = "that are no date" + (f" in the format '{fmt}'" if fmt else "")
+    _no_dates(table, name, bad, f"{what} (schema.date_features)", source)
     return days
+
+
+def _no_dates(
+    table: pd.DataFrame, name: str, bad: np.ndarray, what: str, source: str
+) -> None:
+    """Stop on a column's values no date reads (`bad`), saying `what` they are not,
+    with examples and rows."""
+    if not bad.any():
+        return
+    rows = [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]
+    raise InvalidInputError(
+        f"{source}: column '{name}' has {int(bad.sum())} value(s) {what}, e.g. "
+        f"{table.loc[bad, name].astype(str).unique()[:3].tolist()} ({', '.join(rows)})"
+    )
 
 
 def _one_clock(values: pd.Series) -> pd.Series:
@@ -465,10 +473,9 @@ def numbers_from_text(
     if pd.api.types.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
     text = values.astype("string").str.strip()
-    if (
-        thousands and thousands in SPACES
-    ):  # any space groups digits: French Excel writes U+202F,
-        # older exports U+00A0; a file (or tonight's export) may hold both
+    # any space groups digits: French Excel writes U+202F, older exports U+00A0, and a
+    # file (or tonight's export) may hold both
+    if thousands and thousands in SPACES:
         text = text.str.replace(f"[{SPACES}]", "", regex=True)
     elif thousands:
         text = text.str.replace(thousands, "", regex=False)
@@ -747,13 +754,8 @@ def as_people_have_it(
         fmt = fmt or compact_date_format(table[date])
         dates = read_dates(table[date], fmt)
         bad = (dates.isna() & table[date].notna()).to_numpy()
-        if bad.any():
-            rows = [f"row {i + 1}" for i in np.flatnonzero(bad)[:5]]
-            raise InvalidInputError(
-                f"{source}: column '{date}' has {int(bad.sum())} value(s) not in the "
-                f"format '{fmt}' (schema.date_format), e.g. "
-                f"{table.loc[bad, date].astype(str).unique()[:3].tolist()} ({', '.join(rows)})"
-            )
+        what = f"not in the format '{fmt}' (schema.date_format)"
+        _no_dates(table, date, bad, what, source)
         table[date] = dates
     present = [name for name in dated if name in table.columns]
     if present and date in table.columns:  # a signup date: its age at the snapshot
