@@ -1561,6 +1561,7 @@ def draft_order_log(
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
         blank_cells,
         columns_to_transactions,
+        customers_as_spelled,
         money_role,
         order_ids_per_customer,
     )
@@ -1599,10 +1600,9 @@ def draft_order_log(
     if money_role(columns) == "unit_price":
         amounts = amounts * numbers_from_text(table[columns["quantity"]], **marks)
     id_case, id_note = _customer_case(table[columns["customer"]])
-    if id_case == "ignore_case":  # one customer however the id is written
-        table = table.copy(deep=False)
-        table[columns["customer"]] = (
-            table[columns["customer"]].astype("string").str.lower()
+    if id_case:  # as the run reads them: one customer however the id is written
+        table = customers_as_spelled(
+            table, columns["customer"], {"customer_ids": id_case}, name
         )
     per_customer, shared = _order_numbers_per_customer(table, columns)
     if columns.get("order_id"):  # an order's lines net (a discount line is no return)

@@ -261,7 +261,7 @@ def columns_to_transactions(
     raw = one_table(raw).reset_index(drop=True)
     exclude = dict(options.get("exclude_values") or {})
     _require(raw, (*mapping.values(), *exclude), source)
-    raw = _customers_as_spelled(raw, mapping["customer"], options, source)
+    raw = customers_as_spelled(raw, mapping["customer"], options, source)
     if "order_id" in mapping and options.get("order_ids") == "per_customer":
         raw = order_ids_per_customer(raw, mapping)
     raw = _rows_that_happened(raw, exclude, mapping.get("order_id"), source)
@@ -354,7 +354,7 @@ def _positive(value: Any) -> bool:
 CUSTOMER_ID_CASES = ("exact", "ignore_case")
 
 
-def _customers_as_spelled(
+def customers_as_spelled(
     raw: pd.DataFrame, column: str, options: Mapping[str, Any], source: str
 ) -> pd.DataFrame:
     """`customer_ids: ignore_case`: ids that differ only in case are one customer
