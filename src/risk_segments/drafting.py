@@ -213,9 +213,7 @@ def _sheet_notes(path: Path, table: pd.DataFrame) -> list[str]:
     """What the draft read of a workbook: which sheet, and where its header was."""
     if path.is_dir() or not is_workbook(path):
         return []
-    from risk_segments.datasets.excel_table_dataset import sheet_names
-
-    sheets = sheet_names(path)
+    sheets = table.attrs["sheets"]
     notes = [
         f"read the sheet {sheets[0]!r}"
         + (
@@ -1292,11 +1290,12 @@ def _catalog_lines(
     if is_workbook(sample):
         from risk_segments.datasets.excel_table_dataset import sheet_names
 
+        sheets = [] if files else sheet_names(sample)
         reading = [
             "  type: risk_segments.datasets.ExcelTableDataset   # a sheet's table (title rows above it and sum rows below left out)",
             "  sheet: null   # each file's first sheet (a name or a number reads another)"
             if files
-            else f"  sheet: {q(sheet_names(sample)[0])}   # the workbook's first sheet (of {len(sheet_names(sample))})",
+            else f"  sheet: {q(sheets[0])}   # the workbook's first sheet (of {len(sheets)})",
             *([f"  text_columns: {json.dumps(text_columns)}"] if text_columns else []),
         ]
     elif is_parquet(sample):

@@ -5,8 +5,7 @@ columns to the left, a Total row and a note below. The table's header is the fir
 row (of the first 20) that fills at least half of the widest row's cells with text;
 the rows under it are the table, the columns without a header and without a value
 are dropped, and empty, sum and note rows at the end are left out and counted as in
-a CSV (`csv_table_dataset.table_rows`). Rows are named by their row number in the
-sheet when a line column is asked for. Ids listed in `text_columns` are text (Excel
+a CSV (`csv_table_dataset.table_rows`). Ids listed in `text_columns` are text (Excel
 stores 1001 as 1001.0).
 """
 
@@ -61,13 +60,13 @@ def read_sheet(
     path: str | Path,
     sheet: str | int | None = None,
     text_columns: list[str] | None = None,
-    line_column: str | None = None,
 ) -> pd.DataFrame:
-    """The table of one sheet (the first when `sheet` is None); see the module."""
+    """The table of one sheet (the first when `sheet` is None), the workbook's sheet
+    names in `attrs["sheets"]`; see the module."""
     try:
-        cells = pd.read_excel(
-            path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object
-        )
+        with pd.ExcelFile(path) as book:
+            sheets = list(book.sheet_names)
+            cells = book.parse(0 if sheet is None else sheet, header=None, dtype=object)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         raise DatasetError(
             f"'{Path(path).name}' could not be read as a workbook: {err}"
@@ -86,13 +85,10 @@ def read_sheet(
     for name in text_columns or []:
         if name in table.columns:
             table[name] = _as_text(table[name])
-    first = header + 2  # the sheet's row number (1-based) of the table's first row
-    if line_column:
-        table.insert(0, line_column, first + np.arange(len(table)))
-    kept, left_out = table_rows(table, {"skiprows": header}, line_column)
-    kept.attrs["left_out"] = left_out
-    kept.attrs["header_row"] = header + 1
-    return kept.reset_index(drop=True)
+    kept, left_out = table_rows(table, {"skiprows": header})  # rows as sheet rows
+    kept = kept.reset_index(drop=True)
+    kept.attrs.update(left_out=left_out, header_row=header + 1, sheets=sheets)
+    return kept
 
 
 def sheet_names(path: str | Path) -> list[str]:
@@ -119,19 +115,15 @@ class ExcelTableDataset(AbstractDataset[None, pd.DataFrame]):
         filepath: str,
         sheet: str | int | None = None,
         text_columns: list[str] | None = None,
-        line_column: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._filepath = PurePosixPath(filepath)
         self._sheet = sheet
         self._text_columns = list(text_columns or [])
-        self._line_column = line_column
         self.metadata = metadata
 
     def load(self) -> pd.DataFrame:
-        table = read_sheet(
-            str(self._filepath), self._sheet, self._text_columns, self._line_column
-        )
+        table = read_sheet(str(self._filepath), self._sheet, self._text_columns)
         for why, rows in table.attrs.get("left_out", {}).items():
             logger.warning(
                 "%s: %d row(s) %s left out (sheet rows %s)",
