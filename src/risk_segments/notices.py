@@ -5,8 +5,8 @@ deprecations raised inside Kedro and kedro-mlflow, MLflow's advice on type hints
 class kedro-mlflow defines, and pyspark's note on pandas-on-Spark, which pandera imports
 and the project never uses (its Spark path is Spark SQL and Arrow, tested against
 pandas). ArviZ (imported by pymc-marketing for the BTYD models) announces its refactor
-on the first import of each day, so a fresh machine's first run showed it too. They buried the warnings that are the user's business: a column, a file, a
-drift. Each pattern is one message of one library; every other warning still shows.
+on the first import of each day, so a fresh machine's first run showed it too. They
+buried the warnings that are the user's business: a column, a file, a drift. Each pattern is one message of one library; every other warning still shows.
 
 Installed twice, because the first notice is raised before the project is imported:
 as a `kedro.init` entry point (pyproject.toml), which the `kedro` command runs before it

@@ -124,6 +124,13 @@ def _keys_at(tree: Any, path: tuple[str, ...]) -> set[str]:
     return set(tree) if isinstance(tree, dict) else set()
 
 
+def known_settings(path: tuple[str, ...], defaults: dict[str, Any]) -> set[str]:
+    """The settings at `path`: those the defaults of any kind write, and those the code
+    reads without a default (`SETTINGS_AT`)."""
+    layers = [defaults.get("common") or {}, *(v for v in defaults.values() if v)]
+    return set(SETTINGS_AT[path]).union(*(_keys_at(layer, path) for layer in layers))
+
+
 def misspelt_settings(
     name: str, block: dict[str, Any], defaults: dict[str, Any]
 ) -> list[str]:
@@ -131,10 +138,9 @@ def misspelt_settings(
     `exclude_value`, `horizon` for `horizon_days`): read as they stand they would be
     ignored and the default used, without a word. Keys like no setting pass (a
     newer setting, a note to self)."""
-    layers = [defaults.get("common") or {}, *(v for v in defaults.values() if v)]
     problems = []
-    for path, optional in SETTINGS_AT.items():
-        known = optional.union(*(_keys_at(layer, path) for layer in layers))
+    for path in SETTINGS_AT:
+        known = known_settings(path, defaults)
         for key in sorted(_keys_at(block, path) - known, key=str):
             close = (
                 difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
