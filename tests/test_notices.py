@@ -10,6 +10,8 @@ import textwrap
 import warnings
 from importlib.metadata import entry_points
 
+from kedro import KedroDeprecationWarning as KedroDeprecation
+
 from risk_segments.notices import LibraryNotices, quiet_library_notices
 
 
@@ -19,6 +21,7 @@ def test_the_notices_and_only_them_are_ignored():
         ("\x1b[33mAdd type hints to the `predict` method\x1b[0m", UserWarning),
         ("PySpark does not yet fully support pandas >= 3.0.0", FutureWarning),
         ("\nArviZ is undergoing a major refactor to improve", FutureWarning),
+        ("Option '--pipeline' is deprecated and will be removed", KedroDeprecation),
         ("register_new_resolver() is deprecated", FutureWarning),  # another category
         ("column 'gmv' has values never seen in training", UserWarning),
     ]
