@@ -324,17 +324,19 @@ def test_a_one_value_flag_is_kept_and_repeated_headers_are_said(tmp_path):
     table["complained"] = np.where(np.arange(600) % 5 == 0, "Y", "")  # Y or blank
     table["fax"] = np.where(np.arange(600) == 0, "Y", "")  # one row: a constant
     table["empty"] = ""
+    table["null"] = np.arange(600) % 7  # a column named as pandas' missing token
     path = _write(table, tmp_path / "t.csv")
     text = path.read_text().replace(",MonthlyCharges,", ",TotalCharges,", 1)
-    path.write_text(text)
+    path.write_text(text.replace("\n", ",\n"))  # a blank-named last column
     draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
     assert '      complained: ["Y"]   # one value' in draft.parameters
     assert "fax: constant (1 distinct value)" in draft.summary
     assert "empty: missing in every row" in draft.summary
-    assert any(
-        line.startswith("'TotalCharges' heads 2 columns") and "'TotalCharges.1'" in line
-        for line in draft.summary
-    )
+    assert '      "null": [0, null]' in draft.parameters
+    repeated = [line for line in draft.summary if " heads " in line]
+    assert len(repeated) == 1, repeated  # neither 'null' nor the blank name
+    assert repeated[0].startswith("'TotalCharges' heads 2 columns")
+    assert "'TotalCharges.1'" in repeated[0]
 
 
 def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):

@@ -276,8 +276,12 @@ def repeated_headers(path: Path, dialect: dict[str, Any]) -> list[str]:
     if is_typed(path):
         return []
     args = {k: dialect[k] for k in ("sep", "encoding", "skiprows") if k in dialect}
-    header = pd.read_csv(path, header=None, nrows=1, dtype=str, **args).iloc[0]
-    counts = header.fillna("").value_counts()
+    # as written: a column named 'null' or 'NA' is a name, not a missing one; blank
+    # names are each read as 'Unnamed: <position>', never as a repeat
+    header = pd.read_csv(
+        path, header=None, nrows=1, dtype=str, na_filter=False, **args
+    ).iloc[0]
+    counts = header[header.str.strip() != ""].value_counts()
     return [
         f"{name!r} heads {n} columns: read as {name!r}, "
         + ", ".join(repr(f"{name}.{k}") for k in range(1, n))
