@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from risk_segments.dialect import csv_dialect
 from risk_segments.drafting import (
@@ -1847,3 +1848,83 @@ def test_a_folder_of_monthly_workbooks_is_one_panel(tmp_path):
     schema = {**yaml.safe_load(draft.parameters)["mx"]["schema"], "as_of": "2099-01-01"}
     read = validate_table(loaded, schema, "mx.raw_table")
     assert len(read) == 4 * 120 and read["month"].nunique() == 4
+
+
+def test_codes_written_as_digits_are_categories_not_quantities(tmp_path):
+    """A store number, a region code and a zip code are no quantities to average or to
+    segment on (a segment of 'high zip code'); counts stay numbers."""
+    n = 400
+    rows = np.arange(n)
+    named = {
+        "store_id": rows % 40 + 1,
+        "RegionCode": rows % 9 + 1,
+        "customer_zip_code_prefix": rows % 97 + 1000,
+        "days_since_id_check": rows % 60,  # 'id' inside the name: still a count
+        "orders": rows % 12,
+    }
+    roles = {c: profile_column(pd.Series(v, name=c), n) for c, v in named.items()}
+    assert [roles[c].role for c in named] == [
+        "categorical", "categorical", "categorical", "numeric", "numeric"
+    ]  # fmt: skip
+    assert roles["store_id"].levels[:3] == ["1", "2", "3"]  # in their order
+    assert "a code" in roles["RegionCode"].note
+
+    table = churn_table(n, seed=4)
+    table["zip"] = [f"{z:05d}" for z in rows % 50 * 61 + 900]  # '00900', '00961'...
+    table["branch"] = np.where(rows % 3 == 0, "07", "12")  # one code in two
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert "zip" in schema["categorical"] and "zip" not in schema["numeric"]
+    assert schema["categorical"]["branch"] == ["07", "12"]  # as written, not 7
+    read = yaml.safe_load(draft.catalog)["x.raw_table"]["load_args"]["dtype"]
+    assert read["zip"] == read["branch"] == "str"  # every run reads '00900' so
+    assert (
+        "zip" not in yaml.safe_load(draft.parameters)["x"]["segmentation"]["features"]
+    )
+
+    typed = tmp_path / "t.parquet"  # zeros kept as text by the file itself
+    table.to_parquet(typed)
+    draft = draft_tabular("y", typed, tmp_path, "customerID", "Churn")
+    assert "zip" in yaml.safe_load(draft.parameters)["y"]["schema"]["categorical"]
+
+
+def test_a_database_export_writes_null_as_backslash_n(tmp_path):
+    r"""MySQL's `SELECT ... INTO OUTFILE` and Postgres' COPY write NULL as \N: a number,
+    a level and a label nobody knows, not a word, a third label value or a category."""
+    table = churn_table(600, seed=6)
+    rows = np.arange(len(table))
+    table["MonthlyCharges"] = table["MonthlyCharges"].astype(object)
+    table.loc[rows % 3 == 0, "MonthlyCharges"] = "\\N"  # a third: more than words
+    table.loc[rows % 7 == 0, "Contract"] = "\\N"
+    table.loc[rows % 10 == 0, "Churn"] = "\\N"
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert schema["numeric"]["MonthlyCharges"] == [0, None]
+    assert "\\N" not in schema["categorical"]["Contract"]
+    assert f"{(rows % 10 == 0).sum()} unlabeled rows" in draft.parameters
+    typed = {**schema, "as_of": "2099-01-01"}  # a typed file keeps the text: read alike
+    read = as_people_have_it(table, typed, "x.raw_table")
+    assert read["MonthlyCharges"].isna().sum() == (rows % 3 == 0).sum()
+
+
+def test_infinite_ratios_are_drafted_as_missing(tmp_path):
+    """A ratio pandas divided by zero upstream is written `inf` / `-inf`: the draft
+    stopped on it with a traceback; now every run reads it as missing, and says so."""
+    table = churn_table(500, seed=9)
+    rows = np.arange(len(table))
+    ratio = table["MonthlyCharges"] / (rows % 6)  # a sixth divided by zero
+    ratio[rows == 1] = -np.inf
+    table["charge_ratio"] = ratio
+    infinite = int(np.isinf(ratio).sum())
+    assert infinite > 50
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert schema["missing_codes"]["charge_ratio"] == [np.inf, -np.inf]
+    assert f"infinite in {infinite} rows" in draft.parameters
+    typed = {**schema, "as_of": "2099-01-01"}
+    read = as_people_have_it(pd.read_csv(path), typed, "x.raw_table")
+    assert read["charge_ratio"].isna().sum() == ratio.isna().sum() + infinite
+    assert np.isfinite(read["charge_ratio"].dropna()).all()

@@ -72,6 +72,7 @@ NA_TOKENS = [
     "None",
     "-",
     "?",
+    "\\N",  # NULL as MySQL's SELECT ... INTO OUTFILE and Postgres' COPY write it
 ]
 POSITIVE_WORDS = (
     "yes",
@@ -119,6 +120,7 @@ class ColumnChoice:
     # a column of dates read as days before the snapshot: its format
     dates: str | None = None
     unit: str | None = None  # numbers written with a unit ("8.3 GB"): the unit dropped
+    infinite: int = 0  # rows holding inf or -inf (a ratio divided by zero upstream)
 
 
 # --------------------------------------------------------------------------- reading
@@ -229,6 +231,29 @@ def _sheet_notes(path: Path, table: pd.DataFrame) -> list[str]:
             "above it (a title?) are not part of it"
         )
     return notes
+
+
+def zero_led_columns(
+    paths: list[Path], table: pd.DataFrame, dialect: dict[str, Any]
+) -> list[str]:
+    """The columns of a CSV that pandas read as integers but whose text has leading
+    zeros (a zip code `01984` read as 1984): they are read as text instead."""
+    if is_typed(paths[0]):  # parquet, JSON, workbooks keep their text as text
+        return []
+    whole = [
+        c
+        for c in table.columns
+        if pd.api.types.is_integer_dtype(table[c])
+        or (
+            pd.api.types.is_float_dtype(table[c])
+            and bool((table[c].dropna() % 1 == 0).all())
+        )
+    ]
+    if not whole:
+        return []
+    args = {**csv_load_args([], dialect), "dtype": str, "usecols": whole}
+    text = pd.concat([pd.read_csv(p, **args) for p in paths], ignore_index=True)
+    return [c for c in whole if zero_led(text[c]) is not None]
 
 
 def _line_ids(path: Path, files: FolderFiles | None, date: str | None) -> str:
@@ -531,21 +556,70 @@ def _one_value(name: str, values: pd.Series) -> ColumnChoice:
     )
 
 
+# a column of integers whose name ends in one of these words is a code, not a quantity
+# (store_id, region_code, product_sku); a name holding a postal word anywhere too
+# (customer_zip_code_prefix)
+CODE_WORDS = frozenset(
+    {"id", "code", "key", "sku", "ean", "upc", "isbn", "mcc", "naics"}
+)
+POSTAL_WORDS = frozenset({"zip", "zipcode", "postcode", "postal", "plz", "cep"})
+ZERO_LED_SHARE = (
+    0.01  # digits written with a leading zero in this share of values: a code
+)
+
+
+def name_words(name: str) -> list[str]:
+    """A column name's words, lower-cased: `StoreID`, `store_id`, `Store ID` all give
+    ['store', 'id']."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w]
+
+
+def code_name(name: str) -> bool:
+    """A name that says its integers are codes (a store, a region, a postal area)."""
+    words = name_words(name)
+    return bool(words) and (
+        words[-1] in CODE_WORDS or any(w in POSTAL_WORDS for w in words)
+    )
+
+
+def zero_led(values: pd.Series) -> str | None:
+    """A value written with a leading zero (`01984`, `007`), when at least 1% of the
+    column's values are: digits that are a code (a zip code, a branch), kept as text.
+    None for any other column."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    text = values.dropna().astype(str).str.strip()
+    led = text[text.str.fullmatch(r"0\d+")]
+    return led.iloc[0] if len(text) and len(led) >= ZERO_LED_SHARE * len(text) else None
+
+
 def profile_column(
     values: pd.Series, n_rows: int, marks: dict[str, str] | None = None
 ) -> ColumnChoice:
     """Categorical, numeric or set aside, with the reason as a comment (`marks`: the
-    file's decimal mark and thousands separator, for numbers written as text)."""
+    file's decimal mark and thousands separator, for numbers written as text). Digits
+    written with leading zeros, and integers whose name calls them a code or id, are
+    categories: a zip code or a store number is no quantity to average or segment on."""
     name = str(values.name)
     distinct = values.nunique(dropna=True)
     miss = f"{values.isna().mean():.1%} missing"
     if distinct <= 1:
         return _one_value(name, values)
-    numbers = _numbers(values, marks)
+    led = zero_led(values)
+    numbers = None if led else _numbers(values, marks)
     if numbers is None:
-        return _text_column(name, values, n_rows, miss, marks)
+        text = _text_column(name, values, n_rows, miss, marks)
+        why = f"written with leading zeros ('{led}'): a code, read as text"
+        return _as_code(text, why) if led else text
     known = numbers.dropna().to_numpy()
     is_integer = bool(np.all(known == np.round(known)))
+    if is_integer and distinct > 2 and code_name(name):
+        return _as_code(
+            _text_column(name, values, n_rows, miss, marks),
+            "integers named as a code: a category, not a quantity (list it under "
+            "numeric if it counts or measures something)",
+        )
     if is_integer and distinct == values.notna().sum() == n_rows:
         return ColumnChoice(
             name,
@@ -582,6 +656,19 @@ def profile_column(
         skewed=finite.min() >= 0 and skew > 1,
         code=code,
         words=words if len(words) <= MAX_WORDS else [],
+        infinite=int(np.isinf(numbers.to_numpy()).sum()),
+    )
+
+
+def _as_code(choice: ColumnChoice, why: str) -> ColumnChoice:
+    """A code column's choice (a category, or set aside as id-like), saying why."""
+    if choice.role == "numeric":  # dates or a unit: not a code after all
+        return choice
+    levels = choice.levels
+    if levels and all(v.isdigit() for v in levels):  # "2" before "10"
+        levels = sorted(levels, key=lambda v: (len(v), v))
+    return ColumnChoice(
+        choice.name, choice.role, f"{choice.note}; {why}", levels=levels
     )
 
 
@@ -721,8 +808,9 @@ def single_column_auc(
             )
         else:
             numbers = _numbers(values, marks)
-        x = numbers.to_numpy(dtype=float)
-        x = np.where(np.isfinite(x), x, np.nanmin(x) - 1 if np.isfinite(x).any() else 0)
+        x = numbers.to_numpy(dtype=float)  # missing, and inf (read as missing): lowest
+        known = np.isfinite(x)
+        x = np.where(known, x, x[known].min() - 1 if known.any() else 0)
         return float(roc_auc_score(y, x))
     text = values.astype("string").fillna("__missing__").to_numpy()
     halves = np.arange(len(y)) % 2
@@ -980,7 +1068,7 @@ def _schema_lines(
             "    units:                       # numbers written with a unit: dropped"
         )
         out += [f"      {key(c.name)}: {q(c.unit)}" for c in with_units]
-    coded = [c for c in nums if c.code is not None or c.words]
+    coded = [c for c in nums if c.code is not None or c.words or c.infinite]
     if coded:
         out.append("    missing_codes:               # values that stand for none")
         out += [_codes_line(c) for c in coded]
@@ -996,9 +1084,11 @@ def _schema_lines(
 def _codes_line(choice: ColumnChoice) -> str:
     """One column's values that stand for none: a number far beyond the others, text
     in a column of numbers (each read as missing by every run)."""
-    codes = ([_code_text(choice.code.value)] if choice.code else []) + [
-        q(word) for word in choice.words
-    ]
+    codes = (
+        ([_code_text(choice.code.value)] if choice.code else [])
+        + [q(word) for word in choice.words]
+        + ([".inf", "-.inf"] if choice.infinite else [])
+    )
     notes = ([choice.code.note()] if choice.code else []) + (
         [
             "text in a column of numbers: read as missing (delete it from the list "
@@ -1007,6 +1097,11 @@ def _codes_line(choice: ColumnChoice) -> str:
         if choice.words
         else []
     )
+    if choice.infinite:  # pandas writes a division by zero as inf
+        notes.append(
+            f"infinite in {choice.infinite:,} rows (a ratio divided by zero?): read "
+            "as missing"
+        )
     return f"      {key(choice.name)}: [{', '.join(codes)}]   # {'; '.join(notes)}"
 
 
@@ -1067,11 +1162,17 @@ def draft_tabular(
     if not files:
         dialect, header_notes = located_header(path, dialect, [id_col, label, date])
     line_column = None if id_col else _line_ids(path, files, date)
+    keys = [id_col] if id_col else []
     table = (
-        read_folder(files, dialect, [id_col])
-        if files
-        else read_table(path, [id_col] if id_col else [], dialect)
+        read_folder(files, dialect, keys) if files else read_table(path, keys, dialect)
     )
+    if codes := zero_led_columns(files.paths if files else [path], table, dialect):
+        keys += codes  # zip codes: '01984' as written, in the draft and every run
+        table = (
+            read_folder(files, dialect, keys)
+            if files
+            else read_table(path, keys, dialect)
+        )
     header_notes += _sheet_notes(path, table)
     if line_column:  # as the catalog entry's CSVTableDataset numbers the rows
         line_column = free_name(line_column, table.columns)
@@ -1163,6 +1264,7 @@ def draft_tabular(
         "score_input",
         files=files,
         line_column=line_column,
+        text=codes,
     )
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"

@@ -446,7 +446,8 @@ def _empty_problems(validated: pd.DataFrame, schema: dict[str, Any]) -> list[Pro
     ]
 
 
-MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "-", "?")
+# compared lower-cased: "\\n" is NULL as MySQL and Postgres export it (\\N)
+MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "-", "?", "\\n")
 
 
 UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
