@@ -849,6 +849,49 @@ def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path
     assert (
         'date_format: "%d/%m/%Y"   # every value reads as %d/%m/%Y' in draft.parameters
     )
+    # a monthly panel learns from each feature's change too, as the seller panel does
+    block = yaml.safe_load(draft.parameters)["panel"]
+    history = block["derived"]["history"]
+    assert history["lags_months"] == [1, 3] and history["rolling_months"] == 3
+    numeric = set(block["schema"]["numeric"])
+    changed = set(history["delta_columns"]) | set(history["log_delta_columns"])
+    assert changed == set(history["rolling_mean_columns"]) == numeric
+    assert any("a panel of 6 months" in line for line in draft.summary)
+    from risk_segments.modeling.features import add_history_features
+    from risk_segments.schema import validate_table
+
+    schema = {**block["schema"], "as_of": "2099-01-01"}
+    read = validate_table(pd.read_csv(path), schema, "panel.raw_table")
+    featured = add_history_features(read, schema, block["derived"])
+    one = featured[featured["customerID"] == "C-0007"].sort_values("month_end")
+    assert one["tenure_delta_1m"].iloc[1:].tolist() == pytest.approx(
+        one["tenure"].diff().iloc[1:].tolist(), nan_ok=True
+    )
+
+
+@pytest.mark.parametrize(("step", "lags"), [(3, [3, 9]), (None, None)])
+def test_a_panel_s_look_backs_follow_its_spacing(tmp_path, step, lags):
+    """Quarterly snapshots look back 3 and 9 months; weekly ones (an id twice in a
+    month) get no history features, which look back by months, and the draft says so."""
+    dates = (
+        pd.date_range("2024-03-31", periods=6, freq="3ME")
+        if step
+        else pd.date_range("2025-01-05", periods=6, freq="W")
+    )
+    parts = []
+    for k, date in enumerate(dates):
+        part = churn_table(200, seed=40 + k)
+        part["customerID"] = [f"C{j:04d}" for j in range(200)]
+        part["week"] = date.strftime("%Y-%m-%d")
+        parts.append(part)
+    path = _write(pd.concat(parts, ignore_index=True), tmp_path / "panel.csv")
+    draft = draft_tabular("p", path, tmp_path, "customerID", "Churn", date="week")
+    block = yaml.safe_load(draft.parameters)["p"]
+    if lags:
+        assert block["derived"]["history"]["lags_months"] == lags
+    else:
+        assert "derived" not in block
+        assert any("more often than monthly" in line for line in draft.summary)
 
 
 @pytest.mark.parametrize(

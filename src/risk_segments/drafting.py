@@ -1201,6 +1201,9 @@ def draft_tabular(
     _shared_dates(dates, date, len(table))
     time_split = dates is not None and dates[labeled].nunique() >= 4
     nums = [c.name for c in choices if c.role == "numeric"]
+    history, history_notes = (
+        _history_lines(table, id_col, dates, choices) if label else ([], [])
+    )
     lines = [
         f"# {name}: drafted by `kedro draft-use-case` from {path.name} on {today()}",
         f"# ({len(table):,} rows, {len(table.columns)} columns). Every choice below was read off",
@@ -1232,6 +1235,7 @@ def draft_tabular(
             else []
         ),
         *_date_labels(choices),
+        *history,
         *_supervised_lines(label, time_split),
         "",
         "  segmentation:                  # label-free segments of all rows",
@@ -1269,6 +1273,7 @@ def draft_tabular(
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
     ]
+    summary += history_notes
     if not label:
         summary.append(
             "no --label: segments only (kind: segments): segments, profiles and their "
@@ -1334,6 +1339,57 @@ def _read_label(
         f"{len(y):,} labeled rows ({y.mean():.1%}); {int((~labeled).sum()):,} unlabeled rows"
     )
     return (positive, negative), labeled, y, note
+
+
+HISTORY_MONTHS = 4  # a panel of at least this many months gets history features
+
+
+def _history_lines(
+    table: pd.DataFrame,
+    id_col: str,
+    dates: pd.Series | None,
+    choices: list[ColumnChoice],
+) -> tuple[list[str], list[str]]:
+    """A monthly panel's history features (`derived.history`): each numeric feature's
+    change against the same entity 1 and 3 snapshots before and its mean over 3, as
+    the built-in seller panel has them (a seller whose sales collapse since last
+    quarter). Written when every entity has at most one row per month and the entities
+    recur; the spacing of an entity's rows (monthly, quarterly) sets the look-backs."""
+    features = [c for c in choices if c.role == "numeric" and not c.dates]
+    if dates is None or not features:
+        return [], []
+    month = dates.dt.year.to_numpy() * 12 + dates.dt.month.to_numpy()
+    keys = pd.DataFrame({"id": table[id_col].to_numpy(), "month": month})
+    if keys.duplicated().any():  # weekly or daily snapshots: look-backs read months
+        return [], [
+            "snapshots more often than monthly (an id twice in one month): no history "
+            "features written (derived.history looks back by months)"
+        ]
+    keys = keys.sort_values(["id", "month"])
+    gaps = keys["month"].diff()[keys["id"].eq(keys["id"].shift())]
+    if pd.Series(month).nunique() < HISTORY_MONTHS or gaps.empty:
+        return [], []
+    step = int(gaps.median())
+    rates = [c.name for c in features if not c.skewed]
+    amounts = [c.name for c in features if c.skewed]
+    lines = [
+        "",
+        "  derived:                       # a panel: each feature's change against the same "
+        f"{id_col} earlier, and its recent mean",
+        "    history:",
+        f"      lags_months: [{step}, {3 * step}]   # its rows are {step} month(s) apart "
+        "(median)",
+        f"      delta_columns: {flow_list(rates, 21)}",
+        f"      log_delta_columns: {flow_list(amounts, 25)}   # long-tailed: change of log1p",
+        f"      rolling_months: {3 * step}",
+        f"      rolling_mean_columns: {flow_list([c.name for c in features], 28)}",
+    ]
+    note = (
+        f"a panel of {pd.Series(month).nunique()} months: each numeric feature's change "
+        f"against {step} and {3 * step} month(s) before and its {3 * step}-month mean are "
+        "features too (derived.history; delete the block to learn from each month alone)"
+    )
+    return lines, [note]
 
 
 def _supervised_lines(label: str | None, time_split: bool) -> list[str]:

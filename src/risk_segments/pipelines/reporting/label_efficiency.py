@@ -176,13 +176,14 @@ def efficiency_rows(
                 "positives": int(y.sum()),
                 "repeat": repeat,
             }
-            if (
-                y.min() == y.max()
-            ):  # one class only: nothing to learn, record and move on
-                logger.warning(
-                    "label share %g repeat %d drew a single class; skipped",
-                    share,
-                    repeat,
+            if y.min() == y.max():  # a draw of one class: nothing to learn from it
+                # (50 labels at 8% positives hold none 1% of the time: chance, not a
+                # problem of the table, so not a warning)
+                logger.info(
+                    "label efficiency: %d labels (draw %d) hold one class only; that "
+                    "draw is left out of the point",
+                    n,
+                    repeat + 1,
                 )
                 continue
             rows += _one_draw(data, idx, catboost, options, common)
