@@ -1971,3 +1971,22 @@ def test_infinite_ratios_are_drafted_as_missing(tmp_path):
     read = as_people_have_it(pd.read_csv(path), typed, "x.raw_table")
     assert read["charge_ratio"].isna().sum() == ratio.isna().sum() + infinite
     assert np.isfinite(read["charge_ratio"].dropna()).all()
+
+
+def test_an_outcome_recorded_as_its_date_is_positive_where_filled(tmp_path):
+    """A churn date, filled where the customer left and blank where not: the draft
+    asked for --positive among hundreds of dates; now filled is positive, blank
+    negative, and every run reads it so."""
+    table = churn_table(800, seed=12)
+    left = (table["Churn"] == "Yes").to_numpy()
+    days = pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(800) % 300, "D")
+    table["Churn date"] = np.where(left, days.strftime("%d/%m/%Y"), "")
+    path = _write(table.drop(columns=["Churn"]), tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn date")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert schema["positive_when_filled"] is True and "positive_label" not in schema
+    assert f"in {left.sum():,} of 800 rows" in draft.parameters
+    assert "Churn date" not in schema["numeric"]  # the label, not a date feature
+    typed = {**schema, "as_of": "2099-01-01"}
+    read = as_people_have_it(pd.read_csv(path), typed, "x.raw_table")
+    assert read["Churn date"].tolist() == left.astype(int).tolist()  # none unlabeled

@@ -989,6 +989,11 @@ def _label_lines(
         return []
     if positive is None:
         return [f"    label_column: {q(label)}", f"    # {label_note}"]
+    if positive == FILLED:
+        return [
+            f"    label_column: {q(label)}",
+            f"    positive_when_filled: true   # {label_note}",
+        ]
     out = [
         f"    label_column: {q(label)}",
         f"    positive_label: {q(positive)}   # {label_note}",
@@ -1319,9 +1324,15 @@ def _read_label(
     """The label as every run reads it: its positive / negative values, which rows are
     labeled, their 0/1 outcomes and a note; too few labels of a kind stop the draft."""
     labels = present_values(values)  # as the run reads them: blank is unlabeled
-    positive, negative = label_values(labels, label, positive, negative)
+    filled = positive is None and negative is None and _dates_where_filled(labels)
+    if filled:  # a churn date: filled where the outcome happened, blank where not
+        positive = FILLED
+    else:
+        positive, negative = label_values(labels, label, positive, negative)
     try:  # 0/1, NaN where unlabeled: read as every run reads it
-        codes = label_codes(labels, positive, label, "--label", negative).astype(float)
+        codes = label_codes(
+            labels, None if filled else positive, label, "--label", negative, filled
+        ).astype(float)
     except InvalidInputError as err:
         raise DraftError(str(err)) from err
     labeled = codes.notna().to_numpy()
@@ -1338,7 +1349,28 @@ def _read_label(
         f"{label}: {'1' if positive is None else repr(positive)} in {int(y.sum()):,} of "
         f"{len(y):,} labeled rows ({y.mean():.1%}); {int((~labeled).sum()):,} unlabeled rows"
     )
+    if filled:
+        note = (
+            f"{label}: a date where the outcome happened, in {int(y.sum()):,} of "
+            f"{len(y):,} rows ({y.mean():.1%}): positive; a blank is negative, so no row "
+            "is unlabeled (if a blank can also mean not known yet, the table needs a "
+            "column that says which rows are known)"
+        )
     return (positive, negative), labeled, y, note
+
+
+FILLED = "(filled)"  # the drafted label: positive where the column holds a date
+
+
+def _dates_where_filled(labels: pd.Series) -> bool:
+    """A label column of dates with blanks: the date an outcome happened (a churn date),
+    blank where it did not."""
+    present = labels.dropna().astype(str).str.strip()
+    return (
+        0 < len(present) < len(labels)
+        and present.nunique() > 2
+        and _as_dates(present) is not None
+    )
 
 
 HISTORY_MONTHS = 4  # a panel of at least this many months gets history features

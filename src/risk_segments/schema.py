@@ -578,8 +578,13 @@ def label_codes(
     column: str,
     source: str,
     negative: Any = None,
+    when_filled: bool = False,
 ) -> pd.Series:
     """A label given as any two values (or booleans, or 0/1) as nullable 0/1.
+
+    `when_filled` (`schema.positive_when_filled`): the column holds the outcome's date
+    (a churn date, a default date) where it happened and is blank where it did not:
+    filled is 1, blank 0, no row unlabeled.
 
     With `positive` set (a value, or a list of values), those are 1 and the one other
     value is 0; with `negative` set too, its values are 0 and any other value is
@@ -588,6 +593,8 @@ def label_codes(
     anything else is an error that says which values were found.
     """
     values = present_values(values)
+    if when_filled:
+        return values.notna().astype("Int8")
     seen = sorted({str(v) for v in values.dropna()})
     if positive is not None:
         text = values.dropna().astype(str).str.strip().str.lower()
@@ -736,6 +743,7 @@ def as_people_have_it(
     label = schema["label_column"]
     if label in table.columns and (
         schema.get("positive_label") is not None
+        or schema.get("positive_when_filled")
         or not pd.api.types.is_numeric_dtype(table[label])
     ):
         table[label] = label_codes(
@@ -744,6 +752,7 @@ def as_people_have_it(
             label,
             source,
             schema.get("negative_label"),
+            bool(schema.get("positive_when_filled")),
         )
     date, fmt = schema["date_column"], schema.get("date_format")
     if not schema.get("date_in_table", True) and date not in table:

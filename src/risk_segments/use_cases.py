@@ -81,6 +81,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
             "on_out_of_range",
             "on_unknown_category",
             "positive_label",
+            "positive_when_filled",
             "source",
             "units",
         }
