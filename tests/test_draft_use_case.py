@@ -1990,3 +1990,20 @@ def test_an_outcome_recorded_as_its_date_is_positive_where_filled(tmp_path):
     typed = {**schema, "as_of": "2099-01-01"}
     read = as_people_have_it(pd.read_csv(path), typed, "x.raw_table")
     assert read["Churn date"].tolist() == left.astype(int).tolist()  # none unlabeled
+
+
+@pytest.mark.parametrize("name", ["nightly.parquet", "nightly.csv"])
+def test_a_csv_entry_pointed_at_a_parquet_file_says_what_to_set(tmp_path, name):
+    """The nightly entry pointed at a parquet file (named so, or not): the load failed
+    with "'utf-8' codec can't decode byte 0xc0"; now it names the entry type to set."""
+    from kedro.io import DatasetError
+
+    from risk_segments.datasets import CSVTableDataset
+
+    path = tmp_path / name
+    churn_table(50, seed=1).to_parquet(path)
+    dataset = CSVTableDataset(filepath=str(path), load_args={"sep": ","})
+    with pytest.raises(
+        DatasetError, match=r"it is a parquet file.*pandas\.ParquetDataset"
+    ):
+        dataset.load()

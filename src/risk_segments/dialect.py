@@ -62,6 +62,37 @@ def is_workbook(path: Path) -> bool:
     return path.suffix.lower() in WORKBOOK_SUFFIXES
 
 
+# the catalog entry that reads each kind of file the draft writes entries for
+READERS = {
+    "a parquet file": "pandas.ParquetDataset",
+    "a workbook": "risk_segments.datasets.ExcelTableDataset",
+    "JSON records": "risk_segments.datasets.JSONTableDataset",
+}
+
+
+def not_a_csv(path: Path) -> str:
+    """What a file read as CSV is instead, by its suffix or its first bytes (a nightly
+    entry pointed at `scores_input.parquet`: read as text, it failed with 'utf-8 codec
+    can't decode byte 0xc0'), with the entry that reads it; '' for a CSV."""
+    with path.open("rb") as file:
+        start = file.read(4)
+    if is_parquet(path) or start == b"PAR1":
+        kind = "a parquet file"
+    elif is_workbook(path) or (
+        start == b"PK\x03\x04" and path.suffix.lower() != ".zip"
+    ):
+        kind = "a workbook"
+    elif is_json(path):
+        kind = "JSON records"
+    else:
+        return ""
+    return (
+        f"it is {kind}, but the catalog entry reads a CSV: set the entry's type to "
+        f"{READERS[kind]} (and remove its CSV load_args), or point it at a CSV written "
+        "as the drafted one"
+    )
+
+
 def is_typed(path: Path) -> bool:
     """A file whose values carry their types (parquet, JSON, a workbook): no CSV
     dialect to read."""

@@ -21,7 +21,7 @@ import pandas as pd
 from kedro.io import DatasetError
 from kedro_datasets.pandas import CSVDataset
 
-from risk_segments.dialect import dialect_mismatch, first_row_line
+from risk_segments.dialect import dialect_mismatch, first_row_line, not_a_csv
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +124,8 @@ class CSVTableDataset(CSVDataset):
     def load(self) -> pd.DataFrame:
         if self._protocol == "file":
             path = Path(str(self._get_load_path()))
+            if path.exists() and (problem := not_a_csv(path)):
+                raise DatasetError(f"'{path}': {problem}")
             if path.exists() and (problem := dialect_mismatch(path, self._load_args)):
                 raise DatasetError(
                     f"'{path}': {problem}; set the entry's load_args to how the file "
