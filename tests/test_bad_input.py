@@ -50,6 +50,11 @@ STOPS = {
         lambda t: t.drop(columns=["sessions_30d"]),
         r"customer_churn\.score_input: missing column\(s\) \['sessions_30d'\]",
     ),
+    "renamed column": (  # a nightly export that writes the name its own way
+        lambda t: t.rename(columns={"sessions_30d": "Sessions 30d"}),
+        r"missing column\(s\) \['sessions_30d'\] that the model needs; renamed\? the "
+        r"file has 'sessions_30d' as 'Sessions 30d'",
+    ),
     "mistyped column, counted over the whole input": (
         lambda t: t.assign(orders_90d=["many"] * len(t)),
         r"customer_churn\.score_input does not match its schema \(1 problem\(s\) over "

@@ -10,6 +10,7 @@ their messages; an engine only computes the counts.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -265,10 +266,16 @@ def check_artifacts(
 
 def check_columns(columns: list[str], schema: dict[str, Any]) -> None:
     """Stop if the table to score lacks a column the model needs."""
-    missing = [c for c in required_columns(schema) if c not in columns]
+    required = required_columns(schema)
+    missing = [c for c in required if c not in columns]
     if missing:
+        # a nightly export that renamed a column ('Tenure(months)'): name the likely one
+        others = [str(c) for c in columns if c not in set(required)]
+        near = {m: difflib.get_close_matches(str(m), others, n=1) for m in missing}
+        renamed = [f"'{m}' as '{n[0]}'" for m, n in near.items() if n]
         raise InvalidInputError(
             f"{input_name(schema)}: missing column(s) {missing} that the model needs"
+            + (f"; renamed? the file has {', '.join(renamed)}" if renamed else "")
             + separator_hint(columns)
         )
 
