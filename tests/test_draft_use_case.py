@@ -80,6 +80,8 @@ def test_columns_are_profiled_as_people_have_them():
     ("values", "given", "expected"),
     [
         (["Yes", "No", "No"], None, "Yes"),
+        (["Nein", "Ja", "Nein"], None, "Ja"),  # a German export
+        (["non", "oui"], None, "oui"),
         ([0, 1, 1], None, None),
         ([True, False, True], None, None),
         (["stayed", "left", "left"], "left", "left"),
@@ -2007,3 +2009,23 @@ def test_a_csv_entry_pointed_at_a_parquet_file_says_what_to_set(tmp_path, name):
         DatasetError, match=r"it is a parquet file.*pandas\.ParquetDataset"
     ):
         dataset.load()
+
+
+def test_digits_grouped_by_apostrophes_are_numbers(tmp_path):
+    """A Swiss export writes 1'234.50 (or typeset, 1’234.50): the balance, the table's
+    strongest column, was set aside as free text."""
+    table = churn_table(600, seed=14)
+    amounts = table["MonthlyCharges"].to_numpy() * 137.5
+    marks = np.where(np.arange(600) % 5 == 0, "\u2019", "'")  # some typeset
+    table["Saldo"] = [
+        f"{v:,.2f}".replace(",", m) for v, m in zip(amounts, marks, strict=True)
+    ]
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False, sep=";")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert "Saldo" in schema["numeric"]
+    typed = {**schema, "as_of": "2099-01-01"}
+    load_args = yaml.safe_load(draft.catalog)["x.raw_table"]["load_args"]
+    read = as_people_have_it(pd.read_csv(path, **load_args), typed, "x.raw_table")
+    assert read["Saldo"].astype(float).round(2).tolist() == list(np.round(amounts, 2))

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from risk_segments.schema import SEPARATORS, SPACES, UNIT_SIGNS
+from risk_segments.schema import APOSTROPHES, SEPARATORS, SPACES, UNIT_SIGNS
 
 WHITESPACE = r"\s+"  # ...and runs of spaces, as fixed-width text exports have
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
@@ -33,8 +33,13 @@ _THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spac
         mark: re.compile(rf"^[+-]?\d{{1,3}}({re.escape(mark)}\d{{3}})+(,\d+)?$")
         for mark in (".", " ", "\u00a0", "\u202f")
     },
+    **{  # Swiss: 1'234.50
+        mark: re.compile(rf"^[+-]?\d{{1,3}}({mark}\d{{3}})+([.,]\d+)?$")
+        for mark in APOSTROPHES
+    },
 }
-_SPACED = re.compile(rf"(?<=\d)[{SPACES}](?=\d{{3}}\b)")  # 1 234,50: the spaces
+# 1 234,50 and 1'234.50: the grouping marks, which hide the decimal mark's evidence
+_SPACED = re.compile(rf"(?<=\d)[{SPACES}{APOSTROPHES}](?=\d{{3}}\b)")
 _DECOMPRESS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
@@ -234,7 +239,8 @@ def csv_dialect(path: Path, sample_lines: int = 500) -> dict[str, Any]:
     decimal = "," if best != "," and comma > point else "."
     if decimal == ",":
         out["decimal"] = ","
-    for mark in (".", " ", "\u00a0", "\u202f") if decimal == "," else (",",):
+    marks = (".", " ", "\u00a0", "\u202f") if decimal == "," else (",",)
+    for mark in (*marks, *APOSTROPHES):
         grouped = [f for f in fields if _THOUSANDS[mark].match(f)]
         other = {".": _DECIMAL_POINT, ",": _DECIMAL_COMMA}.get(mark)
         clash = other is not None and any(

@@ -77,6 +77,11 @@ NA_TOKENS = [
 POSITIVE_WORDS = (
     "yes",
     "y",
+    "ja",  # German, Dutch, Scandinavian exports
+    "oui",
+    "sí",
+    "si",
+    "sim",
     "true",
     "t",
     "1",

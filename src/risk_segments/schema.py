@@ -457,6 +457,9 @@ UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
 
 # negatives as accounting exports write them: (1,234.50) and 1234.50-
 SPACES = " \u00a0\u202f\u2009"  # a space, no-break, narrow no-break, thin
+APOSTROPHES = (
+    "'\u2019"  # Swiss exports group digits so: 1'234.50 (or typeset, 1’234.50)
+)
 PARENTHESES = re.compile(r"^\((.+)\)$")
 TRAILING_MINUS = re.compile(r"^(\d[\d.]*)-$")
 
@@ -475,9 +478,10 @@ def numbers_from_text(
         return pd.to_numeric(values, errors="coerce")
     text = values.astype("string").str.strip()
     # any space groups digits: French Excel writes U+202F, older exports U+00A0, and a
-    # file (or tonight's export) may hold both
-    if thousands and thousands in SPACES:
-        text = text.str.replace(f"[{SPACES}]", "", regex=True)
+    # file (or tonight's export) may hold both; so does either apostrophe
+    kin = thousands and next((k for k in (SPACES, APOSTROPHES) if thousands in k), None)
+    if kin:
+        text = text.str.replace(f"[{kin}]", "", regex=True)
     elif thousands:
         text = text.str.replace(thousands, "", regex=False)
     if decimal != ".":
