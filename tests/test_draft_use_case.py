@@ -1461,16 +1461,19 @@ def test_empty_rows_a_spreadsheet_saves_below_a_table_are_left_out_and_said(tmp_
     text = table.to_csv(index=False)
     blank = "," * (len(table.columns) - 1) + "\n"
     lines = text.splitlines(keepends=True)
-    path.write_text("".join(lines[:101] + [blank] + lines[101:] + [blank, blank]))
+    # and a blank line, which pandas skips: the rows below it kept their own lines
+    parts = lines[:101] + [blank] + lines[101:201] + ["\n"] + lines[201:]
+    path.write_text("".join(parts + [blank, blank]))
     draft = draft_tabular("x", path, tmp_path, None, "Churn", "Yes")
     assert any(
-        "3 row(s) with every field empty" in n and "[102, 303, 304]" in n
+        "4 row(s) with every field empty" in n and "[102, 203, 304, 305]" in n
         for n in draft.summary
     )
     read = _entry_rows(draft, "x", path)
     assert len(read) == 300
     by_line = read.set_index(read["line"].astype(int))["tenure"]
     assert by_line[103] == table["tenure"].iloc[100]  # the row after the empty one
+    assert by_line[204] == table["tenure"].iloc[200]  # ...and after the blank line
 
 
 def test_a_closing_sum_line_of_a_report_is_no_entity(tmp_path):

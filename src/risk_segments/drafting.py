@@ -165,7 +165,10 @@ def read_table(
 
     try:
         args = csv_load_args(text_columns, dialect)
-        table, left_out = table_rows(pd.read_csv(path, **args), args)
+        read = pd.read_csv(
+            path, skip_blank_lines=False, **args
+        )  # as the entry reads it
+        table, left_out = table_rows(read, args)
         table.attrs["left_out"] = left_out  # said by the draft, as the runs log them
         return table
     except (UnicodeDecodeError, pd.errors.ParserError) as err:

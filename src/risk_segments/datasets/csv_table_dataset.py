@@ -152,6 +152,10 @@ class CSVTableDataset(CSVDataset):
     def __init__(self, *, line_column: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._line_column = line_column
+        # blank lines are read as empty rows, left out and counted like `,,,,` lines,
+        # so that every row keeps its file line (pandas skips them otherwise, and the
+        # rows below were named by lines above their own)
+        self._load_args.setdefault("skip_blank_lines", False)
 
     def load(self) -> pd.DataFrame:
         if self._protocol == "file":
@@ -173,7 +177,8 @@ class CSVTableDataset(CSVDataset):
             rows.insert(0, self._line_column, self._lines(len(rows)))
         kept, left_out = table_rows(rows, self._load_args, self._line_column)
         for why, lines in left_out.items():
-            logger.warning(
+            logger.log(  # an empty row holds nothing; a sum or a note looked like data
+                logging.INFO if why == "empty" else logging.WARNING,
                 "%s: %d row(s) %s left out (file lines %s)",
                 self._get_load_path(),
                 len(lines),
