@@ -2057,3 +2057,41 @@ def test_digits_grouped_by_apostrophes_are_numbers(tmp_path):
     load_args = yaml.safe_load(draft.catalog)["x.raw_table"]["load_args"]
     read = as_people_have_it(pd.read_csv(path, **load_args), typed, "x.raw_table")
     assert read["Saldo"].astype(float).round(2).tolist() == list(np.round(amounts, 2))
+
+
+def test_timestamps_with_their_zone_as_a_word_are_read(tmp_path):
+    """BigQuery and Looker write '2024-03-05 14:22:11.123456 UTC', and drop the fraction
+    when it is zero: inferred from the first value, every other time was unreadable."""
+    from risk_segments.schema import read_dates, times_from_text
+
+    stamps = pd.Series(
+        [
+            "2024-03-05 14:22:11.123456 UTC",
+            "2024-03-06 01:02:03 UTC",
+            None,
+            "2024-03-07",
+        ]
+    )
+    expected = pd.to_datetime(
+        ["2024-03-05 14:22:11.123456", "2024-03-06 01:02:03", None, "2024-03-07"],
+        format="ISO8601",
+    )
+    assert read_dates(stamps).tolist() == expected.tolist()
+    zoned = times_from_text(stamps.astype("string"), None).dt.tz_localize(None)
+    assert zoned.tolist() == expected.tolist()
+    assert date_format_of(stamps.dropna()) == (None, "ISO 8601")
+    table = churn_table(300, seed=19)  # a last login as the warehouse exports it
+    seconds = pd.to_timedelta(np.arange(300) * 3607, unit="s")
+    logins = pd.Timestamp("2024-06-01") + seconds
+    table["last_login"] = [
+        f"{t:%Y-%m-%d %H:%M:%S}" + (".5" if i % 2 else "") + " UTC"
+        for i, t in enumerate(logins)
+    ]
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert schema["date_features"] == {"last_login": None}  # ISO 8601
+    read = as_people_have_it(
+        pd.read_csv(path), {**schema, "as_of": "2024-07-01"}, "x.raw_table"
+    )
+    assert read["last_login"].notna().all()

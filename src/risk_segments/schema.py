@@ -257,12 +257,30 @@ def _counted_times(numbers: pd.Series, fmt: str) -> pd.Series:
     )
 
 
+# BigQuery, Looker and many databases write a timestamp's zone as a word:
+# "2024-03-05 14:22:11.123456 UTC" (and without the fraction when it is zero)
+_ZONE_WORD = re.compile(r"(?<=\d)\s*(?:UTC|GMT)$", re.IGNORECASE)
+
+
+def _zone_words(values: pd.Series) -> pd.Series:
+    """Text timestamps with a zone written as UTC or GMT, as the offset ISO 8601 reads
+    (+00:00); any other column unchanged."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(
+        values
+    ):
+        return values
+    text = values.astype("string").str.strip()
+    return text.str.replace(_ZONE_WORD, "+00:00", regex=True).replace("", pd.NA)
+
+
 def times_from_text(text: pd.Series, fmt: str | None) -> pd.Series:
     """Timestamps (UTC where zoned) from text in `fmt`: a strftime format, a count
     from an origin (`unix_seconds`, `unix_milliseconds`, `excel_days`), or None for
-    ISO 8601. Unreadable: NaT."""
+    ISO 8601 (its zone may be written UTC or GMT). Unreadable: NaT."""
     if fmt in EPOCH_UNITS:
         return _counted_times(pd.to_numeric(text, errors="coerce"), fmt)
+    if fmt is None:
+        text = _zone_words(text)
     return pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
 
 
@@ -279,9 +297,15 @@ def read_dates(values: pd.Series, fmt: str | None = None) -> pd.Series:
             return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
         values = _digits(values)
     if not fmt:
+        text = _zone_words(values)
+        # ISO 8601 first: inferred from the first value, "14:22:11.123456" made every
+        # time without a fraction unreadable
+        iso = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        if not (iso.isna() & text.notna()).any():
+            return _one_clock(iso)
         with warnings.catch_warnings():  # pandas' note on mixed formats: the caller
             warnings.filterwarnings("ignore", "Could not infer format", UserWarning)
-            return _one_clock(pd.to_datetime(values, errors="coerce", utc=True))
+            return _one_clock(pd.to_datetime(text, errors="coerce", utc=True))
     text = values.astype("string").str.strip().replace("", pd.NA)
     return _one_clock(times_from_text(text, fmt))
 
@@ -363,7 +387,9 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
             else "1970, UTC"
         )
         return epoch, f"every value is a count of {epoch.split('_')[1]} since {since}"
-    iso = pd.to_datetime(unique, format="ISO8601", errors="coerce", utc=True)
+    iso = pd.to_datetime(
+        _zone_words(unique), format="ISO8601", errors="coerce", utc=True
+    )
     if unique.empty or iso.notna().all():
         return None, "ISO 8601"
     with warnings.catch_warnings():  # pandas warns when a guess overrules dayfirst
