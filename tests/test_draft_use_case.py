@@ -2095,3 +2095,17 @@ def test_timestamps_with_their_zone_as_a_word_are_read(tmp_path):
         pd.read_csv(path), {**schema, "as_of": "2024-07-01"}, "x.raw_table"
     )
     assert read["last_login"].notna().all()
+
+
+def test_levels_padded_with_blanks_are_the_levels_the_draft_listed(tmp_path):
+    """A database's CHAR column pads its text ('Month-to-month '): the draft listed the
+    levels without the blanks and the run then stopped on every padded row."""
+    table = churn_table(400, seed=20)
+    padded = np.arange(400) % 3 == 0
+    table["Contract"] = np.where(padded, table["Contract"] + "  ", table["Contract"])
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    levels = yaml.safe_load(draft.parameters)["x"]["schema"]["categorical"]
+    assert levels["Contract"] == ["Month-to-month", "One year", "Two year"]
+    read = _entry_rows(draft, "x", path)  # checked by the run's schema: no stop
+    assert read["Contract"].tolist() == table["Contract"].str.strip().tolist()

@@ -575,14 +575,27 @@ def present_values(values: pd.Series) -> pd.Series:
     return _blank_to_missing(values.astype(object), MISSING_TOKENS)
 
 
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text without surrounding blanks ('Month-to-month ' as a database's padded CHAR
+    column writes it is 'Month-to-month', the level the draft listed), stripped once
+    per distinct value, not per row."""
+    codes, levels = pd.factorize(values)
+    bare = pd.Index(levels.astype(str)).str.strip()
+    if len(levels) == 0 or (bare == pd.Index(levels.astype(str))).all():
+        return values
+    out = np.asarray(bare, dtype=object)[codes]
+    out[codes < 0] = None
+    return pd.Series(out, index=values.index, name=values.name).fillna(np.nan)
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Categorical values as text: integer codes (1, 1.0) read as '1', booleans as
-    'true'/'false'; blank cells are missing."""
+    'true'/'false', surrounding blanks dropped; blank cells are missing."""
     if pd.api.types.is_bool_dtype(values):
         return values.map({True: "true", False: "false"}).astype(object)
     kind = pd.api.types.infer_dtype(values, skipna=True)
     if kind in ("string", "empty"):
-        return _blank_to_missing(values)
+        return _blank_to_missing(_stripped(values))
     if pd.api.types.is_numeric_dtype(values) or kind in (
         "integer",
         "floating",
