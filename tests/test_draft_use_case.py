@@ -2109,3 +2109,20 @@ def test_levels_padded_with_blanks_are_the_levels_the_draft_listed(tmp_path):
     assert levels["Contract"] == ["Month-to-month", "One year", "Two year"]
     read = _entry_rows(draft, "x", path)  # checked by the run's schema: no stop
     assert read["Contract"].tolist() == table["Contract"].str.strip().tolist()
+
+
+def test_spreadsheet_formula_errors_are_no_values(tmp_path):
+    """`#DIV/0!` in 12% of a ratio (its digit kept it from the words that stand for
+    none) made a 600-level categorical; Excel's errors are missing, as #N/A was."""
+    table = churn_table(500, seed=21)
+    ratio = np.round(table["MonthlyCharges"] / 7, 3).astype(object)
+    ratio[::8], ratio[3::50] = "#DIV/0!", "#VALUE!"
+    table["ratio"] = ratio
+    path = _write(table, tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert "ratio" in schema["numeric"]
+    errors = ratio.isin(["#DIV/0!", "#VALUE!"])
+    typed = {**schema, "as_of": "2099-01-01"}  # a parquet file keeps them as text
+    read = as_people_have_it(table, typed, "x.raw_table")
+    assert read["ratio"].isna().tolist() == errors.tolist()

@@ -44,6 +44,7 @@ from risk_segments.dialect import (
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.modeling.segmentation import MAX_LEVELS
 from risk_segments.schema import (
+    SHEET_ERRORS,
     InvalidInputError,
     as_text,
     date_format_of,
@@ -73,6 +74,7 @@ NA_TOKENS = [
     "-",
     "?",
     "\\N",  # NULL as MySQL's SELECT ... INTO OUTFILE and Postgres' COPY write it
+    *SHEET_ERRORS,  # a spreadsheet's formula errors: no value (#N/A is pandas' own)
 ]
 POSITIVE_WORDS = (
     "yes",

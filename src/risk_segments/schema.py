@@ -473,7 +473,12 @@ def _empty_problems(validated: pd.DataFrame, schema: dict[str, Any]) -> list[Pro
 
 
 # compared lower-cased: "\\n" is NULL as MySQL and Postgres export it (\\N)
-MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "-", "?", "\\n")
+# a spreadsheet's formula errors, as Excel and LibreOffice export them: no value
+SHEET_ERRORS = ("#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#N/A")
+MISSING_TOKENS = (
+    *("", "na", "n/a", "nan", "null", "none", "-", "?", "\\n"),
+    *(e.lower() for e in SHEET_ERRORS),
+)
 
 
 UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
