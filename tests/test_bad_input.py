@@ -113,6 +113,13 @@ def test_bad_score_input_stops_with_a_message_naming_it(
 
 COUNTED = {
     "extra column": (lambda t: t.assign(extra_column=1), None, 0),
+    "a label value training never saw (scoring never reads the label)": (
+        lambda t: t.assign(
+            churned_60d=np.where(t.index < 4, "pending", t["churned_60d"].astype(str))
+        ),
+        None,
+        0,
+    ),
     "out of range": (
         lambda t: t.assign(refund_rate=np.where(t.index < 3, 1.5, t["refund_rate"])),
         "values outside [0, 1] in 'refund_rate'",

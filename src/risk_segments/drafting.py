@@ -1488,7 +1488,7 @@ def _catalog_lines(
     sample = files.paths[0] if files else path
     out = [
         f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
-        "# rows to score each night (same columns; the label may be empty or absent).",
+        "# rows to score each night (same columns; the label is not read: any value, or none).",
     ]
     text_columns = ([text_column] if text_column else []) + list(text or [])
     if is_workbook(sample):

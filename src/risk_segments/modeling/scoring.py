@@ -218,13 +218,17 @@ def check_features_present(
 
 def scoring_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """At scoring, unseen categories, out-of-range values and empty columns within a
-    chunk are scored and counted (whole-input rules are checked before scoring)."""
+    chunk are scored and counted (whole-input rules are checked before scoring), and
+    the label column, which scoring never reads, is left out unread: a nightly file's
+    label holding a value training never saw ('Pending') stopped the batch."""
     return {
         **schema,
         "on_unknown_category": "warn",
         "on_out_of_range": "warn",
         "on_empty_feature": "warn",
         "future_rows": "exclude",
+        "source": input_name(schema),
+        "drop": [*(schema.get("drop") or []), schema.get("label_column")],
     }
 
 
