@@ -2126,3 +2126,26 @@ def test_spreadsheet_formula_errors_are_no_values(tmp_path):
     typed = {**schema, "as_of": "2099-01-01"}  # a parquet file keeps them as text
     read = as_people_have_it(table, typed, "x.raw_table")
     assert read["ratio"].isna().tolist() == errors.tolist()
+
+
+def test_nested_parquet_columns_are_set_aside_and_said(tmp_path):
+    """Spark and BigQuery write records and lists into parquet (struct, list columns):
+    the draft stopped on them with "unhashable type: 'dict'"."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = churn_table(300, seed=22)
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    arrow = arrow.append_column(
+        "address", pa.array([{"city": "Rome", "zip": f"{i:05d}"} for i in range(300)])
+    ).append_column("tags", pa.array([["vip"] * (i % 3) for i in range(300)]))
+    path = tmp_path / "t.parquet"
+    pq.write_table(arrow, path)
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert {"address", "tags"} <= set(schema["drop"])
+    assert any(n.startswith("address: nested values (records") for n in draft.summary)
+    read = as_people_have_it(
+        pd.read_parquet(path), {**schema, "as_of": "2099-01-01"}, "x.raw_table"
+    )
+    assert "address" not in read.columns and len(read) == 300

@@ -604,6 +604,19 @@ def zero_led(values: pd.Series) -> str | None:
     return led.iloc[0] if len(text) and len(led) >= ZERO_LED_SHARE * len(text) else None
 
 
+def _nested(values: pd.Series) -> str | None:
+    """'records' or 'lists' for a column of nested values (a parquet struct or list
+    column, as Spark and BigQuery export them), else None."""
+    if values.dtype != object:
+        return None
+    sample = values.dropna().head(200)
+    if sample.map(lambda v: isinstance(v, dict)).any():
+        return "records"
+    if sample.map(lambda v: isinstance(v, (list, tuple, np.ndarray))).any():
+        return "lists"
+    return None
+
+
 def profile_column(
     values: pd.Series, n_rows: int, marks: dict[str, str] | None = None
 ) -> ColumnChoice:
@@ -611,6 +624,21 @@ def profile_column(
     file's decimal mark and thousands separator, for numbers written as text). Digits
     written with leading zeros, and integers whose name calls them a code or id, are
     categories: a zip code or a store number is no quantity to average or segment on."""
+    name = str(values.name)
+    if nested := _nested(values):  # records, lists: no level or number to read
+        return ColumnChoice(
+            name,
+            "set_aside",
+            f"nested values ({nested}, e.g. {str(values.dropna().iloc[0])[:60]}): not "
+            "read; export its parts as columns of their own to use them",
+        )
+    return _flat_column(values, n_rows, marks)
+
+
+def _flat_column(
+    values: pd.Series, n_rows: int, marks: dict[str, str] | None
+) -> ColumnChoice:
+    """`profile_column` for a column of plain values."""
     name = str(values.name)
     distinct = values.nunique(dropna=True)
     miss = f"{values.isna().mean():.1%} missing"
