@@ -549,6 +549,14 @@ def test_repeated_ids_are_refused_with_the_likely_reason(tmp_path):
         DraftError, match=r"2 rows share an id .*--date.*--kind order_log"
     ):
         draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    # rows an export repeated whole: say so, not "is it an order log?"
+    copied = pd.concat([churn_table(300, seed=3), churn_table(300, seed=3).head(4)])
+    path = _write(copied, tmp_path / "t.csv")
+    with pytest.raises(
+        DraftError, match=r"8 rows share an id .*4 of them are exact"
+    ) as e:
+        draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    assert "order_log" not in str(e.value)
 
 
 def test_an_existing_use_case_is_not_overwritten(tmp_path):

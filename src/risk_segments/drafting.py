@@ -985,6 +985,13 @@ def _one_row_per_key(table: pd.DataFrame, id_col: str, date: str | None) -> None
         else "; pass the snapshot date column as --date if the table has one row per "
         "entity and date, or use --kind order_log for one row per order"
     )
+    copies = int(table.astype(str).duplicated().sum())  # every column alike
+    if copies:  # a join or an export that repeated rows: not another kind of table
+        hint = (
+            f"; {copies:,} of them are exact copies of another row (a join or an "
+            "export that repeated rows?): remove the copies"
+            + ("" if copies * 2 >= int(repeated.sum()) else hint)
+        )
     raise DraftError(
         f"--id '{id_col}': {int(repeated.sum()):,} rows share an id"
         + (f" and a --date '{date}'" if date else "")
