@@ -2157,3 +2157,26 @@ def test_nested_parquet_columns_are_set_aside_and_said(tmp_path):
         pd.read_parquet(path), {**schema, "as_of": "2099-01-01"}, "x.raw_table"
     )
     assert "address" not in read.columns and len(read) == 300
+
+
+def test_a_wide_table_is_read_without_a_fragmentation_warning():
+    """130 numeric columns written as text and a table without a date column: the
+    snapshot date, inserted after every column was replaced, made pandas warn of a
+    "highly fragmented" frame in every run's log."""
+    n = 200
+    table = pd.DataFrame({f"c{i}": np.arange(n).astype(str) for i in range(130)})
+    table["id"], table["y"] = np.arange(n).astype(str), np.arange(n) % 2
+    schema = {
+        "id_column": "id",
+        "date_column": "snapshot_date",
+        "date_in_table": False,
+        "label_column": "y",
+        "numeric": {f"c{i}": [None, None] for i in range(130)},
+        "categorical": {},
+        "as_of": "2024-01-01",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        read = as_people_have_it(table, schema, "x.raw_table")
+    assert (read["snapshot_date"] == pd.Timestamp("2024-01-01")).all()
+    assert read["c7"].tolist() == list(range(n))

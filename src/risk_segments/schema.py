@@ -768,6 +768,12 @@ def as_people_have_it(
     table = table.drop(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
+    date, fmt = schema["date_column"], schema.get("date_format")
+    # a new column goes in first: inserted after a wide table's columns were replaced
+    # one by one, pandas warned of a "highly fragmented" frame in every run's log
+    added_date = not schema.get("date_in_table", True) and date not in table
+    if added_date:
+        table[date] = as_of_date(schema)
     marks = schema.get("number_marks") or {}
     dated, units = schema.get("date_features") or {}, schema.get("units") or {}
     for name in schema["numeric"]:
@@ -802,9 +808,8 @@ def as_people_have_it(
             schema.get("negative_label"),
             bool(schema.get("positive_when_filled")),
         )
-    date, fmt = schema["date_column"], schema.get("date_format")
-    if not schema.get("date_in_table", True) and date not in table:
-        table[date] = as_of_date(schema)
+    if added_date:
+        pass
     elif date in table.columns and isinstance(table[date].dtype, pd.DatetimeTZDtype):
         table[date] = read_dates(table[date])
     elif date in table.columns and (fmt or is_number_column(table[date])):
