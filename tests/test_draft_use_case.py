@@ -2175,8 +2175,14 @@ def test_a_wide_table_is_read_without_a_fragmentation_warning():
         "categorical": {},
         "as_of": "2024-01-01",
     }
+    from risk_segments.modeling.features import build_model_input
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.PerformanceWarning)
         read = as_people_have_it(table, schema, "x.raw_table")
+        # as the nightly batch reads it: the label left out unread, added back empty
+        nightly = as_people_have_it(table, {**schema, "drop": ["y"]}, "x.score_input")
+        rows = build_model_input(nightly, schema, None)
     assert (read["snapshot_date"] == pd.Timestamp("2024-01-01")).all()
     assert read["c7"].tolist() == list(range(n))
+    assert rows["y"].isna().all() and len(rows) == n

@@ -754,6 +754,14 @@ def _without_codes(values: pd.Series, codes: list[Any]) -> pd.Series:
     return values
 
 
+def with_column(table: pd.DataFrame, name: str, values: Any) -> pd.DataFrame:
+    """`table` with a new last column, joined at once: inserted into a wide table (100+
+    text columns are as many blocks, and more once replaced one by one), pandas warned
+    of a "highly fragmented" frame in every run's log."""
+    column = pd.DataFrame({name: values}, index=table.index)
+    return pd.concat([table, column], axis=1)
+
+
 def as_people_have_it(
     table: pd.DataFrame, schema: dict[str, Any], source: str
 ) -> pd.DataFrame:
@@ -769,11 +777,9 @@ def as_people_have_it(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
     date, fmt = schema["date_column"], schema.get("date_format")
-    # a new column goes in first: inserted after a wide table's columns were replaced
-    # one by one, pandas warned of a "highly fragmented" frame in every run's log
     added_date = not schema.get("date_in_table", True) and date not in table
     if added_date:
-        table[date] = as_of_date(schema)
+        table = with_column(table, date, as_of_date(schema))
     marks = schema.get("number_marks") or {}
     dated, units = schema.get("date_features") or {}, schema.get("units") or {}
     for name in schema["numeric"]:

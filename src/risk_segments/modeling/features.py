@@ -24,6 +24,7 @@ from risk_segments.schema import (
     categorical_features,
     raw_numeric_features,
     validate_table,
+    with_column,
 )
 
 logger = logging.getLogger(__name__)
@@ -257,9 +258,8 @@ def build_model_input(
     if missing:
         raise InvalidInputError(f"derived features not computed: {missing}")
     if label_col is not None and label_col not in featured.columns:
-        featured = featured.assign(
-            **{label_col: pd.array([pd.NA] * len(featured), dtype="Int8")}
-        )
+        unlabeled = pd.array([pd.NA] * len(featured), dtype="Int8")
+        featured = with_column(featured, label_col, unlabeled)
     features = model_features(schema, derived)
     label = [] if label_col is None else [label_col]  # a segments use case has none
     model_input = (
