@@ -2186,3 +2186,24 @@ def test_a_wide_table_is_read_without_a_fragmentation_warning():
     assert (read["snapshot_date"] == pd.Timestamp("2024-01-01")).all()
     assert read["c7"].tolist() == list(range(n))
     assert rows["y"].isna().all() and len(rows) == n
+
+
+def test_negatives_with_the_typeset_minus_sign_are_numbers(tmp_path):
+    """Swedish and Finnish exports write −1 234,50 (U+2212, not '-'): the balance was
+    read as text."""
+    whole = churn_table(400, seed=23)
+    table = whole[["customerID", "tenure", "Churn"]].copy()  # written as a Swede would
+    balance = (whole["MonthlyCharges"].to_numpy() - 60) * 37.5
+    table["saldo"] = [
+        f"{v:,.2f}".replace(",", " ").replace(".", ",").replace("-", "\u2212")
+        for v in balance
+    ]
+    path = tmp_path / "t.csv"
+    table.to_csv(path, index=False, sep=";")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert schema["numeric"]["saldo"] == [None, None]  # negatives and positives
+    load_args = yaml.safe_load(draft.catalog)["x.raw_table"]["load_args"]
+    typed = {**schema, "as_of": "2099-01-01"}
+    read = as_people_have_it(pd.read_csv(path, **load_args), typed, "x.raw_table")
+    assert read["saldo"].astype(float).round(2).tolist() == list(np.round(balance, 2))

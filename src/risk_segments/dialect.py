@@ -25,16 +25,16 @@ from typing import IO, Any
 from risk_segments.schema import APOSTROPHES, SEPARATORS, SPACES, UNIT_SIGNS
 
 WHITESPACE = r"\s+"  # ...and runs of spaces, as fixed-width text exports have
-_DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+$")
-_DECIMAL_POINT = re.compile(r"^[+-]?\d*\.\d+$")
+_DECIMAL_COMMA = re.compile(r"^[+\-\u2212]?\d*,\d+$")
+_DECIMAL_POINT = re.compile(r"^[+\-\u2212]?\d*\.\d+$")
 _THOUSANDS = {  # 1,234,567.89; 1.234.567,89; 1 234 567,89 (space, no-break spaces)
-    ",": re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"),
+    ",": re.compile(r"^[+\-\u2212]?\d{1,3}(,\d{3})+(\.\d+)?$"),
     **{
-        mark: re.compile(rf"^[+-]?\d{{1,3}}({re.escape(mark)}\d{{3}})+(,\d+)?$")
+        mark: re.compile(rf"^[+\-\u2212]?\d{{1,3}}({re.escape(mark)}\d{{3}})+(,\d+)?$")
         for mark in (".", " ", "\u00a0", "\u202f")
     },
     **{  # Swiss: 1'234.50
-        mark: re.compile(rf"^[+-]?\d{{1,3}}({mark}\d{{3}})+([.,]\d+)?$")
+        mark: re.compile(rf"^[+\-\u2212]?\d{{1,3}}({mark}\d{{3}})+([.,]\d+)?$")
         for mark in APOSTROPHES
     },
 }
@@ -326,7 +326,9 @@ def dialect_mismatch(
     return ""
 
 
-PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+PLAIN_NUMBER = re.compile(
+    r"^[+\-\u2212]?(\d+([.,]\d*)?|[.,]\d+)([eE][+\-\u2212]?\d+)?$"
+)
 
 
 def _sample_fields(path: Path, dialect: dict[str, Any], n_rows: int) -> list[list[str]]:

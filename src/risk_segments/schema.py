@@ -507,7 +507,8 @@ def numbers_from_text(
     another. Unreadable values are missing (NaN)."""
     if pd.api.types.is_numeric_dtype(values):
         return pd.to_numeric(values, errors="coerce")
-    text = values.astype("string").str.strip()
+    # the typeset minus sign (U+2212), as Swedish and Finnish exports write negatives
+    text = values.astype("string").str.strip().str.replace("\u2212", "-", regex=False)
     # any space groups digits: French Excel writes U+202F, older exports U+00A0, and a
     # file (or tonight's export) may hold both; so does either apostrophe
     kin = thousands and next((k for k in (SPACES, APOSTROPHES) if thousands in k), None)
