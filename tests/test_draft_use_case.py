@@ -189,6 +189,14 @@ def test_an_option_finds_its_column_with_spaces_around_the_name(tmp_path):
             "utf-8",
             {"sep": ";", "decimal": ",", "skiprows": 3},
         ),
+        # '#' comment lines that hold the separator (the draft stopped with a
+        # ParserError: "Expected 3 fields in line 3, saw 4")
+        (
+            "# churn extract\n# Generated: 2024-06-30, by CRM, v2\nid,x,y,z\n"
+            + "".join(f"{i},{i}.5,a,b\n" for i in range(40)),
+            "utf-8",
+            {"skiprows": 2},
+        ),
     ],
 )
 def test_the_file_dialect_is_read_off_the_file(tmp_path, text, encoding, expected):

@@ -178,12 +178,23 @@ def _first_lines(path: Path, encoding: str, n_lines: int) -> list[str]:
         return [line for _, line in zip(range(n_lines), text, strict=False)]
 
 
+def _before_header(line: str, sep: str, width: int) -> bool:
+    """A line of a preamble above the header: without the separator (a title, a date,
+    a blank line), or a comment line ("# Generated: 2024-06-30, by CRM") that does
+    not split into the table's number of fields."""
+    if sep not in line:
+        return True
+    fields = next(csv.reader([line], delimiter=sep), [])
+    return line.lstrip("\ufeff").startswith("#") and len(fields) != width
+
+
 def _separator(lines: list[str]) -> tuple[str, list[list[str]], int]:
     """The separator (Excel's `sep=;` first line if there is one, else the one of
     , ; tab | that splits most lines into the same number of fields, else runs of
     spaces if they do), the rows after the header, and how many lines come before
     the header: Excel's separator line, and a preamble of lines without the separator
-    (a report's title, its date, blank lines) that some exports put first."""
+    (a report's title, its date, blank lines) or of '#' comments that some exports
+    put first."""
     hint = lines[0].strip().lstrip("\ufeff").lower() if lines else ""
     excel = len(hint) == 5 and hint.startswith("sep=")  # Excel's "sep=;" line
     if excel:
@@ -198,7 +209,7 @@ def _separator(lines: list[str]) -> tuple[str, list[list[str]], int]:
             best, width = sep, common
     preamble = 0
     if width > 1:
-        while preamble < len(lines) and best not in lines[preamble]:
+        while preamble < len(lines) and _before_header(lines[preamble], best, width):
             preamble += 1
     rows = list(csv.reader(lines[preamble + 1 :], delimiter=best))
     # no separator character: columns aligned by spaces (a fixed-width export)?
