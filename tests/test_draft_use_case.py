@@ -2215,3 +2215,31 @@ def test_negatives_with_the_typeset_minus_sign_are_numbers(tmp_path):
     typed = {**schema, "as_of": "2099-01-01"}
     read = as_people_have_it(pd.read_csv(path, **load_args), typed, "x.raw_table")
     assert read["saldo"].astype(float).round(2).tolist() == list(np.round(balance, 2))
+
+
+def test_a_workbook_with_a_sheet_per_month_is_one_order_log(tmp_path):
+    """A small shop keeps its orders in one workbook, a sheet per month: only the first
+    sheet was read (a third of the history), said in a note but easy to miss."""
+    import yaml
+    from kedro.io import DataCatalog
+
+    from risk_segments.drafting import draft_order_log
+
+    log = order_log(200, seed=11)
+    month = pd.to_datetime(log["Purchased At"]).dt.month
+    parts = np.array_split(np.argsort(month.to_numpy(), kind="stable"), 3)
+    path = tmp_path / "orders.xlsx"
+    with pd.ExcelWriter(path) as book:
+        for k, rows in enumerate(parts):
+            log.iloc[rows].to_excel(book, sheet_name=f"Part {k + 1}", index=False)
+    draft = draft_order_log("log", path, tmp_path, ORDER_LOG_COLUMNS, horizon_days=90)
+    entry = yaml.safe_load(draft.catalog)["log.raw_orders"]
+    assert entry["sheet"] == "*"
+    assert any("read the 3 sheets" in n for n in draft.summary)
+    rows = DataCatalog.from_config({"t": {**entry, "filepath": str(path)}}).load("t")
+    assert len(rows) == len(log)
+    # a sheet of other columns (a summary): the first sheet alone, as before
+    with pd.ExcelWriter(path, mode="a") as book:
+        pd.DataFrame({"month": [1], "revenue": [10.0]}).to_excel(book, sheet_name="S")
+    draft = draft_order_log("log", path, tmp_path, ORDER_LOG_COLUMNS, horizon_days=90)
+    assert yaml.safe_load(draft.catalog)["log.raw_orders"]["sheet"] == "Part 1"

@@ -11,6 +11,7 @@ model; `kedro run --namespaces=<name>` does.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import json
@@ -146,12 +147,16 @@ def read_table(
             "as .xlsx (or the sheet as CSV) and draft that file"
         )
     if is_workbook(path):
-        from risk_segments.datasets.excel_table_dataset import read_sheet
+        from risk_segments.datasets.excel_table_dataset import EVERY_SHEET, read_sheet
 
         try:
-            return read_sheet(path, None, text_columns)
+            first = read_sheet(path, None, text_columns)
         except DatasetError as err:
             raise DraftError(f"--table: {err}") from err
+        if len(first.attrs["sheets"]) > 1:  # a sheet per month with the same columns?
+            with contextlib.suppress(DatasetError):
+                return read_sheet(path, EVERY_SHEET, text_columns)
+        return first
     if is_parquet(path):  # an id the file was indexed by comes back as a column
         return index_as_columns(pd.read_parquet(path))
     if is_json(path):
@@ -227,9 +232,14 @@ def _sheet_notes(path: Path, table: pd.DataFrame) -> list[str]:
         return []
     sheets = table.attrs["sheets"]
     notes = [
-        f"read the sheet {sheets[0]!r}"
+        f"read the {len(sheets)} sheets {sheets} as one table (they share their "
+        'columns: a sheet per month?); `sheet: "*"` in the catalog entries reads every '
+        "sheet, a sheet's name reads only that one"
+        if table.attrs.get("every_sheet")
+        else f"read the sheet {sheets[0]!r}"
         + (
-            f", the first of {sheets}: set `sheet:` in the catalog entries to read another"
+            f", the first of {sheets} (the others have other columns): set `sheet:` in "
+            "the catalog entries to read another"
             if len(sheets) > 1
             else ""
         )
@@ -1319,6 +1329,7 @@ def draft_tabular(
         files=files,
         line_column=line_column,
         text=codes,
+        every_sheet=bool(table.attrs.get("every_sheet")),
     )
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
@@ -1516,6 +1527,7 @@ def _catalog_lines(
     files: FolderFiles | None = None,
     line_column: str | None = None,
     text: list[str] | None = None,
+    every_sheet: bool = False,
 ) -> str:
     """The catalog entries reading the drafted table (`files`: a folder of them;
     `text`: more columns a workbook reads as text)."""
@@ -1534,6 +1546,8 @@ def _catalog_lines(
             "  type: risk_segments.datasets.ExcelTableDataset   # a sheet's table (title rows above it and sum rows below left out)",
             "  sheet: null   # each file's first sheet (a name or a number reads another)"
             if files
+            else '  sheet: "*"   # every sheet, as one table (they share their columns)'
+            if every_sheet
             else f"  sheet: {q(sheets[0])}   # the workbook's first sheet (of {len(sheets)})",
             *([f"  text_columns: {json.dumps(text_columns)}"] if text_columns else []),
         ]
@@ -1821,6 +1835,7 @@ def draft_order_log(
     table = (
         read_folder(files, reading, keys) if files else read_table(path, keys, reading)
     )
+    header_notes += _sheet_notes(path, table)
     option = {
         "customer": "--customer",
         "date": "--date",
@@ -1967,7 +1982,15 @@ def draft_order_log(
         "",
     ]
     catalog = _catalog_lines(
-        name, path, project, None, dialect, "raw_orders", files=files, text=keys
+        name,
+        path,
+        project,
+        None,
+        dialect,
+        "raw_orders",
+        files=files,
+        text=keys,
+        every_sheet=bool(table.attrs.get("every_sheet")),
     )
     summary = [
         f"{len(transactions):,} orders, {start.date()} to {end.date()}; first cutoff {first}"

@@ -56,13 +56,19 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.map(text).astype("string")
 
 
+EVERY_SHEET = "*"  # `sheet: "*"`: every sheet, one table (a sheet per month or year)
+
+
 def read_sheet(
     path: str | Path,
     sheet: str | int | None = None,
     text_columns: list[str] | None = None,
 ) -> pd.DataFrame:
-    """The table of one sheet (the first when `sheet` is None), the workbook's sheet
-    names in `attrs["sheets"]`; see the module."""
+    """The table of one sheet (the first when `sheet` is None; every sheet, as one
+    table, when it is "*"), the workbook's sheet names in `attrs["sheets"]`; see the
+    module."""
+    if sheet == EVERY_SHEET:
+        return _every_sheet(path, text_columns)
     try:
         with pd.ExcelFile(path) as book:
             sheets = list(book.sheet_names)
@@ -89,6 +95,35 @@ def read_sheet(
     kept = kept.reset_index(drop=True)
     kept.attrs.update(left_out=left_out, header_row=header + 1, sheets=sheets)
     return kept
+
+
+def _every_sheet(path: str | Path, text_columns: list[str] | None) -> pd.DataFrame:
+    """Every sheet's table as one (a workbook kept a sheet per month): the sheets must
+    share their columns; rows left out are named by sheet and row."""
+    first = read_sheet(path, None, text_columns)
+    sheets, tables = first.attrs["sheets"], [first]
+    left_out = {
+        why: [f"{sheets[0]}!{r}" for r in rows]
+        for why, rows in first.attrs["left_out"].items()
+    }
+    for name in sheets[1:]:
+        try:
+            table = read_sheet(path, name, text_columns)
+        except DatasetError as err:
+            raise DatasetError(f"sheet {name!r}: {err}") from err
+        if list(table.columns) != list(first.columns):
+            raise DatasetError(
+                f"sheet {name!r} has other columns than {sheets[0]!r} "
+                f"({list(table.columns)[:8]} against {list(first.columns)[:8]}): "
+                "name one sheet in the entry's `sheet:`"
+            )
+        for why, rows in table.attrs["left_out"].items():
+            left_out.setdefault(why, []).extend(f"{name}!{r}" for r in rows)
+        tables.append(table)
+    whole = pd.concat(tables, ignore_index=True)
+    whole.attrs.update(left_out=left_out, header_row=first.attrs["header_row"])
+    whole.attrs.update(sheets=sheets, every_sheet=True)
+    return whole
 
 
 def sheet_names(path: str | Path) -> list[str]:
