@@ -1623,6 +1623,35 @@ def test_customer_ids_option_reads_case_as_configured():
         columns_to_transactions(log, {**options, "customer_ids": "lower"})
 
 
+def test_ids_stored_as_floats_name_the_same_customer_and_order():
+    """A month whose export had a blank customer stored every id as a float: read as
+    '1001.0' there and '1001' in the other months, each customer was two."""
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = pd.DataFrame(
+        {
+            "who": ["1001", "1001.0", " 00017", "00017"],  # the zeros stay
+            "order": ["5", "6.0", "7", "8"],
+            "when": ["2024-01-02", "2024-02-03", "2024-02-04", "2024-03-04"],
+            "total": ["10", "20", "30", "40"],
+        }
+    )
+    columns = {
+        "customer": "who",
+        "order_id": "order",
+        "date": "when",
+        "amount": "total",
+    }
+    read = columns_to_transactions(log, {"columns": columns})
+    assert read["customer_id"].tolist() == ["1001", "1001", "00017", "00017"]
+    assert read["order_id"].tolist() == ["5", "6", "7", "8"]
+    floats = log.assign(who=[1001.0, 1001.0, 17.0, np.nan], order=[5.0, 6.0, 7.0, 8.0])
+    read = columns_to_transactions(
+        floats, {"columns": columns, "missing_customers": "exclude"}
+    )
+    assert read["customer_id"].tolist() == ["1001", "1001", "17"]
+
+
 def test_a_log_in_several_currencies_is_converted_before_it_is_summed(tmp_path):
     """An international shop's export: amounts in EUR, GBP and USD side by side. Summed
     as they stand, a customer's spend mixes units; the draft writes the rates to fill in

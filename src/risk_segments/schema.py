@@ -615,6 +615,17 @@ def as_text(values: pd.Series) -> pd.Series:
     return _blank_to_missing(values.map(lambda v: v if pd.isna(v) else str(v)))
 
 
+_WHOLE_WRITTEN_AS_FLOAT = re.compile(r"^([+-]?\d+)\.0+$")
+
+
+def id_text(values: pd.Series) -> pd.Series:
+    """Ids as text that names one customer or order however the file stored it: 1001
+    stored as a float (a column with a blank, as pandas and Excel write it) or
+    written '1001.0' is '1001', as in the files that wrote it as an integer."""
+    text = as_text(values).astype("string")
+    return text.str.replace(_WHOLE_WRITTEN_AS_FLOAT, r"\1", regex=True)
+
+
 def label_value_set(values: Any) -> set[str]:
     """A label value or a list of them, as the lower-case text they are compared by."""
     listed = values if isinstance(values, (list, tuple)) else [values]

@@ -35,6 +35,7 @@ import pandas as pd
 from risk_segments.schema import (
     InvalidInputError,
     date_format_of,
+    id_text,
     numbers_from_text,
     one_table,
     times_from_text,
@@ -273,9 +274,10 @@ def columns_to_transactions(
         raw = _without_customer_left_out(raw, mapping["customer"], source)
     out = pd.DataFrame(
         {
-            "customer_id": raw[mapping["customer"]].astype(str).str.strip(),
+            # 1001 and 1001.0 (a month whose export had a blank) are one customer
+            "customer_id": id_text(raw[mapping["customer"]]).astype(object),
             "order_id": (
-                raw[mapping["order_id"]].astype(str).str.strip()
+                id_text(raw[mapping["order_id"]]).astype(object)
                 if "order_id" in mapping
                 else pd.Series([f"row-{i}" for i in raw.index], index=raw.index)
             ),
