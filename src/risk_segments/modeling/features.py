@@ -258,7 +258,8 @@ def build_model_input(
     if missing:
         raise InvalidInputError(f"derived features not computed: {missing}")
     if label_col is not None and label_col not in featured.columns:
-        unlabeled = pd.array([pd.NA] * len(featured), dtype="Int8")
+        n = len(featured)  # all missing, without a Python object per row
+        unlabeled = pd.arrays.IntegerArray(np.zeros(n, np.int8), np.ones(n, bool))
         featured = with_column(featured, label_col, unlabeled)
     features = model_features(schema, derived)
     label = [] if label_col is None else [label_col]  # a segments use case has none
