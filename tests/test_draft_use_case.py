@@ -1979,10 +1979,11 @@ def test_codes_written_as_digits_are_categories_not_quantities(tmp_path):
         "customer_zip_code_prefix": rows % 97 + 1000,
         "days_since_id_check": rows % 60,  # 'id' inside the name: still a count
         "orders": rows % 12,
+        "zipcode_distance_km": rows % 70,  # a distance, not a postal area
     }
     roles = {c: profile_column(pd.Series(v, name=c), n) for c, v in named.items()}
     assert [roles[c].role for c in named] == [
-        "categorical", "categorical", "categorical", "numeric", "numeric"
+        "categorical", "categorical", "categorical", "numeric", "numeric", "numeric"
     ]  # fmt: skip
     assert roles["store_id"].levels[:3] == ["1", "2", "3"]  # in their order
     assert "a code" in roles["RegionCode"].note

@@ -596,10 +596,16 @@ def name_words(name: str) -> list[str]:
 
 
 def code_name(name: str) -> bool:
-    """A name that says its integers are codes (a store, a region, a postal area)."""
+    """A name that says its integers are codes (a store, a region, a postal area): its
+    last word is a code word, or it names a postal area and ends so (`zip_code_prefix`;
+    not `zipcode_distance_km`, a distance)."""
     words = name_words(name)
     return bool(words) and (
-        words[-1] in CODE_WORDS or any(w in POSTAL_WORDS for w in words)
+        words[-1] in CODE_WORDS
+        or (
+            any(w in POSTAL_WORDS for w in words)
+            and words[-1] in POSTAL_WORDS | {"prefix", "area", "district"}
+        )
     )
 
 
