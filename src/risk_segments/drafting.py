@@ -172,9 +172,8 @@ def read_table(
 
     try:
         args = csv_load_args(text_columns, dialect)
-        read = pd.read_csv(
-            path, skip_blank_lines=False, **args
-        )  # as the entry reads it
+        # blank lines as empty rows, as the catalog entry reads them (file lines kept)
+        read = pd.read_csv(path, skip_blank_lines=False, **args)
         table, left_out = table_rows(read, args)
         table.attrs["left_out"] = left_out  # said by the draft, as the runs log them
         return table
@@ -577,15 +576,14 @@ def _one_value(name: str, values: pd.Series) -> ColumnChoice:
 
 
 # a column of integers whose name ends in one of these words is a code, not a quantity
-# (store_id, region_code, product_sku); a name holding a postal word anywhere too
-# (customer_zip_code_prefix)
+# (store_id, region_code, product_sku); so is one that names a postal area and ends as
+# one does (customer_zip_code_prefix; `code_name`)
 CODE_WORDS = frozenset(
     {"id", "code", "key", "sku", "ean", "upc", "isbn", "mcc", "naics"}
 )
 POSTAL_WORDS = frozenset({"zip", "zipcode", "postcode", "postal", "plz", "cep"})
-ZERO_LED_SHARE = (
-    0.01  # digits written with a leading zero in this share of values: a code
-)
+# digits written with a leading zero in this share of a column's values: a code
+ZERO_LED_SHARE = 0.01
 
 
 def name_words(name: str) -> list[str]:
@@ -1536,7 +1534,8 @@ def _catalog_lines(
     every_sheet: bool = False,
 ) -> str:
     """The catalog entries reading the drafted table (`files`: a folder of them;
-    `text`: more columns a workbook reads as text)."""
+    `text`: more columns read as text: an order log's ids in a workbook, codes written
+    with leading zeros)."""
     filepath = project_relative(path, project)
     sample = files.paths[0] if files else path
     out = [

@@ -488,9 +488,8 @@ UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
 
 # negatives as accounting exports write them: (1,234.50) and 1234.50-
 SPACES = " \u00a0\u202f\u2009"  # a space, no-break, narrow no-break, thin
-APOSTROPHES = (
-    "'\u2019"  # Swiss exports group digits so: 1'234.50 (or typeset, 1’234.50)
-)
+# Swiss exports group digits so: 1'234.50 (or typeset, 1’234.50)
+APOSTROPHES = "'\u2019"
 PARENTHESES = re.compile(r"^\((.+)\)$")
 TRAILING_MINUS = re.compile(r"^(\d[\d.]*)-$")
 

@@ -102,9 +102,8 @@ def _closing_line(values: pd.Series) -> str | None:
     filled field is Total, Sum, ...) or "note" (one field of words, such as "Exported
     from CRM on 30/06/2024" or "Source: finance"), else None."""
     first = str(values.iloc[0]).strip()
-    if _SUMMARY.match(
-        first.lower()
-    ):  # "Total", "Total:", "Grand Totals (2500 records)"
+    # "Total", "Total:", "Grand Totals (2500 records)"
+    if _SUMMARY.match(first.lower()):
         return "summary"
     if len(values) == 1 and len(first.split()) >= NOTE_WORDS:
         return "note" if any(c.isalpha() for c in first) else None
