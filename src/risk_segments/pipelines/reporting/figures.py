@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 SCORES = {
@@ -24,6 +25,13 @@ METRIC_NAMES = {
     "roc_auc": "ROC-AUC",
     "lift_top_decile": "lift in top decile",
 }
+
+
+def _subplots(*grid: int, figsize: tuple[float, float], **options: Any) -> tuple:
+    """`plt.subplots` on a figure pyplot does not keep: the catalog saves and drops it
+    (pyplot kept every report figure open until closed, and warned past 20)."""
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(*grid, **options)
 
 
 def _present(test_predictions: pd.DataFrame) -> dict[str, tuple[str, str, str]]:
@@ -42,7 +50,7 @@ def _thin(
 
 def pr_roc_figure(test_predictions: pd.DataFrame) -> plt.Figure:
     y = test_predictions["label"].to_numpy()
-    figure, (ax_pr, ax_roc) = plt.subplots(1, 2, figsize=(11, 4.6))
+    figure, (ax_pr, ax_roc) = _subplots(1, 2, figsize=(11, 4.6))
     for column, (name, color, style) in _present(test_predictions).items():
         precision, recall, _ = precision_recall_curve(y, test_predictions[column])
         ax_pr.plot(*_thin(recall, precision), color=color, linestyle=style, label=name)
@@ -74,7 +82,7 @@ def pr_roc_figure(test_predictions: pd.DataFrame) -> plt.Figure:
 
 
 def calibration_figure(metrics: dict[str, Any]) -> plt.Figure:
-    figure, ax = plt.subplots(figsize=(5.5, 5))
+    figure, ax = _subplots(figsize=(5.5, 5))
     curves = metrics["calibration_curve"]
     top = 0.0
     for key, (name, color, style) in (
@@ -106,7 +114,7 @@ def calibration_figure(metrics: dict[str, Any]) -> plt.Figure:
 
 def gain_lift_figure(test_predictions: pd.DataFrame) -> plt.Figure:
     y = test_predictions["label"].to_numpy()
-    figure, (ax_gain, ax_lift) = plt.subplots(1, 2, figsize=(11, 4.6))
+    figure, (ax_gain, ax_lift) = _subplots(1, 2, figsize=(11, 4.6))
     share = np.arange(1, len(y) + 1) / len(y)
     deciles = np.arange(1, 11)
     width = 0.8 / len(_present(test_predictions))
@@ -149,7 +157,7 @@ def gain_lift_figure(test_predictions: pd.DataFrame) -> plt.Figure:
 
 def importance_figure(feature_importance: pd.DataFrame, top: int = 20) -> plt.Figure:
     shown = feature_importance.nsmallest(top, "rank").iloc[::-1]
-    figure, ax = plt.subplots(figsize=(7.5, 0.32 * len(shown) + 1.2))
+    figure, ax = _subplots(figsize=(7.5, 0.32 * len(shown) + 1.2))
     ax.barh(shown["label"], shown["mean_abs_shap"], color="#1f77b4")
     ax.set(
         xlabel="mean |SHAP value| (log-odds), held-out sample",
@@ -167,11 +175,11 @@ def segment_sizes_figure(
     profiles = segment_profiles.sort_values("share")
     height = 0.45 * len(profiles) + 1.6
     if overall_rate is None:  # a use case without a label: the sizes alone
-        figure, ax_size = plt.subplots(figsize=(7, height))
+        figure, ax_size = _subplots(figsize=(7, height))
         _size_bars(ax_size, profiles)
         figure.tight_layout()
         return figure
-    figure, (ax_size, ax_rate) = plt.subplots(1, 2, figsize=(11, height), sharey=True)
+    figure, (ax_size, ax_rate) = _subplots(1, 2, figsize=(11, height), sharey=True)
     _size_bars(ax_size, profiles)
     ax_rate.barh(
         profiles["segment_name"], 100 * profiles["label_rate"], color="#d62728"
@@ -203,7 +211,7 @@ def transition_figure(
         return None
     matrix = pd.DataFrame(mom["transition_matrix"]).T.fillna(0.0)
     matrix = matrix.loc[:, [c for c in matrix.index if c in matrix.columns]]
-    figure, ax = plt.subplots(figsize=(0.9 * len(matrix) + 3.5, 0.7 * len(matrix) + 2))
+    figure, ax = _subplots(figsize=(0.9 * len(matrix) + 3.5, 0.7 * len(matrix) + 2))
     image = ax.imshow(100 * matrix.to_numpy(), cmap="Blues", vmin=0, vmax=100)
     ax.set_xticks(
         range(len(matrix.columns)), matrix.columns, rotation=35, ha="right", fontsize=8
@@ -234,7 +242,7 @@ def transition_figure(
 def label_efficiency_figure(efficiency: dict[str, Any]) -> plt.Figure:
     metric = efficiency["metric"]
     counts = np.array(efficiency["label_counts"])
-    figure, ax = plt.subplots(figsize=(8, 4.8))
+    figure, ax = _subplots(figsize=(8, 4.8))
     for key, name, color in (
         ("supervised", "CatBoost on n labels", "#1f77b4"),
         ("segment_rate", "segment label rate from the same n labels", "#8c6bb1"),
@@ -281,7 +289,7 @@ def risk_by_segment_figure(
         segment_assignments[[*keys, "segment_name"]], on=keys, how="left"
     )
     order = segment_risk["segment_name"].tolist()
-    figure, (ax_box, ax_pos) = plt.subplots(
+    figure, (ax_box, ax_pos) = _subplots(
         1, 2, figsize=(12, 0.5 * len(order) + 1.8), sharey=True
     )
     data = [
