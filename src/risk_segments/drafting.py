@@ -714,8 +714,6 @@ def _flat_column(
 
 def _as_code(choice: ColumnChoice, why: str) -> ColumnChoice:
     """A code column's choice (a category, or set aside as id-like), saying why."""
-    if choice.role == "numeric":  # dates or a unit: not a code after all
-        return choice
     levels = choice.levels
     if levels and all(v.isdigit() for v in levels):  # "2" before "10"
         levels = sorted(levels, key=lambda v: (len(v), v))
@@ -1227,16 +1225,10 @@ def draft_tabular(
         dialect, header_notes = located_header(path, dialect, [id_col, label, date])
     line_column = None if id_col else _line_ids(path, files, date)
     keys = [id_col] if id_col else []
-    table = (
-        read_folder(files, dialect, keys) if files else read_table(path, keys, dialect)
-    )
+    table = read_source(path, files, dialect, keys)
     if codes := zero_led_columns(files.paths if files else [path], table, dialect):
         keys += codes  # zip codes: '01984' as written, in the draft and every run
-        table = (
-            read_folder(files, dialect, keys)
-            if files
-            else read_table(path, keys, dialect)
-        )
+        table = read_source(path, files, dialect, keys)
     header_notes += _sheet_notes(path, table)
     if line_column:  # as the catalog entry's CSVTableDataset numbers the rows
         line_column = free_name(line_column, table.columns)
@@ -1459,7 +1451,8 @@ def _history_lines(
         ]
     keys = keys.sort_values(["id", "month"])
     gaps = keys["month"].diff()[keys["id"].eq(keys["id"].shift())]
-    if pd.Series(month).nunique() < HISTORY_MONTHS or gaps.empty:
+    months = keys["month"].nunique()
+    if months < HISTORY_MONTHS or gaps.empty:
         return [], []
     step = int(gaps.median())
     rates = [c.name for c in features if not c.skewed]
@@ -1477,7 +1470,7 @@ def _history_lines(
         f"      rolling_mean_columns: {flow_list([c.name for c in features], 28)}",
     ]
     note = (
-        f"a panel of {pd.Series(month).nunique()} months: each numeric feature's change "
+        f"a panel of {months} months: each numeric feature's change "
         f"against {step} and {3 * step} month(s) before and its {3 * step}-month mean are "
         "features too (derived.history; delete the block to learn from each month alone)"
     )
@@ -1671,6 +1664,18 @@ def _ascii_only(file: Path) -> bool:
         return all(block.isascii() for block in iter(lambda: handle.read(1 << 24), b""))
 
 
+def read_source(
+    path: Path,
+    files: FolderFiles | None,
+    dialect: dict[str, Any],
+    text_columns: list[str],
+) -> pd.DataFrame:
+    """The table the option names: a folder's files as one, or the one file."""
+    if files:
+        return read_folder(files, dialect, text_columns)
+    return read_table(path, text_columns, dialect)
+
+
 def read_folder(
     files: FolderFiles, dialect: dict[str, Any], text_columns: list[str]
 ) -> pd.DataFrame:
@@ -1837,9 +1842,7 @@ def draft_order_log(
         if is_workbook(one_file)
         else []
     )
-    table = (
-        read_folder(files, reading, keys) if files else read_table(path, keys, reading)
-    )
+    table = read_source(path, files, reading, keys)
     header_notes += _sheet_notes(path, table)
     option = {
         "customer": "--customer",

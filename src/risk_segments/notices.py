@@ -6,7 +6,8 @@ class kedro-mlflow defines, and pyspark's note on pandas-on-Spark, which pandera
 and the project never uses (its Spark path is Spark SQL and Arrow, tested against
 pandas). ArviZ (imported by pymc-marketing for the BTYD models) announces its refactor
 on the first import of each day, so a fresh machine's first run showed it too. They
-buried the warnings that are the user's business: a column, a file, a drift. Each pattern is one message of one library; every other warning still shows.
+buried the warnings that are the user's business: a column, a file, a drift. Each
+pattern is one message of one library; every other warning still shows.
 
 Kedro 1.7 deprecates `kedro run --pipeline=score` for `--pipelines=score` (the same run)
 with a warning on every score run; `--pipeline` is how this project's users start the

@@ -585,8 +585,9 @@ def _stripped(values: pd.Series) -> pd.Series:
     column writes it is 'Month-to-month', the level the draft listed), stripped once
     per distinct value, not per row."""
     codes, levels = pd.factorize(values)
-    bare = pd.Index(levels.astype(str)).str.strip()
-    if len(levels) == 0 or (bare == pd.Index(levels.astype(str))).all():
+    written = pd.Index(levels.astype(str))
+    bare = written.str.strip()
+    if len(levels) == 0 or (bare == written).all():
         return values
     out = np.asarray(bare, dtype=object)[codes]
     out[codes < 0] = None
@@ -788,9 +789,8 @@ def as_people_have_it(
         columns=[c for c in schema.get("drop") or [] if c in table.columns]
     )
     date, fmt = schema["date_column"], schema.get("date_format")
-    added_date = not schema.get("date_in_table", True) and date not in table
-    if added_date:
-        table = with_column(table, date, as_of_date(schema))
+    if not schema.get("date_in_table", True) and date not in table:
+        table = with_column(table, date, as_of_date(schema))  # a datetime column
     marks = schema.get("number_marks") or {}
     dated, units = schema.get("date_features") or {}, schema.get("units") or {}
     for name in schema["numeric"]:
@@ -825,9 +825,7 @@ def as_people_have_it(
             schema.get("negative_label"),
             bool(schema.get("positive_when_filled")),
         )
-    if added_date:
-        pass
-    elif date in table.columns and isinstance(table[date].dtype, pd.DatetimeTZDtype):
+    if date in table.columns and isinstance(table[date].dtype, pd.DatetimeTZDtype):
         table[date] = read_dates(table[date])
     elif date in table.columns and (fmt or is_number_column(table[date])):
         # integer dates (20240131, 202401) are their digits, never nanoseconds

@@ -274,7 +274,8 @@ def check_columns(columns: list[str], schema: dict[str, Any]) -> None:
     missing = [c for c in required if c not in columns]
     if missing:
         # a nightly export that renamed a column ('Tenure(months)'): name the likely one
-        others = [str(c) for c in columns if c not in set(required)]
+        named = set(required)
+        others = [str(c) for c in columns if c not in named]
         near = {m: difflib.get_close_matches(str(m), others, n=1) for m in missing}
         renamed = [f"'{m}' as '{n[0]}'" for m, n in near.items() if n]
         raise InvalidInputError(
