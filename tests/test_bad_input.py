@@ -468,3 +468,16 @@ def test_a_future_order_is_refused_and_cutoffs_never_pass_the_as_of_date():
         },
     )
     assert view["snapshot_date"].max() <= pd.Timestamp("2024-12-31")
+
+
+def test_a_draft_of_a_table_that_is_not_there_names_the_path(tmp_path):
+    """A mistyped --table ended the draft in pandas' FileNotFoundError traceback."""
+    from click.testing import CliRunner
+
+    from risk_segments.cli import cli
+
+    missing = tmp_path / "sellers_2024.csv"
+    args = ["draft-use-case", "--name", "x", "--table", str(missing), "--label", "y"]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 2  # click's usage error, not a traceback (exit 1)
+    assert f"'{missing}' does not exist" in done.output

@@ -1802,6 +1802,49 @@ def test_numbers_written_with_a_unit_are_numbers(tmp_path):
         _entry_rows(draft, "x", path)
 
 
+def test_numbers_shortened_with_k_m_and_durations_are_numbers(tmp_path):
+    """Social and analytics exports write '1.2K' followers and '00:03:25' sessions:
+    each was a categorical of a thousand levels ("any text accepted"), no segment
+    feature. They read as 1,200 and 205 seconds in the draft and every run; a nightly
+    value of another shape stops the run; '5 m' alone stays a unit word (metres)."""
+    table = churn_table(300, seed=23)
+    rng = np.random.default_rng(23)
+    followers = np.round(np.exp(rng.normal(7, 2, 300)))
+    table["Followers"] = [
+        f"{v / 1e6:.1f}M" if v >= 1e6 else f"{v / 1e3:.1f}K" if v >= 1e3 else f"{v:.0f}"
+        for v in followers
+    ]
+    seconds = rng.integers(5, 5000, 300)
+    table["Avg. Session Duration"] = [
+        f"{s // 3600:02d}:{s % 3600 // 60:02d}:{s % 60:02d}" for s in seconds
+    ]
+    table["Call length"] = [f"{s // 60}:{s % 60:02d}" for s in seconds]  # m:ss
+    table["Distance"] = [f"{d} m" for d in rng.integers(1, 900, 300)]
+    path = _write(table, tmp_path / "social.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    schema = yaml_block(draft.parameters)["x"]["schema"]
+    assert schema["units"] == {
+        "Followers": "K/M/B",
+        "Avg. Session Duration": "h:mm:ss",
+        "Call length": "h:mm:ss",
+        "Distance": "m",
+    }
+    labels = yaml_block(draft.parameters)["x"]["feature_labels"]
+    assert labels["Avg. Session Duration"] == "Avg. Session Duration (seconds)"
+    read = _entry_rows(draft, "x", path)
+    shown = [
+        float(t[:-1]) * (1e6 if t[-1] == "M" else 1e3) if t[-1] in "KM" else float(t)
+        for t in table["Followers"]
+    ]
+    assert read["Followers"].tolist() == pytest.approx(shown)
+    assert read["Avg. Session Duration"].tolist() == seconds.tolist()
+    assert read["Call length"].tolist() == seconds.tolist()
+    table.loc[7, "Avg. Session Duration"] = "3 min"
+    _write(table, path)
+    with pytest.raises(InvalidInputError, match=r"Avg. Session Duration.*3 min"):
+        _entry_rows(draft, "x", path)
+
+
 def test_reading_a_table_as_people_have_it_leaves_the_callers_table_as_it_was():
     from risk_segments.schema import as_people_have_it
 

@@ -18,7 +18,7 @@ def cli() -> None:
     "--table",
     "table",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, path_type=Path),
     help="the CSV, JSON or parquet file (or a folder of them, one per month)",
 )
 @click.option(

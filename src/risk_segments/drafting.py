@@ -45,6 +45,8 @@ from risk_segments.dialect import (
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.modeling.segmentation import MAX_LEVELS
 from risk_segments.schema import (
+    DURATION,
+    MAGNITUDE,
     SHEET_ERRORS,
     InvalidInputError,
     as_text,
@@ -56,8 +58,9 @@ from risk_segments.schema import (
     numbers_from_text,
     present_values,
     read_dates,
+    shape_unit,
+    unit_numbers,
     unit_of,
-    without_unit,
 )
 
 NA_TOKENS = [
@@ -775,20 +778,25 @@ def _with_unit(
 ) -> ColumnChoice | None:
     """Numbers written with one unit ("8.3 GB", "12 months"): numeric, the unit dropped
     by every run (`schema.units`); a value in another unit then stops the run."""
-    unit = unit_of(text)
+    unit = shape_unit(text, marks) or unit_of(text)
     if unit is None:
         return None
-    numbers = numbers_from_text(without_unit(text, unit), **(marks or {}))
+    numbers = unit_numbers(text, unit, **(marks or {}))
     if numbers.isna().any():
         return None
     finite = numbers.to_numpy(dtype=float)
     skew = float(pd.Series(finite).skew()) if len(finite) > 2 else 0.0
-    written = text.str.extract(r"([^\W\d_]+)\.?\s*$")[0].value_counts().index[0]
+    if unit == DURATION:
+        written = "durations (h:mm:ss, or m:ss) read as seconds"
+    elif unit == MAGNITUDE:
+        written = "numbers with K/M/B suffixes (1.2K read as 1,200)"
+    else:
+        last = text.str.extract(r"([^\W\d_]+)\.?\s*$")[0].value_counts().index[0]
+        written = f"numbers in {last} (the unit dropped)"
     return ColumnChoice(
         name,
         "numeric",
-        f"numbers in {written} (the unit dropped), {_fmt(finite.min())} to "
-        f"{_fmt(finite.max())}, {miss}",
+        f"{written}, {_fmt(finite.min())} to {_fmt(finite.max())}, {miss}",
         bounds=_bounds(finite),
         skewed=bool(finite.min() >= 0 and skew > 1),
         unit=unit,
@@ -853,9 +861,7 @@ def single_column_auc(
         if choice.dates:
             numbers = days_before(values, choice.dates, None)
         elif choice.unit:
-            numbers = numbers_from_text(
-                without_unit(present_values(values), choice.unit), **(marks or {})
-            )
+            numbers = unit_numbers(present_values(values), choice.unit, **(marks or {}))
         else:
             numbers = _numbers(values, marks)
         x = numbers.to_numpy(dtype=float)  # missing, and inf (read as missing): lowest
@@ -1127,7 +1133,8 @@ def _schema_lines(
     with_units = [c for c in nums if c.unit]
     if with_units:
         out.append(
-            "    units:                       # numbers written with a unit: dropped"
+            "    units:                       # numbers written with a unit: the word "
+            "dropped; K/M/B multiplied out; h:mm:ss in seconds"
         )
         out += [f"      {key(c.name)}: {q(c.unit)}" for c in with_units]
     coded = [c for c in nums if c.code is not None or c.words or c.infinite]
@@ -1168,15 +1175,20 @@ def _codes_line(choice: ColumnChoice) -> str:
 
 
 def _date_labels(choices: list[ColumnChoice]) -> list[str]:
-    """Readable names for dates read as days ("days since Signup Date"), so that a
-    segment is "low days since Signup Date", not "low Signup Date"."""
-    dated = [c.name for c in choices if c.role == "numeric" and c.dates]
-    if not dated:
+    """Readable names for dates read as days ("days since Signup Date") and durations
+    read as seconds ("Session Duration (seconds)"), so that a segment is "low days
+    since Signup Date", not "low Signup Date"."""
+    named = [
+        (c.name, f"days since {c.name}" if c.dates else f"{c.name} (seconds)")
+        for c in choices
+        if c.role == "numeric" and (c.dates or c.unit == DURATION)
+    ]
+    if not named:
         return []
     return [
         "",
         "  feature_labels:                # how reports and segment names call them",
-        *[f"    {key(c)}: {q(f'days since {c}')}" for c in dated],
+        *[f"    {key(name)}: {q(label)}" for name, label in named],
     ]
 
 

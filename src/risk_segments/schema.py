@@ -568,6 +568,71 @@ def without_unit(values: pd.Series, unit: str) -> pd.Series:
     return text.str.replace(pattern, r"\1", regex=True, case=False)
 
 
+# units the draft writes for numbers in two shapes that no unit word names:
+# 1.2K, 3.4M, 2B (a thousand, a million, a billion, as social and finance exports
+# shorten them) and durations
+MAGNITUDE = "K/M/B"
+DURATION = "h:mm:ss"  # 0:03:25, 1:02:03, 3:25 (m:ss): read as seconds
+_MAGNITUDES = {"k": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "b": 1e9, "bn": 1e9}
+_MAGNITUDE_VALUE = re.compile(
+    r"^(?P<number>.*\d)\s?(?P<suffix>[kKmMbB]|[mM][mMnN]|[bB][nN])?$"
+)
+_DURATION_VALUE = re.compile(
+    r"^(?:(?P<h>\d+):(?=\d{2}:))?(?P<m>\d+):(?P<s>[0-5]\d(?:\.\d+)?)$"
+)
+
+
+def unit_numbers(
+    text: pd.Series, unit: str, decimal: str = ".", thousands: str | None = None
+) -> pd.Series:
+    """Numbers written with the column's unit (`schema.units`): the unit word dropped
+    ("8.3 GB" -> 8.3), a K/M/B suffix multiplied out ("1.2K" -> 1200), a duration in
+    seconds ("0:03:25" -> 205); what does not read so is missing (NaN)."""
+    text = text.astype("string").str.strip()
+    if unit == DURATION:
+        parts = text.str.extract(_DURATION_VALUE)
+        hours = pd.to_numeric(parts["h"]).fillna(0).where(parts["m"].notna())
+        return hours * 3600 + pd.to_numeric(parts["m"]) * 60 + pd.to_numeric(parts["s"])
+    if unit == MAGNITUDE:
+        parts = text.str.extract(_MAGNITUDE_VALUE)
+        factor = parts["suffix"].str.lower().map(_MAGNITUDES).fillna(1.0)
+        return numbers_from_text(parts["number"], decimal, thousands) * factor
+    if unit:
+        text = without_unit(text, unit)
+    return numbers_from_text(text, decimal, thousands)
+
+
+def shape_unit(text: pd.Series, marks: dict[str, str] | None = None) -> str | None:
+    """DURATION when every value is a duration (h:mm:ss or m:ss), MAGNITUDE when every
+    value is a number and some carry a K/M/B suffix (beside plain numbers, or more
+    than one suffix, or written tight in capitals: "12K"; "5 m" alone is metres),
+    else None. The first values decide before the whole column is read."""
+    text = text.astype("string").str.strip()
+    for unit, written in ((DURATION, _durations), (MAGNITUDE, _magnitudes)):
+        sample = text.iloc[:UNIT_SAMPLE]
+        if len(text) and written(sample, marks) and written(text, marks):
+            return unit
+    return None
+
+
+def _durations(text: pd.Series, marks: dict[str, str] | None) -> bool:
+    return bool(text.str.fullmatch(_DURATION_VALUE).all())
+
+
+def _magnitudes(text: pd.Series, marks: dict[str, str] | None) -> bool:
+    parts = text.str.extract(_MAGNITUDE_VALUE)
+    suffixes = parts["suffix"].dropna()
+    return not (
+        suffixes.empty
+        or numbers_from_text(parts["number"], **(marks or {})).isna().any()
+        or not (
+            len(suffixes) < len(text)
+            or suffixes.str.lower().nunique() > 1
+            or suffixes.str.fullmatch("[KMB]").all()
+        )
+    )
+
+
 def _blank_to_missing(values: pd.Series, tokens: tuple[str, ...] = ("",)) -> pd.Series:
     """Text cells that are blank (or, for numbers, a usual NA token) become missing."""
     text = values.astype("string").str.strip().str.lower()
@@ -798,10 +863,11 @@ def as_people_have_it(
             continue
         if name in table.columns and not pd.api.types.is_numeric_dtype(table[name]):
             text = present_values(table[name])
-            if name in units:  # "8.3 GB": 8.3
-                text = without_unit(text, str(units[name]))
-            numbers = numbers_from_text(
-                text, marks.get("decimal", "."), marks.get("thousands")
+            numbers = unit_numbers(  # "8.3 GB": 8.3, "1.2K": 1200
+                text,
+                str(units.get(name, "")),
+                marks.get("decimal", "."),
+                marks.get("thousands"),
             )
             # what does not read as a number stays as it was: the schema check names it
             table[name] = numbers.astype(object).where(numbers.notna(), text)
