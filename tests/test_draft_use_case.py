@@ -874,7 +874,7 @@ def test_a_dated_panel_gets_a_time_split_and_scores_the_newest_snapshot(tmp_path
     numeric = set(block["schema"]["numeric"])
     changed = set(history["delta_columns"]) | set(history["log_delta_columns"])
     assert changed == set(history["rolling_mean_columns"]) == numeric
-    assert any("a panel of 6 months" in line for line in draft.summary)
+    assert any("a panel of 6 dates 1 month(s) apart" in line for line in draft.summary)
     from risk_segments.modeling.features import add_history_features
     from risk_segments.schema import validate_table
 
@@ -910,6 +910,95 @@ def test_a_panel_s_look_backs_follow_its_spacing(tmp_path, step, lags):
     else:
         assert "derived" not in block
         assert any("more often than monthly" in line for line in draft.summary)
+
+
+def test_a_quarterly_panel_written_as_quarters(tmp_path):
+    """'2024Q1' (as finance and BI exports write a quarter) stopped the draft: no date
+    format read it. It reads as the quarter's first day, in the draft and every run;
+    and with six quarters, the newest unlabeled and two held out, no training row
+    reaches 9 months back: the draft wrote that look-back anyway (a feature with no
+    value in training, and warnings from numpy and scikit-learn)."""
+    parts = []
+    for k, quarter in enumerate(
+        ["2024Q1", "2024-Q2", "Q3 2024", "2024Q4", "2025Q1", "2025Q2"]
+    ):
+        part = churn_table(200, seed=60 + k)
+        part["customerID"] = [f"C{j:04d}" for j in range(200)]
+        part["quarter"] = quarter
+        if k == 5:
+            part["Churn"] = ""  # tonight's quarter: not known yet
+        parts.append(part)
+    path = _write(pd.concat(parts, ignore_index=True), tmp_path / "q.csv")
+    draft = draft_tabular(
+        "q", path, tmp_path, "customerID", "Churn", "Yes", date="quarter"
+    )
+    block = yaml.safe_load(draft.parameters)["q"]
+    assert block["schema"]["date_format"] == "quarters"
+    assert block["derived"]["history"]["lags_months"] == [3]
+    read = _entry_rows(draft, "q", path)
+    assert sorted(read["quarter"].unique()) == list(
+        pd.to_datetime(
+            [
+                "2024-01-01",
+                "2024-04-01",
+                "2024-07-01",
+                "2024-10-01",
+                "2025-01-01",
+                "2025-04-01",
+            ]
+        )
+    )
+
+
+def test_a_feature_with_no_value_in_training_is_named_once(caplog):
+    """A look-back longer than the training dates reach is a feature without a value
+    in the training rows: numpy's "All-NaN slice" and scikit-learn's "Skipping
+    features" warnings said so, from inside the libraries; now one warning names it."""
+    import warnings
+
+    from risk_segments.pipelines.supervised_risk.nodes import train_risk_model
+
+    rng = np.random.default_rng(3)
+    n = 400
+    rows = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "month": pd.Timestamp("2025-01-01"),
+            "x": rng.normal(size=n),
+            "x_delta_9m": np.nan,
+            "y": (rng.random(n) < 0.3).astype(float),
+        }
+    )
+    split = pd.DataFrame(
+        {
+            "id": rows["id"],
+            "month": rows["month"],
+            "role": np.where(np.arange(n) % 4 == 0, "valid", "train"),
+        }
+    )
+    schema = {
+        "id_column": "id",
+        "date_column": "month",
+        "label_column": "y",
+        "categorical": {},
+        "numeric": {"x": [None, None], "x_delta_9m": [None, None]},
+    }
+    conf = Path(__file__).parents[1] / "conf" / "base"
+    defaults = yaml.safe_load((conf / "use_case_defaults.yml").read_text())
+    supervised = {
+        **defaults["use_case_defaults"]["common"]["supervised"],
+        "catboost": {"iterations": 20, "thread_count": 1, "random_seed": 0},
+        "imbalance_candidates": ["none"],
+        "shap_table_rows": 100,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level("WARNING"):
+            train_risk_model(rows, split, schema, None, supervised)
+    named = [
+        r.getMessage() for r in caplog.records if "no value in the" in r.getMessage()
+    ]
+    assert len(named) == 1 and "['x_delta_9m']" in named[0]
 
 
 @pytest.mark.parametrize(

@@ -1270,7 +1270,9 @@ def draft_tabular(
     time_split = dates is not None and dates[labeled].nunique() >= 4
     nums = [c.name for c in choices if c.role == "numeric"]
     history, history_notes = (
-        _history_lines(table, id_col, dates, choices) if label else ([], [])
+        _history_lines(table, id_col, dates, choices, labeled, time_split)
+        if label
+        else ([], [])
     )
     lines = [
         f"# {name}: drafted by `kedro draft-use-case` from {path.name} on {today()}",
@@ -1445,12 +1447,16 @@ def _history_lines(
     id_col: str,
     dates: pd.Series | None,
     choices: list[ColumnChoice],
+    labeled: np.ndarray,
+    time_split: bool,
 ) -> tuple[list[str], list[str]]:
     """A monthly panel's history features (`derived.history`): each numeric feature's
     change against the same entity 1 and 3 snapshots before and its mean over 3, as
     the built-in seller panel has them (a seller whose sales collapse since last
     quarter). Written when every entity has at most one row per month and the entities
-    recur; the spacing of an entity's rows (monthly, quarterly) sets the look-backs."""
+    recur; the spacing of an entity's rows (monthly, quarterly) sets the look-backs,
+    and a look-back is written only if the training rows reach back that far (six
+    quarters, the newest two labeled ones held out, leave none 9 months back)."""
     features = [c for c in choices if c.role == "numeric" and not c.dates]
     if dates is None or not features:
         return [], []
@@ -1467,6 +1473,14 @@ def _history_lines(
     if months < HISTORY_MONTHS or gaps.empty:
         return [], []
     step = int(gaps.median())
+    trained = np.unique(month[labeled])[: -2 if time_split else None]
+    lags = [
+        lag
+        for lag in (step, 3 * step)
+        if len(trained) and trained[-1] - lag >= month.min()
+    ]
+    if not lags:
+        return [], []
     rates = [c.name for c in features if not c.skewed]
     amounts = [c.name for c in features if c.skewed]
     lines = [
@@ -1474,16 +1488,20 @@ def _history_lines(
         "  derived:                       # a panel: each feature's change against the same "
         f"{id_col} earlier, and its recent mean",
         "    history:",
-        f"      lags_months: [{step}, {3 * step}]   # its rows are {step} month(s) apart "
-        "(median)",
+        f"      lags_months: {lags}   # its rows are {step} month(s) apart (median)"
+        + (
+            ""
+            if len(lags) > 1
+            else f"; the training rows reach {step} back, not {3 * step}"
+        ),
         f"      delta_columns: {flow_list(rates, 21)}",
         f"      log_delta_columns: {flow_list(amounts, 25)}   # long-tailed: change of log1p",
         f"      rolling_months: {3 * step}",
         f"      rolling_mean_columns: {flow_list([c.name for c in features], 28)}",
     ]
     note = (
-        f"a panel of {months} months: each numeric feature's change "
-        f"against {step} and {3 * step} month(s) before and its {3 * step}-month mean are "
+        f"a panel of {months} dates {step} month(s) apart: each numeric feature's change "
+        f"against {' and '.join(map(str, lags))} month(s) before and its {3 * step}-month mean are "
         "features too (derived.history; delete the block to learn from each month alone)"
     )
     return lines, [note]

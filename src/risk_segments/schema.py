@@ -257,6 +257,23 @@ def _counted_times(numbers: pd.Series, fmt: str) -> pd.Series:
     )
 
 
+# quarters as quarterly panels and finance exports write them (2024Q1, 2024-Q1,
+# Q1 2024): the date_format names them, read as the quarter's first day, as a month
+# written 2024-01 reads as its first day
+QUARTERS = "quarters"
+_QUARTER = re.compile(
+    r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*[Qq](?P<q1>[1-4])"
+    r"|[Qq](?P<q2>[1-4])\s*[-/ ]?\s*(?P<y2>\d{4}))$"
+)
+
+
+def _quarter_times(text: pd.Series) -> pd.Series:
+    parts = text.astype("string").str.strip().str.extract(_QUARTER)
+    month = (pd.to_numeric(parts["q1"].fillna(parts["q2"])) - 1) * 3 + 1
+    start = parts["y1"].fillna(parts["y2"]) + "-" + month.astype("string") + "-01"
+    return pd.to_datetime(start, format="%Y-%m-%d", errors="coerce", utc=True)
+
+
 # BigQuery, Looker and many databases write a timestamp's zone as a word:
 # "2024-03-05 14:22:11.123456 UTC" (and without the fraction when it is zero)
 _ZONE_WORD = re.compile(r"(?<=\d)\s*(?:UTC|GMT)$", re.IGNORECASE)
@@ -279,6 +296,8 @@ def times_from_text(text: pd.Series, fmt: str | None) -> pd.Series:
     ISO 8601 (its zone may be written UTC or GMT). Unreadable: NaT."""
     if fmt in EPOCH_UNITS:
         return _counted_times(pd.to_numeric(text, errors="coerce"), fmt)
+    if fmt == QUARTERS:
+        return _quarter_times(text)
     if fmt is None:
         text = _zone_words(text)
     return pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
@@ -387,6 +406,8 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
             else "1970, UTC"
         )
         return epoch, f"every value is a count of {epoch.split('_')[1]} since {since}"
+    if not unique.empty and unique.str.fullmatch(_QUARTER).all():
+        return QUARTERS, "every value is a quarter (2024Q1), read as its first day"
     iso = pd.to_datetime(
         _zone_words(unique), format="ISO8601", errors="coerce", utc=True
     )

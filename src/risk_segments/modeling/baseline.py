@@ -43,7 +43,10 @@ def fit_logistic_baseline(
             (
                 "numeric",
                 make_pipeline(
-                    SimpleImputer(strategy="median", add_indicator=True),
+                    # a feature with no value in training is kept (zeros): no warning
+                    SimpleImputer(
+                        strategy="median", add_indicator=True, keep_empty_features=True
+                    ),
                     StandardScaler(),
                 ),
                 numeric,

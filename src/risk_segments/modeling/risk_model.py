@@ -32,20 +32,22 @@ def feature_spec(
             c: sorted(frame[c].dropna().astype(str).unique().tolist())
             for c in categorical
         },
-        "medians": {
-            c: float(np.nanmedian(frame[c].to_numpy(dtype=float))) for c in numeric
-        },
+        "medians": {c: _quantiles(frame[c], [0.5])[0] for c in numeric},
         # numeric features never missing in training: CatBoost has learnt nothing about a
         # missing value there, so scoring fills them with the training median (and counts it)
         "never_missing": [c for c in numeric if not frame[c].isna().any()],
-        "quantiles": {
-            c: [
-                float(q)
-                for q in np.nanquantile(frame[c].to_numpy(dtype=float), [0.25, 0.75])
-            ]
-            for c in numeric
-        },
+        "quantiles": {c: _quantiles(frame[c], [0.25, 0.75]) for c in numeric},
     }
+
+
+def _quantiles(values: pd.Series, q: list[float]) -> list[float]:
+    """The quantiles of the values present; NaN for a column with none (numpy's
+    nan-quantiles warn "All-NaN slice" there)."""
+    known = values.to_numpy(dtype=float)
+    known = known[~np.isnan(known)]
+    return (
+        [float(v) for v in np.quantile(known, q)] if len(known) else [np.nan] * len(q)
+    )
 
 
 def prepare_features(

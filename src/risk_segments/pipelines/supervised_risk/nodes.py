@@ -64,6 +64,15 @@ def train_risk_model(
     spec = feature_spec(
         train, categorical_features(schema), numeric_features(schema, derived)
     )
+    if empty := [c for c in spec["features"] if labeled_train[c].isna().all()]:
+        logger.warning(
+            "%d feature(s) have no value in the %d training rows, so the model learns "
+            "nothing from them: %s (a history look-back longer than the training "
+            "dates reach? shorten derived.history.lags_months, or drop the column)",
+            len(empty),
+            len(labeled_train),
+            empty,
+        )
     risk_model = fit_risk_model(
         train,
         labels_of(train, schema),
