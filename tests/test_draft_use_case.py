@@ -950,6 +950,40 @@ def test_a_quarterly_panel_written_as_quarters(tmp_path):
     )
 
 
+def test_the_12_hour_clock_and_iso_weeks_are_dates(tmp_path):
+    """'1/31/2024 1:05:00 PM' (US spreadsheets, SQL Server, Salesforce) and '2025-W05'
+    (weekly reports) stopped the draft: pandas guesses no format for a month-first
+    12-hour clock, and none reads an ISO week."""
+    parts = []
+    for k in range(5):
+        part = churn_table(150, seed=80 + k)
+        part["customerID"] = [f"C{j:04d}" for j in range(150)]
+        part["week"] = f"2025-W{k + 1:02d}"
+        minutes = np.random.default_rng(k).integers(0, 60 * 24 * 300, 150)
+        login = pd.Timestamp("2024-03-01") + pd.to_timedelta(minutes, unit="min")
+        part["Last Login"] = [
+            f"{t.month}/{t.day}/{t.year} {(t.hour - 1) % 12 + 1}:{t.minute:02d}:00 "
+            f"{'AM' if t.hour < 12 else 'PM'}"
+            for t in login
+        ]
+        parts.append(part)
+    path = _write(pd.concat(parts, ignore_index=True), tmp_path / "weeks.csv")
+    draft = draft_tabular(
+        "w", path, tmp_path, "customerID", "Churn", "Yes", date="week"
+    )
+    schema = yaml_block(draft.parameters)["w"]["schema"]
+    assert schema["date_format"] == "iso_weeks"
+    assert schema["date_features"] == {"Last Login": "%m/%d/%Y %I:%M:%S %p"}
+    read = _entry_rows(draft, "w", path)
+    mondays = pd.to_datetime(["2024-12-30", "2025-01-27"])  # of 2025-W01 and -W05
+    assert [read["week"].min(), read["week"].max()] == list(mondays)
+    first = parts[-1]["Last Login"].iloc[0]
+    when = pd.to_datetime(first, format="%m/%d/%Y %I:%M:%S %p")
+    assert read["Last Login"].iloc[-150] == (
+        pd.Timestamp("2025-01-27") - when
+    ) / pd.Timedelta(days=1)
+
+
 def test_a_feature_with_no_value_in_training_is_named_once(caplog):
     """A look-back longer than the training dates reach is a feature without a value
     in the training rows: numpy's "All-NaN slice" and scikit-learn's "Skipping

@@ -190,6 +190,14 @@ SHORT_YEAR_FORMATS = tuple(
     for time in ("", " %H:%M", " %H:%M:%S")
 )
 
+# the 12-hour clock as US spreadsheets, SQL Server and .NET exports write it
+# ("1/31/2024 12:00:00 AM"): pandas guesses no format for it when the month comes first
+CLOCK12_FORMATS = tuple(
+    f"{day} {time}"
+    for day in ("%m/%d/%Y", "%d/%m/%Y", "%Y-%m-%d", "%m/%d/%y", "%m-%d-%Y", "%d.%m.%Y")
+    for time in ("%I:%M:%S %p", "%I:%M %p")
+)
+
 
 def is_number_column(values: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
@@ -261,6 +269,9 @@ def _counted_times(numbers: pd.Series, fmt: str) -> pd.Series:
 # Q1 2024): the date_format names them, read as the quarter's first day, as a month
 # written 2024-01 reads as its first day
 QUARTERS = "quarters"
+# ISO weeks as weekly reports write them (2024-W05, 2024W05): their Monday
+ISO_WEEKS = "iso_weeks"
+_ISO_WEEK = re.compile(r"^(?P<year>\d{4})-?W(?P<week>0[1-9]|[1-4]\d|5[0-3])$")
 _QUARTER = re.compile(
     r"^(?:(?P<y1>\d{4})\s*[-/ ]?\s*[Qq](?P<q1>[1-4])"
     r"|[Qq](?P<q2>[1-4])\s*[-/ ]?\s*(?P<y2>\d{4}))$"
@@ -272,6 +283,12 @@ def _quarter_times(text: pd.Series) -> pd.Series:
     month = (pd.to_numeric(parts["q1"].fillna(parts["q2"])) - 1) * 3 + 1
     start = parts["y1"].fillna(parts["y2"]) + "-" + month.astype("string") + "-01"
     return pd.to_datetime(start, format="%Y-%m-%d", errors="coerce", utc=True)
+
+
+def _week_times(text: pd.Series) -> pd.Series:
+    parts = text.astype("string").str.strip().str.upper().str.extract(_ISO_WEEK)
+    monday = parts["year"] + "-W" + parts["week"] + "-1"
+    return pd.to_datetime(monday, format="%G-W%V-%u", errors="coerce", utc=True)
 
 
 # BigQuery, Looker and many databases write a timestamp's zone as a word:
@@ -298,6 +315,8 @@ def times_from_text(text: pd.Series, fmt: str | None) -> pd.Series:
         return _counted_times(pd.to_numeric(text, errors="coerce"), fmt)
     if fmt == QUARTERS:
         return _quarter_times(text)
+    if fmt == ISO_WEEKS:
+        return _week_times(text)
     if fmt is None:
         text = _zone_words(text)
     return pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce", utc=True)
@@ -385,6 +404,25 @@ def _read_with(values: pd.Series, fmt: str) -> pd.Series | None:
     return None
 
 
+def _named_format(unique: pd.Series) -> tuple[str, str] | None:
+    """A format strftime has no code for, and its note: counts from an origin,
+    quarters, ISO weeks; None if no such format reads every value."""
+    if epoch := epoch_format(unique):
+        since = (
+            "1899-12-30, as spreadsheets count"
+            if epoch == "excel_days"
+            else "1970, UTC"
+        )
+        return epoch, f"every value is a count of {epoch.split('_')[1]} since {since}"
+    if unique.empty:
+        return None
+    if unique.str.fullmatch(_QUARTER).all():
+        return QUARTERS, "every value is a quarter (2024Q1), read as its first day"
+    if unique.str.upper().str.fullmatch(_ISO_WEEK).all():
+        return ISO_WEEKS, "every value is an ISO week (2024-W05), read as its Monday"
+    return None
+
+
 def date_format_of(values: pd.Series) -> tuple[str | None, str]:
     """The strftime format that reads every date of a column, and a note saying how
     it was chosen. None: the values are dates already, or ISO 8601 (2024-03-15).
@@ -399,15 +437,8 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
         values = _digits(values)
     text = values.dropna().astype(str).str.strip()
     unique = pd.Series(text[text != ""].unique())
-    if epoch := epoch_format(unique):
-        since = (
-            "1899-12-30, as spreadsheets count"
-            if epoch == "excel_days"
-            else "1970, UTC"
-        )
-        return epoch, f"every value is a count of {epoch.split('_')[1]} since {since}"
-    if not unique.empty and unique.str.fullmatch(_QUARTER).all():
-        return QUARTERS, "every value is a quarter (2024Q1), read as its first day"
+    if named := _named_format(unique):
+        return named
     iso = pd.to_datetime(
         _zone_words(unique), format="ISO8601", errors="coerce", utc=True
     )
@@ -420,7 +451,7 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
             for value in unique.head(50)
             for dayfirst in (False, True)
             if (guessed := guess_datetime_format(value, dayfirst=dayfirst))
-        } | set(MONTH_FORMATS + SHORT_YEAR_FORMATS)
+        } | set(MONTH_FORMATS + SHORT_YEAR_FORMATS + CLOCK12_FORMATS)
     readable = {}
     for fmt in sorted(candidates):  # tried on 500 values first: most fail there
         if _read_with(unique.head(500), fmt) is None:
