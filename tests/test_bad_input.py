@@ -84,6 +84,13 @@ STOPS = {
         lambda t: t.assign(push_click_rate=np.nan),
         r"feature\(s\) \['push_click_rate'\] arrive with no value at all",
     ),
+    # a recoded column (upper-cased upstream): every row an unseen level was counted
+    # and scored as if the feature were missing
+    "a categorical recoded, none of its levels known": (
+        lambda t: t.assign(device_type=t["device_type"].str.upper()),
+        r"'device_type' arrives with none of the levels training saw \('ios', "
+        r"'android', 'desktop', 'mobile_web'\), in every row",
+    ),
     "future dates": (
         lambda t: t.assign(snapshot_date=pd.Timestamp("2031-01-31")),
         r"{n} row\(s\) dated after the as-of date 2026-11-23.*future_rows: exclude",

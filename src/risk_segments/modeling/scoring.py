@@ -187,33 +187,55 @@ def check_dates(
         )
 
 
+RECODED_VALUES = 50  # a categorical with this many values, none of a known level
+
+
 def check_features_present(
     non_empty: dict[str, int],
     risk_model: RiskModel | None,
     score: dict[str, Any],
     schema: dict[str, Any],
     segmentation_model: SegmentationModel | None = None,
+    known: dict[str, int] | None = None,
 ) -> list[str]:
     """Features the model (without one: the segments) uses that arrive with no value at
-    all: they change decisions, so they stop the run unless `score.on_empty_feature:
-    warn`. Returns them."""
+    all, or (`known`) with values, at least RECODED_VALUES of them, but none of the
+    levels training saw ('BUSINESS' where training had 'Business': the column recoded,
+    not a new level in a few rows): they change decisions, so they stop the run unless
+    `score.on_empty_feature: warn`. Returns them."""
     used = set(
         risk_model.spec["features"]
         if risk_model is not None
         else segmentation_model.input_columns
     )
     empty = [name for name, count in non_empty.items() if count == 0 and name in used]
-    if empty and score.get("on_empty_feature", "error") == "error":
+    unknown = [
+        name
+        for name, count in (known or {}).items()
+        if count == 0 and non_empty.get(name, 0) >= RECODED_VALUES and name in used
+    ]
+    if (empty or unknown) and score.get("on_empty_feature", "error") == "error":
         what = (
             "the model uses them, so scores and flags would change"
             if risk_model is not None
             else "the segments use them, so assignments would change"
         )
+        arrive = [f"feature(s) {empty} arrive with no value at all"] if empty else []
+        arrive += [
+            f"'{name}' arrives with none of the levels training saw "
+            f"({_listed(schema['categorical'][name])}), in every row"
+            for name in unknown
+        ]
         raise InvalidInputError(
-            f"{input_name(schema)}: feature(s) {empty} arrive with no value at all; "
-            f"{what}. Fix the extract, or set score.on_empty_feature: warn to score anyway"
+            f"{input_name(schema)}: {'; '.join(arrive)}; {what}. Fix the extract, or "
+            "set score.on_empty_feature: warn to score anyway"
         )
-    return empty
+    return empty + unknown
+
+
+def _listed(levels: list[Any], shown: int = 5) -> str:
+    more = f" and {len(levels) - shown} more" if len(levels) > shown else ""
+    return ", ".join(repr(str(v)) for v in levels[:shown]) + more
 
 
 def scoring_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -396,17 +418,23 @@ def score_chunk(
     score: dict[str, Any],
     newest: pd.Timestamp,
     non_empty: dict[str, int] | None = None,
+    known: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     """Raw rows holding whole entities -> (scored rows, their model input, warning counts).
 
     The one scoring step both engines run: the pandas batch calls it per chunk,
     the Spark path per partition inside `mapInPandas`. `non_empty` (feature -> count),
-    if given, gets the number of values each feature has in these rows added.
+    if given, gets the number of values each feature has in these rows added; `known`
+    (categorical feature -> count) the number of them among the levels training saw.
     """
     warnings: dict[str, int] = {}
     validated = validate_chunk(raw, schema)
     for name in non_empty or {}:
         non_empty[name] += int(validated[name].notna().sum())
+    for name in known or {}:
+        known[name] += int(
+            validated[name].isin(list(schema["categorical"][name])).sum()
+        )
     to_score, newest_rows = validated, None
     if score["rows"] == "newest_snapshot":  # history rows feed features, are not scored
         newest_rows = np.flatnonzero(validated[schema["date_column"]] == newest)

@@ -289,6 +289,8 @@ def _stream(
     start = time.perf_counter()
     problems: list[Problem] = []
     non_empty = dict.fromkeys([*schema["categorical"], *schema["numeric"]], 0)
+    listed = [name for name, levels in schema["categorical"].items() if levels]
+    known = dict.fromkeys(listed, 0)
     for raw in _entity_chunks(source, schema, derived, score["chunk_size"], summary):
         # after a failed chunk, the rest is only checked: the error counts them all
         if problems:
@@ -305,6 +307,7 @@ def _stream(
                 score,
                 newest,
                 non_empty,
+                known,
             )
         except InvalidInputError as err:
             if not err.problems:  # not a broken schema rule: nothing to add up
@@ -337,7 +340,7 @@ def _stream(
             rows=summary["rows_in"] - summary.get("rows_before_history_window", 0),
         )
     summary["empty_features"] = check_features_present(
-        non_empty, risk_model, score, schema, segmentation_model
+        non_empty, risk_model, score, schema, segmentation_model, known
     )
     if summary["rows_out"] != summary["rows_to_score"]:
         raise RuntimeError(
