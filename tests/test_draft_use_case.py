@@ -2234,6 +2234,38 @@ def test_an_outcome_recorded_as_its_date_is_positive_where_filled(tmp_path):
     assert read["Churn date"].tolist() == left.astype(int).tolist()  # none unlabeled
 
 
+def test_an_outcome_that_is_a_count_is_positive_above_zero(tmp_path):
+    """Complaints in the next 90 days (0, 1, 2, ... and blank where not known yet):
+    the draft asked for --positive and --negative among the counts, and a 1 and a 3
+    could not both be positive without listing every count. A count whose most
+    frequent value is 0 is positive above 0; any number takes --positive-above N; a
+    word among the numbers stops the run."""
+    table = churn_table(900, seed=14)
+    counts = np.random.default_rng(14).poisson(0.6, 900).astype(object)
+    counts[-100:] = ""
+    table["Complaints 90d"] = counts
+    path = _write(table.drop(columns=["Churn"]), tmp_path / "t.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Complaints 90d")
+    schema = yaml.safe_load(draft.parameters)["x"]["schema"]
+    assert schema["positive_above"] == 0 and "positive_label" not in schema
+    read = _entry_rows(draft, "x", path)
+    expected = [float(c > 0) for c in counts[:-100]]
+    assert read["Complaints 90d"].iloc[:-100].astype(float).tolist() == expected
+    assert read["Complaints 90d"].iloc[-100:].isna().all()  # blank: unlabeled
+    above = draft_tabular("y", path, tmp_path, "customerID", "Complaints 90d", above=1)
+    assert yaml.safe_load(above.parameters)["y"]["schema"]["positive_above"] == 1
+    spend = table.assign(Spend=np.round(np.linspace(1, 500, 900), 2))
+    spent = _write(spend.drop(columns=["Churn", "Complaints 90d"]), tmp_path / "s.csv")
+    with pytest.raises(DraftError, match="a number: give --positive-above N"):
+        draft_tabular("z", spent, tmp_path, "customerID", "Spend")
+    counts[5] = "unknown"
+    _write(table.assign(**{"Complaints 90d": counts}).drop(columns=["Churn"]), path)
+    with pytest.raises(
+        InvalidInputError, match=r"'Complaints 90d'.*no number.*'unknown'"
+    ):
+        _entry_rows(draft, "x", path)
+
+
 @pytest.mark.parametrize("name", ["nightly.parquet", "nightly.csv"])
 def test_a_csv_entry_pointed_at_a_parquet_file_says_what_to_set(tmp_path, name):
     """The nightly entry pointed at a parquet file (named so, or not): the load failed

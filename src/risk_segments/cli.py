@@ -50,6 +50,13 @@ def cli() -> None:
     "negative; any other value is then unlabeled (repeat it for several)",
 )
 @click.option(
+    "--positive-above",
+    "above",
+    type=float,
+    help="tabular: a label that is a number (returns, days late): positive above "
+    "this value, negative at or below it",
+)
+@click.option(
     "--date",
     help="the snapshot date column (tabular, optional) or the order date (order_log)",
 )
@@ -77,7 +84,7 @@ def draft_use_case(**options: object) -> None:
     """Profile a table and write conf/base/parameters_NAME.yml and catalog_NAME.yml.
 
     \b
-    kedro draft-use-case --name NAME --table PATH [--id COL] [--label COL [--positive VALUE] [--negative VALUE]] [--date COL]
+    kedro draft-use-case --name NAME --table PATH [--id COL] [--label COL [--positive VALUE] [--negative VALUE] | [--positive-above N]] [--date COL]
     (no --label: a table without an outcome, segments only)
     kedro draft-use-case --name NAME --table PATH --kind order_log --customer COL --date COL --amount COL
                          [--quantity COL] [--order-id COL] [--horizon-days N]
@@ -118,9 +125,15 @@ def draft_use_case(**options: object) -> None:
                 name, table, project, columns, int(options["horizon_days"])
             )
         else:
-            if not options["label"] and (options["positive"] or options["negative"]):
+            chosen = options["positive"] or options["negative"]
+            if not options["label"] and (chosen or options["above"] is not None):
                 raise DraftError(
-                    "--positive and --negative name values of --label: give it"
+                    "--positive, --negative and --positive-above read --label: give it"
+                )
+            if chosen and options["above"] is not None:
+                raise DraftError(
+                    "--positive-above reads the label as a number: leave out "
+                    "--positive and --negative"
                 )
             draft = draft_tabular(
                 name,
@@ -131,6 +144,7 @@ def draft_use_case(**options: object) -> None:
                 _one_or_list(options["positive"]),
                 options["date"] and str(options["date"]),
                 _one_or_list(options["negative"]),
+                options["above"],
             )
     except DraftError as err:
         raise click.ClickException(str(err)) from err

@@ -415,11 +415,18 @@ def positive_value(labels: pd.Series, column: str, positive: str | None) -> str 
         {v.lower(): v for v in counts.sort_values(kind="stable").index}.values()
     )
     if len(lowered) > 2:
+        numeric = numbers_from_text(pd.Series(spellings, dtype="string")).notna().all()
         raise DraftError(
             f"--label '{column}' holds {len(lowered)} values "
-            f"({counts.head(12).to_dict()}): give the positive one(s) with --positive "
-            "and the negative one(s) with --negative; any other value is then unlabeled "
-            "(an outcome not known yet)"
+            f"({counts.head(12).to_dict()}): "
+            + (
+                "a number: give --positive-above N (positive above N, at or below it "
+                "negative), or "
+                if numeric
+                else ""
+            )
+            + "give the positive one(s) with --positive and the negative one(s) with "
+            "--negative; any other value is then unlabeled (an outcome not known yet)"
         )
     if len(lowered) != 2:
         raise DraftError(
@@ -1057,6 +1064,11 @@ def _label_lines(
             f"    label_column: {q(label)}",
             f"    positive_when_filled: true   # {label_note}",
         ]
+    if isinstance(positive, Above):
+        return [
+            f"    label_column: {q(label)}",
+            f"    positive_above: {positive:g}   # {label_note}",
+        ]
     out = [
         f"    label_column: {q(label)}",
         f"    positive_label: {q(positive)}   # {label_note}",
@@ -1228,6 +1240,7 @@ def draft_tabular(
     positive: str | list[str] | None = None,
     date: str | None = None,
     negative: str | list[str] | None = None,
+    above: float | None = None,
 ) -> Draft:
     """Profile an entity table and write the use case's parameters and catalog entries."""
     files = folder_files(path) if path.is_dir() else None  # monthly snapshot files
@@ -1256,7 +1269,7 @@ def draft_tabular(
     _one_row_per_key(table, id_col, date)
     if label:
         (positive, negative), labeled, y, label_note = _read_label(
-            table[label], label, positive, negative
+            table[label], label, positive, negative, above
         )
     else:  # no outcome: segments only
         labeled, y, label_note = np.zeros(len(table), dtype=bool), np.zeros(0), ""
@@ -1386,18 +1399,30 @@ def _read_label(
     label: str,
     positive: str | list[str] | None,
     negative: str | list[str] | None,
+    above: float | None = None,
 ) -> tuple[tuple[Any, Any], np.ndarray, np.ndarray, str]:
-    """The label as every run reads it: its positive / negative values, which rows are
-    labeled, their 0/1 outcomes and a note; too few labels of a kind stop the draft."""
+    """The label as every run reads it: its positive / negative values (an `Above`
+    threshold for a number), which rows are labeled, their 0/1 outcomes and a note;
+    too few labels of a kind stop the draft."""
     labels = present_values(values)  # as the run reads them: blank is unlabeled
-    filled = positive is None and negative is None and _dates_where_filled(labels)
+    unset = positive is None and negative is None and above is None
+    filled = unset and _dates_where_filled(labels)
+    counted = unset and not filled and _a_count(labels)
     if filled:  # a churn date: filled where the outcome happened, blank where not
         positive = FILLED
+    elif counted or above is not None:  # returns in 90 days: positive above 0
+        positive = Above(0.0 if above is None else float(above))
     else:
         positive, negative = label_values(labels, label, positive, negative)
     try:  # 0/1, NaN where unlabeled: read as every run reads it
         codes = label_codes(
-            labels, None if filled else positive, label, "--label", negative, filled
+            labels,
+            None if filled or isinstance(positive, Above) else positive,
+            label,
+            "--label",
+            negative,
+            filled,
+            positive if isinstance(positive, Above) else None,
         ).astype(float)
     except InvalidInputError as err:
         raise DraftError(str(err)) from err
@@ -1415,6 +1440,17 @@ def _read_label(
         f"{label}: {'1' if positive is None else repr(positive)} in {int(y.sum()):,} of "
         f"{len(y):,} labeled rows ({y.mean():.1%}); {int((~labeled).sum()):,} unlabeled rows"
     )
+    if isinstance(positive, Above):
+        note = (
+            f"{label}: above {positive:g} in {int(y.sum()):,} of {len(y):,} labeled rows "
+            f"({y.mean():.1%}): positive; {int((~labeled).sum()):,} unlabeled rows"
+            + (
+                " (a count whose most frequent value is 0: any is positive; draft "
+                "with --positive-above N for another threshold)"
+                if counted
+                else ""
+            )
+        )
     if filled:
         note = (
             f"{label}: a date where the outcome happened, in {int(y.sum()):,} of "
@@ -1426,6 +1462,21 @@ def _read_label(
 
 
 FILLED = "(filled)"  # the drafted label: positive where the column holds a date
+
+
+class Above(float):
+    """The drafted label of a number: positive above this threshold."""
+
+
+def _a_count(labels: pd.Series) -> bool:
+    """A label of whole numbers >= 0 (returns, complaints, chargebacks in a window),
+    more than two of them, 0 the most frequent: positive when above 0."""
+    present = labels.dropna()
+    numbers = numbers_from_text(present.astype("string"))
+    if present.empty or numbers.isna().any():
+        return False
+    whole = bool((numbers >= 0).all() and (numbers == numbers.round()).all())
+    return whole and numbers.nunique() > 2 and numbers.mode().iloc[0] == 0
 
 
 def _dates_where_filled(labels: pd.Series) -> bool:

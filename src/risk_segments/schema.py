@@ -756,12 +756,17 @@ def label_codes(
     source: str,
     negative: Any = None,
     when_filled: bool = False,
+    above: float | None = None,
 ) -> pd.Series:
     """A label given as any two values (or booleans, or 0/1) as nullable 0/1.
 
     `when_filled` (`schema.positive_when_filled`): the column holds the outcome's date
     (a churn date, a default date) where it happened and is blank where it did not:
     filled is 1, blank 0, no row unlabeled.
+
+    `above` (`schema.positive_above`): the outcome is a number (returns in the next
+    90 days, days late): above it is 1, at or below 0, blank unlabeled; a value that
+    is no number stops the run.
 
     With `positive` set (a value, or a list of values), those are 1 and the one other
     value is 0; with `negative` set too, its values are 0 and any other value is
@@ -772,6 +777,15 @@ def label_codes(
     values = present_values(values)
     if when_filled:
         return values.notna().astype("Int8")
+    if above is not None:
+        numbers = numbers_from_text(values.astype("string"))
+        if (bad := values.notna() & numbers.isna()).any():
+            raise InvalidInputError(
+                f"{source}: label column '{column}' has {int(bad.sum())} value(s) that are "
+                f"no number, e.g. {sorted(values[bad].astype(str).unique())[:5]} "
+                f"(schema.positive_above: {above})"
+            )
+        return (numbers > float(above)).astype("Int8").where(numbers.notna(), pd.NA)
     seen = sorted({str(v) for v in values.dropna()})
     if positive is not None:
         text = values.dropna().astype(str).str.strip().str.lower()
@@ -933,6 +947,7 @@ def as_people_have_it(
     if label in table.columns and (
         schema.get("positive_label") is not None
         or schema.get("positive_when_filled")
+        or schema.get("positive_above") is not None
         or not pd.api.types.is_numeric_dtype(table[label])
     ):
         table[label] = label_codes(
@@ -942,6 +957,7 @@ def as_people_have_it(
             source,
             schema.get("negative_label"),
             bool(schema.get("positive_when_filled")),
+            schema.get("positive_above"),
         )
     if date in table.columns and isinstance(table[date].dtype, pd.DatetimeTZDtype):
         table[date] = read_dates(table[date])

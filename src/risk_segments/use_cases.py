@@ -80,6 +80,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
             "on_empty_feature",
             "on_out_of_range",
             "on_unknown_category",
+            "positive_above",
             "positive_label",
             "positive_when_filled",
             "source",
