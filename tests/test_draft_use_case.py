@@ -2471,3 +2471,11 @@ def test_a_workbook_with_a_sheet_per_month_is_one_order_log(tmp_path):
         pd.DataFrame({"month": [1], "revenue": [10.0]}).to_excel(book, sheet_name="S")
     draft = draft_order_log("log", path, tmp_path, ORDER_LOG_COLUMNS, horizon_days=90)
     assert yaml.safe_load(draft.catalog)["log.raw_orders"]["sheet"] == "Part 1"
+
+
+def test_a_table_of_only_an_id_and_a_label_says_so(tmp_path):
+    """The message read "every column was set aside ()": there was none to set aside."""
+    table = churn_table(200, seed=15)[["customerID", "Churn"]]
+    path = _write(table, tmp_path / "two.csv")
+    with pytest.raises(DraftError, match=r"holds only \['Churn', 'customerID'\]"):
+        draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")

@@ -1386,10 +1386,14 @@ def draft_tabular(
             f"likely leaks set aside: {leaks} (check them before trusting the score)"
         )
     if not nums and not [c for c in choices if c.role == "categorical"]:
+        aside = [f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"]
         raise DraftError(
-            "no column is left to learn from: every column was set aside ("
-            + "; ".join(summary)
-            + ")"
+            "no column is left to learn from: "
+            + (
+                f"every column was set aside ({'; '.join(aside)})"
+                if aside
+                else f"the table holds only {sorted(skip)} (id, label, date)"
+            )
         )
     return Draft("\n".join(lines), catalog, summary)
 
