@@ -85,6 +85,11 @@ def test_columns_are_profiled_as_people_have_them():
         ([0, 1, 1], None, None),
         ([True, False, True], None, None),
         (["stayed", "left", "left"], "left", "left"),
+        # the risk event by its name (they asked for --positive before)
+        (["stayed", "left", "left"], None, "left"),
+        (["Existing Customer", "Attrited Customer"], None, "Attrited Customer"),
+        (["Fully Paid", "Charged Off"], None, "Charged Off"),
+        (["Paid", "Defaulted"], None, "Defaulted"),
         ([-1, 1, 1], None, "1"),
         ([1, 2, 2], "2", "2"),
         (
@@ -98,7 +103,9 @@ def test_the_positive_label_is_read_or_asked_for(values, given, expected):
     assert positive_value(pd.Series(values), "y", given) == expected
 
 
-@pytest.mark.parametrize("values", [["stayed", "left"], [1, 2], ["1", "2", "2"]])
+@pytest.mark.parametrize(
+    "values", [["Won", "Lost"], ["Active", "Inactive"], [1, 2], ["1", "2", "2"]]
+)
 def test_an_ambiguous_label_asks_for_positive(values):
     """1/2 (German credit writes 2 for a bad loan): no side is positive by its name."""
     with pytest.raises(DraftError, match="--positive"):

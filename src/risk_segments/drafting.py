@@ -96,6 +96,10 @@ POSITIVE_WORDS = (
     "churned",
     "bad",
     "fraud",
+    # the risk event as churn and credit tables name it (Kaggle's BankChurners writes
+    # 'Attrited Customer' / 'Existing Customer'); the other value names no event
+    *("left", "exited", "attrited", "attrited customer", "lapsed"),
+    *("cancelled", "canceled", "default", "defaulted", "charged off", "delinquent"),
 )
 MAX_LISTED_LEVELS = 50  # more levels than this: any text is accepted (levels: null)
 MIN_LABELS = 30  # labeled rows of each kind a drafted table needs
