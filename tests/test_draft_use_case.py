@@ -151,6 +151,10 @@ def test_an_option_finds_its_column_with_spaces_around_the_name(tmp_path):
     draft = draft_tabular("x", path, tmp_path, " customerID", "Churn Flag", "Yes")
     assert 'label_column: "Churn Flag "' in draft.parameters
     assert 'id_column: "customerID"' in draft.parameters
+    # and in another case, when one column is so named (it stopped with "did you mean")
+    draft = draft_tabular("x", path, tmp_path, "CustomerId", "churn flag", "Yes")
+    assert 'label_column: "Churn Flag "' in draft.parameters
+    assert 'id_column: "customerID"' in draft.parameters
 
 
 @pytest.mark.parametrize(

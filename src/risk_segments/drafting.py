@@ -342,12 +342,16 @@ def repeated_headers(path: Path, dialect: dict[str, Any]) -> list[str]:
 
 
 def as_in_table(table: pd.DataFrame, column: str | None) -> str | None:
-    """The table's column an option names, spaces around the name aside (a header
-    written `Churn Flag ` is found as `Churn Flag`); the option itself otherwise."""
+    """The table's column an option names, spaces around the name and case aside (a
+    header written `Churn Flag ` is found as `Churn Flag`, `customer id` as `Customer
+    ID`) when one column is so named; the option itself otherwise."""
     if column is None or column in table.columns:
         return column
-    same = [c for c in table.columns if str(c).strip() == column.strip()]
-    return same[0] if len(same) == 1 else column
+    for written in (str.strip, lambda name: name.strip().casefold()):
+        same = [c for c in table.columns if written(str(c)) == written(column)]
+        if len(same) == 1:
+            return same[0]
+    return column
 
 
 def require_column(
