@@ -1274,6 +1274,39 @@ def test_a_shop_export_with_order_fields_on_first_lines_is_drafted(tmp_path):
     )
 
 
+def test_an_order_total_written_on_every_line_is_counted_once(tmp_path):
+    """WooCommerce and many ERP line exports repeat the order's total on each of its
+    lines: the lines were summed, so an order of three lines counted three times its
+    total (spend, order value and the spend model all inflated, without a word)."""
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+    from risk_segments.synthetic.user_tables import shop_export
+
+    lines = shop_export(400, seed=4)
+    order = lines["Name"]
+    lines["Total"] = (
+        lines["Total"].replace("", np.nan).groupby(order).transform("first")
+    )
+    assert (order.value_counts() > 1).sum() > 50  # orders of several lines
+    columns = {
+        "customer": "Email",
+        "date": "Created at",
+        "amount": "Total",
+        "quantity": None,
+        "order_id": "Name",
+    }
+    _, view, transactions = _drafted_log(lines, tmp_path / "woo.csv", columns)
+    assert view["amount_per"] == "order"
+    heads = lines[lines["Financial Status"] == "paid"]  # orders that happened
+    totals = heads.groupby("Name")["Total"].first().astype(float)
+    got = transactions.set_index("order_id")["amount"]
+    assert sorted(got.index) == sorted(totals.index)
+    assert got.loc[totals.index].to_numpy() == pytest.approx(totals.to_numpy())
+    nightly = lines.copy()
+    nightly.loc[nightly.index[order.duplicated(keep=False)][0], "Total"] = "1.00"
+    with pytest.raises(InvalidInputError, match=r"amount_per is order.*1 order\(s\)"):
+        columns_to_transactions(nightly.astype(str), view)
+
+
 def test_a_table_with_few_numeric_columns_segments_on_its_categoricals_too(tmp_path):
     import yaml
 

@@ -1919,6 +1919,7 @@ def draft_order_log(
         customers_as_spelled,
         money_role,
         order_ids_per_customer,
+        order_total_repeated,
     )
 
     files = folder_files(path) if path.is_dir() else None
@@ -1959,10 +1960,18 @@ def draft_order_log(
             table, columns["customer"], {"customer_ids": id_case}, name
         )
     per_customer, shared = _order_numbers_per_customer(table, columns)
+    per_order = False  # the order's total on each of its lines: counted once
     if columns.get("order_id"):  # an order's lines net (a discount line is no return)
         keyed = order_ids_per_customer(table, columns) if per_customer else table
         order = keyed[columns["order_id"]].astype("string").str.strip()
-        amounts = amounts.groupby(order).sum()
+        per_order = money_role(columns) == "amount" and order_total_repeated(
+            amounts, order
+        )
+        amounts = (
+            amounts.groupby(order).first()
+            if per_order
+            else amounts.groupby(order).sum()
+        )
     negative = int((amounts < 0).sum())
     guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
@@ -1978,6 +1987,7 @@ def draft_order_log(
         **marks,
         **({"date_format": date_format} if date_format else {}),
         **({"order_ids": "per_customer"} if per_customer else {}),
+        **({"amount_per": "order"} if per_order else {}),
     }
     try:
         transactions = columns_to_transactions(table, options)
@@ -2017,6 +2027,20 @@ def draft_order_log(
         f"    # other columns are ignored: {extra[:12]}"
         if extra
         else "    # the log has no other column",
+        *(
+            [
+                "    amount_per: "
+                + (
+                    "order   # each order's lines repeat its total: counted once per order"
+                    " (line: each line's own amount, an order's lines summed)"
+                    if per_order
+                    else "line   # each line's own amount: an order's lines are summed "
+                    "(order: the order's total repeated on every line, counted once)"
+                )
+            ]
+            if columns.get("order_id") and money_role(columns) == "amount"
+            else []
+        ),
         f"    negative_amounts: {options['negative_amounts']}"
         + (
             f"   # {negative:,} orders with a negative total (returns?) are left out and counted"

@@ -89,6 +89,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
     ),
     ("customer_view",): frozenset(
         {
+            "amount_per",
             "columns",
             "currency",
             "customer_ids",

@@ -297,6 +297,8 @@ def columns_to_transactions(
         out["amount"] = _in_one_currency(
             out["amount"], raw, options["currency"], source
         )
+    if options.get("amount_per", "line") == "order" and "order_id" in mapping:
+        out = _one_total_per_order(out, source)
     grouped = bool(out["order_id"].duplicated().any())
     if grouped:  # a discount or return line nets within its order
         out = _orders_from_lines(out, source)
@@ -313,6 +315,40 @@ def columns_to_transactions(
         )
         out = out.loc[~negative].reset_index(drop=True)
     return check_transactions(out, source)
+
+
+def order_total_repeated(amounts: pd.Series, order: pd.Series) -> bool:
+    """The amount column is the order's total written on each of its lines (WooCommerce,
+    many ERP line exports): every order with two or more amounts, at least
+    REPEATED_ORDERS of them, holds one amount on all its lines. Summed, an order of
+    three lines would count three times its total."""
+    known = amounts.notna() & order.notna()
+    per_order = amounts[known].groupby(order[known])
+    lines, distinct = per_order.count(), per_order.nunique()
+    several = lines >= 2
+    return int(several.sum()) >= REPEATED_ORDERS and bool(
+        (distinct[several] == 1).all()
+    )
+
+
+REPEATED_ORDERS = 10
+
+
+def _one_total_per_order(out: pd.DataFrame, source: str) -> pd.DataFrame:
+    """`amount_per: order`: each order's total counted once (on its first line); lines of
+    one order that hold different amounts stop the run (the column is then each line's
+    own amount: `amount_per: line`)."""
+    distinct = out.groupby("order_id")["amount"].transform("nunique")
+    if (differ := distinct > 1).any():
+        orders = out.loc[differ, "order_id"].unique()
+        raise InvalidInputError(
+            f"{source}: customer_view.amount_per is order (the amount is the order's "
+            f"total on each of its lines), but the lines of {len(orders)} order(s) hold "
+            f"different amounts, e.g. orders {orders[:5].tolist()}; set amount_per: "
+            "line if the column is each line's own amount"
+        )
+    first = ~out["order_id"].duplicated()
+    return out.assign(amount=out["amount"].where(first, 0.0))
 
 
 def _in_one_currency(
