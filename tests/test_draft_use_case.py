@@ -1307,6 +1307,27 @@ def test_an_order_total_written_on_every_line_is_counted_once(tmp_path):
         columns_to_transactions(nightly.astype(str), view)
 
 
+@pytest.mark.parametrize(
+    ("statuses", "left_out"),
+    [
+        (["Completed", "Refunded", "payment failed"], ["Refunded", "payment failed"]),
+        # slugs as a shop's database stores them (WooCommerce): found none before
+        (
+            ["wc-completed", "wc-cancelled", "wc-refunded"],
+            ["wc-cancelled", "wc-refunded"],
+        ),
+        (["ORDER_SHIPPED", "ORDER_REFUNDED"], ["ORDER_REFUNDED"]),
+        (["paid", "partially refunded", "no-returns"], None),  # orders that happened
+    ],
+)
+def test_orders_that_did_not_happen_are_found_by_their_status(statuses, left_out):
+    from risk_segments.drafting import did_not_happen
+
+    table = pd.DataFrame({"Status": np.resize(statuses, 60), "amount": 1.0})
+    found = did_not_happen(table, {"amount"})
+    assert (found["Status"][0] if found else None) == left_out
+
+
 def test_a_table_with_few_numeric_columns_segments_on_its_categoricals_too(tmp_path):
     import yaml
 

@@ -2152,11 +2152,12 @@ def draft_order_log(
     return Draft("\n".join(lines), catalog, summary)
 
 
-NOT_HAPPENED = re.compile(  # a status that starts so: "Refunded", "payment failed"
-    r"^\s*(payment\s+)?(cancel|refund|return|void|fail|declin|reject|charge.?back|"
-    r"abandon|unpaid)",
+NOT_HAPPENED = re.compile(  # a status that starts so: "Refunded", "payment failed",
+    # or its slug as a database stores it: "wc-cancelled" (WooCommerce), "ORDER_REFUNDED"
+    r"^\s*(?:(?!(?:no|not|non)[-_])[a-z]{1,5}[-_])?(?:order[-_\s])?(payment[-_\s]+)?"
+    r"(cancel|refund|return|void|fail|declin|reject|charge.?back|abandon|unpaid)",
     re.I,
-)  # ("partially refunded" or "no returns" are orders that happened)
+)  # ("partially refunded", "no returns" or "no-returns" are orders that happened)
 STATUS_LEVELS = 20  # a status column has at most this many values
 
 
