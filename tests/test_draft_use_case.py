@@ -2544,3 +2544,21 @@ def test_a_table_of_only_an_id_and_a_label_says_so(tmp_path):
     path = _write(table, tmp_path / "two.csv")
     with pytest.raises(DraftError, match=r"holds only \['Churn', 'customerID'\]"):
         draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+
+
+def test_a_csv_named_xls_is_read_as_the_text_it_is(tmp_path):
+    """Many "export to Excel" buttons write CSV or tab-separated text named .xls: the
+    draft refused it as "a workbook in an older format". A real .xls (or an HTML page
+    named so) is still refused, by what it is."""
+    table = churn_table(300, seed=16)
+    path = tmp_path / "export.xls"
+    table.to_csv(path, index=False, sep="\t")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    assert any("is text, not a workbook" in line for line in draft.summary)
+    assert len(_entry_rows(draft, "x", path)) == 300
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    with pytest.raises(DraftError, match="a workbook in an older or other format"):
+        draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    path.write_text("<html><body><table><tr><td>customerID</td></tr></table>")
+    with pytest.raises(DraftError, match="an HTML or XML page"):
+        draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")

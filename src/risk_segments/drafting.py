@@ -148,10 +148,10 @@ def read_table(
     mark and encoding as `csv_dialect` found them) or a parquet file."""
     if not path.exists():
         raise DraftError(f"--table: no file at '{path}'")
-    if path.suffix.lower() in OTHER_WORKBOOKS:
+    if path.suffix.lower() in OTHER_WORKBOOKS and (kind := _named_workbook(path)):
         raise DraftError(
-            f"--table: '{path.name}' is a workbook in an older or other format; save it "
-            "as .xlsx (or the sheet as CSV) and draft that file"
+            f"--table: '{path.name}' is {kind}; save it as .xlsx (or the sheet as CSV) "
+            "and draft that file"
         )
     if is_workbook(path):
         from risk_segments.datasets.excel_table_dataset import EVERY_SHEET, read_sheet
@@ -189,6 +189,19 @@ def read_table(
 
 
 OTHER_WORKBOOKS = (".xls", ".ods")  # formats openpyxl does not read
+
+
+def _named_workbook(path: Path) -> str:
+    """What a file named .xls or .ods holds, if not text: many "export to Excel"
+    buttons write a CSV or tab-separated text named .xls, which is read as the text it
+    is ('' then); a real old workbook or an HTML page is named."""
+    with path.open("rb") as file:
+        start = file.read(512)
+    if start.startswith((b"\xd0\xcf\x11\xe0", b"PK\x03\x04")):
+        return "a workbook in an older or other format"
+    if b"<" in start[:64] and re.search(rb"<(html|table|\?xml)", start, re.IGNORECASE):
+        return "an HTML or XML page named as a workbook (as some exports write them)"
+    return ""
 
 
 def file_dialect(path: Path) -> dict[str, Any]:
@@ -233,7 +246,13 @@ def located_header(
 
 
 def _sheet_notes(path: Path, table: pd.DataFrame) -> list[str]:
-    """What the draft read of a workbook: which sheet, and where its header was."""
+    """What the draft read of a workbook: which sheet, and where its header was (or
+    that a file named as an old workbook is text, read as a CSV)."""
+    if not path.is_dir() and path.suffix.lower() in OTHER_WORKBOOKS:
+        return [
+            f"'{path.name}' is text, not a workbook (as many 'export to Excel' buttons "
+            "write it): read as a CSV"
+        ]
     if path.is_dir() or not is_workbook(path):
         return []
     sheets = table.attrs["sheets"]
