@@ -1500,6 +1500,43 @@ def test_a_panel_in_monthly_snapshot_files_is_drafted_as_a_folder(
     assert ParquetChunks.of(loaded, 500).n_rows == 1200  # the score batch's input
 
 
+def test_monthly_files_dated_by_their_names_only_are_a_panel(tmp_path, monkeypatch):
+    """customers_2024-03.csv, customers_2024-04.csv, ... with no date column inside: the
+    draft stopped ("rows share an id") and a panel needed its files edited. The date
+    comes from each file's name, in the draft and every run; a nightly file named
+    without a date stops its load, naming it."""
+    import yaml
+    from kedro.io import DataCatalog, DatasetError
+
+    from risk_segments.schema import validate_table
+
+    folder = tmp_path / "snapshots"
+    folder.mkdir()
+    for k, month in enumerate(["2024-03", "2024-04", "2024-05", "2024-06", "2024-07"]):
+        part = churn_table(300, seed=70 + k)
+        part["customerID"] = [f"C{j:04d}" for j in range(300)]
+        _write(part, folder / f"customers_{month}.csv")
+    draft = draft_tabular("panel", folder, tmp_path, "customerID", "Churn", "Yes")
+    block = yaml.safe_load(draft.parameters)["panel"]
+    assert block["schema"]["date_column"] == "snapshot_date"
+    assert "strategy: time" in draft.parameters
+    assert any("the files' names hold their dates" in line for line in draft.summary)
+    entry = yaml.safe_load(draft.catalog)["panel.score_input"]
+    assert entry["dataset"]["date_from_name"] == "snapshot_date"
+    monkeypatch.chdir(tmp_path)
+    loaded = DataCatalog.from_config({"t": entry}).load("t")
+    schema = {**block["schema"], "as_of": "2099-01-01"}
+    read = validate_table(loaded, schema, "panel.raw_table")
+    assert len(read) == 1500
+    assert read.groupby("snapshot_date").size().to_dict() == {
+        pd.Timestamp(f"2024-0{m}-01"): 300 for m in range(3, 8)
+    }
+    nightly = {**entry["dataset"], "filepath": str(tmp_path / "tonight.csv")}
+    _write(churn_table(50, seed=1), tmp_path / "tonight.csv")
+    with pytest.raises(DatasetError, match="tonight.csv.*holds no date"):
+        DataCatalog.from_config({"n": nightly}).load("n")
+
+
 def _entry_rows(draft: Draft, name: str, path: Path) -> pd.DataFrame:
     """The rows as the drafted catalog entry reads them, checked by the run's schema."""
     import yaml

@@ -50,6 +50,24 @@ class FileShapeError(ValueError):
 JSON_LINES = (".jsonl", ".ndjson")  # one JSON object per line (API exports)
 
 
+# a date in a file's name, as monthly exports are named (sellers_2024-01.csv,
+# export-20240131.csv): year, month and, if written, day
+_NAMED_DATE = re.compile(
+    r"(?<!\d)(?P<year>(?:19|20)\d{2})[-_.]?(?P<month>0[1-9]|1[0-2])"
+    r"(?:[-_.]?(?P<day>0[1-9]|[12]\d|3[01]))?(?!\d)"
+)
+
+
+def date_in_name(name: str) -> str | None:
+    """The one date a file's name holds, as ISO text (a month as its first day:
+    'sellers_2024-01.csv' -> '2024-01-01'); None if it holds none or several."""
+    found = list(_NAMED_DATE.finditer(Path(name).name))
+    if len(found) != 1:
+        return None
+    year, month, day = found[0].group("year", "month", "day")
+    return f"{year}-{month}-{day or '01'}"
+
+
 def is_parquet(path: Path) -> bool:
     return path.suffix.lower() in (".parquet", ".pq")
 

@@ -29,6 +29,7 @@ from risk_segments.dialect import (
     PLAIN_NUMBER,
     FileShapeError,
     csv_dialect,
+    date_in_name,
     dialect_mismatch,
     first_row_line,
     header_below,
@@ -1293,6 +1294,15 @@ def draft_tabular(
             require_column(table, column, option, headerless="names" in dialect)
     if table.empty:
         raise DraftError(f"--table '{path}' has no rows")
+    named_date = _date_from_names(files, table, id_col, date)
+    if named_date:  # monthly exports with their month in the name only
+        date = named_date
+        table = read_folder(files, dialect, keys, date_from_name=date)
+        header_notes.append(
+            f"the files' names hold their dates ({files.paths[0].name}: "
+            f"{date_in_name(files.paths[0].name)}) and their rows repeat the ids: read as "
+            f"the snapshot date, column '{date}' (date_from_name in the catalog entries)"
+        )
     _one_row_per_key(table, id_col, date)
     if label:
         (positive, negative), labeled, y, label_note = _read_label(
@@ -1380,6 +1390,7 @@ def draft_tabular(
         line_column=line_column,
         text=codes,
         every_sheet=bool(table.attrs.get("every_sheet")),
+        date_from_name=named_date,
     )
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
@@ -1637,6 +1648,7 @@ def _catalog_lines(
     line_column: str | None = None,
     text: list[str] | None = None,
     every_sheet: bool = False,
+    date_from_name: str | None = None,
 ) -> str:
     """The catalog entries reading the drafted table (`files`: a folder of them;
     `text`: more columns read as text: an order log's ids in a workbook, codes written
@@ -1678,6 +1690,14 @@ def _catalog_lines(
         reading = [
             "  type: risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it",
             f"  load_args: {json.dumps(args)}",
+            *(
+                [
+                    f"  date_from_name: {q(date_from_name)}   # the snapshot date, "
+                    "from each file's name (sellers_2024-01.csv)"
+                ]
+                if date_from_name
+                else []
+            ),
         ]
     for entry in entries:
         if files:  # every file of the folder with that suffix, each checked alike
@@ -1788,11 +1808,31 @@ def read_source(
     return read_table(path, text_columns, dialect)
 
 
+def _date_from_names(
+    files: FolderFiles | None, table: pd.DataFrame, id_col: str | None, date: str | None
+) -> str | None:
+    """A column name for the snapshot date, when a folder of CSVs has none (no --date),
+    its rows repeat the ids, and each file's name holds its own date (monthly exports
+    named sellers_2024-01.csv); None otherwise."""
+    if not files or date or not id_col or is_typed(files.paths[0]):
+        return None
+    dates = [date_in_name(f.name) for f in files.paths]
+    if None in dates or len(set(dates)) < len(dates):
+        return None
+    if not present_values(table[id_col]).dropna().duplicated().any():
+        return None
+    return free_name("snapshot_date", table.columns)
+
+
 def read_folder(
-    files: FolderFiles, dialect: dict[str, Any], text_columns: list[str]
+    files: FolderFiles,
+    dialect: dict[str, Any],
+    text_columns: list[str],
+    date_from_name: str | None = None,
 ) -> pd.DataFrame:
     """Every file of the folder as one table; the files must share their columns and
-    be written alike (the catalog reads each with the first one's load_args)."""
+    be written alike (the catalog reads each with the first one's load_args);
+    `date_from_name`: a column holding the date each file's name holds."""
     frames = []
     for file in files.paths:
         if not is_typed(file) and (
@@ -1802,6 +1842,8 @@ def read_folder(
                 f"--table: '{file.name}' is not written as '{files.paths[0].name}': {problem}"
             )
         frame = read_table(file, text_columns, dialect)
+        if date_from_name:
+            frame = frame.assign(**{date_from_name: date_in_name(file.name)})
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DraftError(
                 f"--table: '{file.name}' has other columns than '{files.paths[0].name}' "

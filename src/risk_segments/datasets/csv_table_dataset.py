@@ -22,7 +22,12 @@ import pandas as pd
 from kedro.io import DatasetError
 from kedro_datasets.pandas import CSVDataset
 
-from risk_segments.dialect import dialect_mismatch, first_row_line, not_a_csv
+from risk_segments.dialect import (
+    date_in_name,
+    dialect_mismatch,
+    first_row_line,
+    not_a_csv,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +151,22 @@ class CSVTableDataset(CSVDataset):
     With `line_column: line`, the rows get a first column `line`: the row's line in
     the file (the header is line 1; lines skipped by `skiprows` count; a file without
     blank lines between its rows is assumed, as pandas skips those).
+
+    With `date_from_name: month`, the rows get a column `month`: the date the file's
+    name holds (`sellers_2024-01.csv` -> 2024-01-01), for monthly exports that carry
+    their month in the name only; a file whose name holds no date stops the load.
     """
 
-    def __init__(self, *, line_column: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        line_column: str | None = None,
+        date_from_name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._line_column = line_column
+        self._date_from_name = date_from_name
         # blank lines are read as empty rows, left out and counted like `,,,,` lines,
         # so that every row keeps its file line (pandas skips them otherwise, and the
         # rows below were named by lines above their own)
@@ -174,6 +190,10 @@ class CSVTableDataset(CSVDataset):
                     "its own: give the entry's line_column another name"
                 )
             rows.insert(0, self._line_column, self._lines(len(rows)))
+        if self._date_from_name:
+            rows = with_name_date(
+                rows, str(self._get_load_path()), self._date_from_name
+            )
         kept, left_out = table_rows(rows, self._load_args, self._line_column)
         for why, lines in left_out.items():
             logger.log(  # an empty row holds nothing; a sum or a note looked like data
@@ -193,3 +213,20 @@ class CSVTableDataset(CSVDataset):
         except ValueError as err:
             raise DatasetError(f"line_column: {err}") from err
         return np.arange(first, first + n_rows, dtype=np.int64)
+
+
+def with_name_date(rows: pd.DataFrame, path: str, column: str) -> pd.DataFrame:
+    """The rows with a column holding the date the file's name holds (ISO text)."""
+    date = date_in_name(path)
+    if date is None:
+        raise DatasetError(
+            f"'{path}': date_from_name reads the snapshot date from the file's name, "
+            "and this name holds no date (or several); name it as the others, e.g. "
+            "sellers_2024-01.csv"
+        )
+    if column in rows.columns:
+        raise DatasetError(
+            f"'{path}' has a column '{column}' of its own: give the entry's "
+            "date_from_name another name"
+        )
+    return rows.assign(**{column: date})
