@@ -522,8 +522,9 @@ def test_a_leaky_column_is_set_aside_and_said(tmp_path):
 
 def test_an_unknown_label_column_is_named(tmp_path):
     path = _write(churn_table(300, seed=3), tmp_path / "t.csv")
-    with pytest.raises(DraftError, match=r"--label 'churn' is not a column.*'Churn'"):
-        draft_tabular("x", path, tmp_path, "customerID", "churn")
+    # (a name in another case finds its column: "churn" is 'Churn')
+    with pytest.raises(DraftError, match=r"--label 'churned' is not a column.*'Churn'"):
+        draft_tabular("x", path, tmp_path, "customerID", "churned")
 
 
 def test_a_timestamp_per_row_is_refused_as_a_snapshot_date(tmp_path):
@@ -2599,3 +2600,29 @@ def test_a_csv_named_xls_is_read_as_the_text_it_is(tmp_path):
     path.write_text("<html><body><table><tr><td>customerID</td></tr></table>")
     with pytest.raises(DraftError, match="an HTML or XML page"):
         draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+
+
+def test_columns_named_by_month_read_as_months_before_the_newest(tmp_path):
+    """A report pivoted wide (spend_2024_01 ... spend_2024_06): drafted as it stood, the
+    model learnt those very months, and next month's file (spend_2024_02 ...
+    spend_2024_07) stopped the run for six missing columns. They read as months before
+    the newest (spend_m5 ... spend_m0), in the draft and every run."""
+    table = churn_table(300, seed=17)
+    rng = np.random.default_rng(17)
+    spend = rng.gamma(2, 30, (300, 7)).round(2)
+    months = [f"2024_0{m}" for m in range(1, 8)]
+    drafted = table.assign(
+        **{f"spend_{m}": spend[:, k] for k, m in enumerate(months[:6])}
+    )
+    path = _write(drafted, tmp_path / "report.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    numeric = yaml.safe_load(draft.parameters)["x"]["schema"]["numeric"]
+    assert {f"spend_m{k}" for k in range(6)} <= set(numeric)
+    assert not any(name.startswith("spend_2024") for name in numeric)
+    assert any("named by month" in line for line in draft.summary)
+    later = table.assign(
+        **{f"spend_{m}": spend[:, k] for k, m in enumerate(months) if k}
+    )
+    read = _entry_rows(draft, "x", _write(later, tmp_path / "next.csv"))
+    assert read["spend_m0"].tolist() == spend[:, 6].tolist()  # July, the newest
+    assert read["spend_m5"].tolist() == spend[:, 1].tolist()

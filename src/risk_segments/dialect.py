@@ -18,6 +18,7 @@ import io
 import lzma
 import re
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -66,6 +67,27 @@ def date_in_name(name: str) -> str | None:
         return None
     year, month, day = found[0].group("year", "month", "day")
     return f"{year}-{month}-{day or '01'}"
+
+
+def relative_month_names(columns: list[str]) -> dict[str, str]:
+    """Columns named by month, as a report pivoted wide writes them (gmv_2024_05,
+    gmv_2024_06, orders_2024_06) -> their names by months before the newest such
+    month (gmv_m1, gmv_m0, orders_m0): next month's file, whose columns are a month
+    later, reads as the same features. Only a name stem that recurs for two or more
+    months counts; {} when there is none."""
+    months: dict[str, tuple[str, int, str]] = {}
+    for name in map(str, columns):
+        found = list(_NAMED_DATE.finditer(name))
+        if len(found) == 1:
+            match = found[0]
+            month = int(match.group("year")) * 12 + int(match.group("month"))
+            months[name] = (name[: match.start()], month, name[match.end() :])
+    stems = Counter((a, b) for a, _, b in months.values())
+    dated = {n: v for n, v in months.items() if stems[v[0], v[2]] > 1}
+    if not dated:
+        return {}
+    newest = max(month for _, month, _ in dated.values())
+    return {n: f"{a}m{newest - month}{b}" for n, (a, month, b) in dated.items()}
 
 
 def is_parquet(path: Path) -> bool:

@@ -42,6 +42,7 @@ from risk_segments.dialect import (
     json_load_args,
     number_marks,
     open_bytes,
+    relative_month_names,
 )
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.modeling.segmentation import MAX_LEVELS
@@ -1283,6 +1284,16 @@ def draft_tabular(
         keys += codes  # zip codes: '01984' as written, in the draft and every run
         table = read_source(path, files, dialect, keys)
     header_notes += _sheet_notes(path, table)
+    typed = is_typed(files.paths[0] if files else path)
+    by_month = {} if typed else relative_month_names(list(table.columns))
+    if by_month:  # a report pivoted wide: next month's columns are a month later
+        table = table.rename(columns=by_month)
+        shown = ", ".join(f"{a} -> {b}" for a, b in list(by_month.items())[:3])
+        header_notes.append(
+            f"{len(by_month)} columns are named by month ({shown}, ...): read by months "
+            "before the newest (relative_months in the catalog entries), so next "
+            "month's file, a month later, reads as the same features"
+        )
     if line_column:  # as the catalog entry's CSVTableDataset numbers the rows
         line_column = free_name(line_column, table.columns)
         first = first_row_line(dialect)  # the file's row positions: empty rows count
@@ -1391,6 +1402,7 @@ def draft_tabular(
         text=codes,
         every_sheet=bool(table.attrs.get("every_sheet")),
         date_from_name=named_date,
+        relative_months=bool(by_month),
     )
     summary = header_notes + [
         f"{c.name}: {c.note}" for c in choices if c.role == "set_aside"
@@ -1649,6 +1661,7 @@ def _catalog_lines(
     text: list[str] | None = None,
     every_sheet: bool = False,
     date_from_name: str | None = None,
+    relative_months: bool = False,
 ) -> str:
     """The catalog entries reading the drafted table (`files`: a folder of them;
     `text`: more columns read as text: an order log's ids in a workbook, codes written
@@ -1696,6 +1709,14 @@ def _catalog_lines(
                     "from each file's name (sellers_2024-01.csv)"
                 ]
                 if date_from_name
+                else []
+            ),
+            *(
+                [
+                    "  relative_months: true   # columns named by month (gmv_2024_06) read "
+                    "by months before the newest (gmv_m0)"
+                ]
+                if relative_months
                 else []
             ),
         ]

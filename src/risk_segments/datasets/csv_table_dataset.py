@@ -27,6 +27,7 @@ from risk_segments.dialect import (
     dialect_mismatch,
     first_row_line,
     not_a_csv,
+    relative_month_names,
 )
 
 logger = logging.getLogger(__name__)
@@ -155,6 +156,10 @@ class CSVTableDataset(CSVDataset):
     With `date_from_name: month`, the rows get a column `month`: the date the file's
     name holds (`sellers_2024-01.csv` -> 2024-01-01), for monthly exports that carry
     their month in the name only; a file whose name holds no date stops the load.
+
+    With `relative_months: true`, columns named by month (a report pivoted wide:
+    gmv_2024_05, gmv_2024_06) are named by months before the newest (gmv_m1, gmv_m0),
+    so that next month's file reads as the same features.
     """
 
     def __init__(
@@ -162,11 +167,13 @@ class CSVTableDataset(CSVDataset):
         *,
         line_column: str | None = None,
         date_from_name: str | None = None,
+        relative_months: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._line_column = line_column
         self._date_from_name = date_from_name
+        self._relative_months = relative_months
         # blank lines are read as empty rows, left out and counted like `,,,,` lines,
         # so that every row keeps its file line (pandas skips them otherwise, and the
         # rows below were named by lines above their own)
@@ -194,6 +201,8 @@ class CSVTableDataset(CSVDataset):
             rows = with_name_date(
                 rows, str(self._get_load_path()), self._date_from_name
             )
+        if self._relative_months:
+            rows = by_months_before(rows, str(self._get_load_path()))
         kept, left_out = table_rows(rows, self._load_args, self._line_column)
         for why, lines in left_out.items():
             logger.log(  # an empty row holds nothing; a sum or a note looked like data
@@ -230,3 +239,15 @@ def with_name_date(rows: pd.DataFrame, path: str, column: str) -> pd.DataFrame:
             "date_from_name another name"
         )
     return rows.assign(**{column: date})
+
+
+def by_months_before(rows: pd.DataFrame, path: str) -> pd.DataFrame:
+    """The rows with their month-named columns named by months before the newest."""
+    renamed = relative_month_names(list(rows.columns))
+    taken = set(map(str, rows.columns)) - set(renamed)
+    if clash := sorted(set(renamed.values()) & taken):
+        raise DatasetError(
+            f"'{path}': relative_months names columns by months before the newest, and "
+            f"the file has columns named so already: {clash[:5]}"
+        )
+    return rows.rename(columns=renamed)
