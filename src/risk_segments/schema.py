@@ -640,7 +640,8 @@ def unit_numbers(
     """Numbers written with the column's unit (`schema.units`): the unit word dropped
     ("8.3 GB" -> 8.3), a K/M/B suffix multiplied out ("1.2K" -> 1200), a duration in
     seconds ("0:03:25" -> 205); what does not read so is missing (NaN)."""
-    text = text.astype("string").str.strip()
+    if unit in (DURATION, MAGNITUDE):
+        text = text.astype("string").str.strip()
     if unit == DURATION:
         parts = text.str.extract(_DURATION_VALUE)
         hours = pd.to_numeric(parts["h"]).fillna(0).where(parts["m"].notna())
