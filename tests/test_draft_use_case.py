@@ -1243,19 +1243,23 @@ def test_rows_without_an_id_and_too_few_positives_are_refused(tmp_path):
         draft_tabular("x", path, tmp_path, "customerID", "Churn", positive="Yes")
 
 
+# the columns of `user_tables.shop_export`, as a user maps them
+SHOP_COLUMNS = {
+    "customer": "Email",
+    "date": "Created at",
+    "amount": "Total",
+    "quantity": None,
+    "order_id": "Name",
+}
+
+
 def test_a_shop_export_with_order_fields_on_first_lines_is_drafted(tmp_path):
     """The Shopify shape: total, status and time on an order's first line only;
     refunded and voided orders are found by the draft and left out whole."""
     from risk_segments.synthetic.user_tables import shop_export
 
     lines = shop_export(400, seed=3)
-    columns = {
-        "customer": "Email",
-        "date": "Created at",
-        "amount": "Total",
-        "quantity": None,
-        "order_id": "Name",
-    }
+    columns = SHOP_COLUMNS
     lines["Return Policy"] = np.resize(["no returns", "30 days"], len(lines))
     heads = lines.index[lines["Financial Status"] == "paid"][:3]
     lines.loc[heads, "Financial Status"] = "partially refunded"  # these happened
@@ -1288,13 +1292,7 @@ def test_an_order_total_written_on_every_line_is_counted_once(tmp_path):
         lines["Total"].replace("", np.nan).groupby(order).transform("first")
     )
     assert (order.value_counts() > 1).sum() > 50  # orders of several lines
-    columns = {
-        "customer": "Email",
-        "date": "Created at",
-        "amount": "Total",
-        "quantity": None,
-        "order_id": "Name",
-    }
+    columns = SHOP_COLUMNS
     _, view, transactions = _drafted_log(lines, tmp_path / "woo.csv", columns)
     assert view["amount_per"] == "order"
     heads = lines[lines["Financial Status"] == "paid"]  # orders that happened
