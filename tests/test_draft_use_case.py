@@ -2624,3 +2624,25 @@ def test_columns_named_by_month_read_as_months_before_the_newest(tmp_path):
     read = _entry_rows(draft, "x", _write(later, tmp_path / "next.csv"))
     assert read["spend_m0"].tolist() == spend[:, 6].tolist()  # July, the newest
     assert read["spend_m5"].tolist() == spend[:, 1].tolist()
+
+
+def test_records_inside_an_api_envelope_are_the_table(tmp_path):
+    """`{"data": [...], "meta": {...}}`, as paginated APIs answer: the draft stopped
+    ("Mixing dicts with non-Series"); `{"results": [...]}` became columns named
+    results.customerID. The one list of objects is the table, in the draft and every
+    run, with or without a byte-order mark; two such lists stop with both named."""
+    import json
+
+    table = churn_table(200, seed=18)
+    records = json.loads(table.to_json(orient="records"))
+    path = tmp_path / "page.json"
+    envelope = {"data": records, "meta": {"page": 1, "total": 200}}
+    path.write_text(json.dumps(envelope), encoding="utf-8-sig")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    read = _entry_rows(draft, "x", path)
+    assert read["customerID"].tolist() == table["customerID"].tolist()
+    path.write_text(json.dumps({"results": records}))
+    assert len(_entry_rows(draft, "x", path)) == 200
+    path.write_text(json.dumps({"data": records, "errors": [{"code": 1}]}))
+    with pytest.raises(DraftError, match=r"holds 2 \(\['data', 'errors'\]\)"):
+        draft_tabular("y", path, tmp_path, "customerID", "Churn", "Yes")

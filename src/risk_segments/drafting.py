@@ -169,13 +169,11 @@ def read_table(
     if is_parquet(path):  # an id the file was indexed by comes back as a column
         return index_as_columns(pd.read_parquet(path))
     if is_json(path):
-        from risk_segments.datasets.json_table_dataset import flat_records
+        from risk_segments.datasets.json_table_dataset import json_records
 
         try:
-            return flat_records(
-                pd.read_json(path, **json_load_args(path, text_columns))
-            )
-        except ValueError as err:
+            return json_records(path, json_load_args(path, text_columns))
+        except (ValueError, DatasetError) as err:
             raise DraftError(f"--table: '{path}' is not readable JSON: {err}") from err
     from risk_segments.datasets.csv_table_dataset import table_rows
 

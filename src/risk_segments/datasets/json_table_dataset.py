@@ -9,10 +9,39 @@ draft can profile, or set aside).
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
+from kedro.io import DatasetError
 from kedro_datasets.pandas import JSONDataset
+
+
+def json_records(path: Path, load_args: dict[str, Any]) -> pd.DataFrame:
+    """JSON records as a flat table: an array of objects, one object per line, or an
+    API's envelope around them (`{"data": [...], "meta": {...}}`, `{"results": [...]}`:
+    the one list of objects the top level holds)."""
+    if load_args.get("lines"):
+        return flat_records(pd.read_json(path, **load_args))
+    # utf-8-sig: a byte-order mark, as Windows tools write one, is no JSON
+    with Path(path).open(encoding=load_args.get("encoding", "utf-8-sig")) as file:
+        parsed = json.load(file)
+    if isinstance(parsed, dict):
+        lists = [
+            key
+            for key, value in parsed.items()
+            if isinstance(value, list) and value and isinstance(value[0], dict)
+        ]
+        if len(lists) != 1:
+            raise DatasetError(
+                f"'{path}' is one JSON object, not records: its records should be the "
+                f"one list of objects it holds, and it holds {len(lists)} "
+                f"({lists[:5]}); write the records as an array or one per line"
+            )
+        parsed = parsed[lists[0]]
+    return flat_records(pd.read_json(io.StringIO(json.dumps(parsed)), **load_args))
 
 
 def flat_records(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,4 +84,6 @@ class JSONTableDataset(JSONDataset):
     """
 
     def load(self) -> pd.DataFrame:
+        if self._protocol == "file":  # records, or an API's envelope around them
+            return json_records(Path(str(self._get_load_path())), self._load_args)
         return flat_records(super().load())
