@@ -661,25 +661,28 @@ def shape_unit(text: pd.Series, marks: dict[str, str] | None = None) -> str | No
     than one suffix, or written tight in capitals: "12K"; "5 m" alone is metres),
     else None. The first values decide before the whole column is read."""
     text = text.astype("string").str.strip()
-    for unit, written in ((DURATION, _durations), (MAGNITUDE, _magnitudes)):
-        sample = text.iloc[:UNIT_SAMPLE]
-        if len(text) and written(sample, marks) and written(text, marks):
-            return unit
+    if text.empty:
+        return None
+    sample = text.iloc[:UNIT_SAMPLE]
+    if _durations(sample) and _durations(text):
+        return DURATION
+    if _magnitudes(sample, marks) and _magnitudes(text, marks):
+        return MAGNITUDE
     return None
 
 
-def _durations(text: pd.Series, marks: dict[str, str] | None) -> bool:
+def _durations(text: pd.Series) -> bool:
     return bool(text.str.fullmatch(_DURATION_VALUE).all())
 
 
 def _magnitudes(text: pd.Series, marks: dict[str, str] | None) -> bool:
     parts = text.str.extract(_MAGNITUDE_VALUE)
     suffixes = parts["suffix"].dropna()
-    return not (
-        suffixes.empty
-        or numbers_from_text(parts["number"], **(marks or {})).isna().any()
-        or not (
-            len(suffixes) < len(text)
+    return bool(
+        not suffixes.empty
+        and numbers_from_text(parts["number"], **(marks or {})).notna().all()
+        and (
+            len(suffixes) < len(text)  # beside plain numbers
             or suffixes.str.lower().nunique() > 1
             or suffixes.str.fullmatch("[KMB]").all()
         )
