@@ -63,6 +63,7 @@ from risk_segments.schema import (
     shape_unit,
     unit_numbers,
     unit_of,
+    with_column,
 )
 
 NA_TOKENS = [
@@ -1282,6 +1283,7 @@ def draft_tabular(
         keys += codes  # zip codes: '01984' as written, in the draft and every run
         table = read_source(path, files, dialect, keys)
     header_notes += _sheet_notes(path, table)
+    file_rows = table.attrs.get("file_rows")  # a folder's rows per file, in order
     typed = is_typed(files.paths[0] if files else path)
     by_month = {} if typed else relative_month_names(list(table.columns))
     if by_month:  # a report pivoted wide: next month's columns are a month later
@@ -1306,7 +1308,10 @@ def draft_tabular(
     named_date = _date_from_names(files, table, id_col, date)
     if named_date:  # monthly exports with their month in the name only
         date = named_date
-        table = read_folder(files, dialect, keys, date_from_name=date)
+        dated = np.repeat([date_in_name(f.name) for f in files.paths], file_rows)
+        table = with_column(
+            table, date, dated
+        )  # as the entries' date_from_name adds it
         header_notes.append(
             f"the files' names hold their dates ({files.paths[0].name}: "
             f"{date_in_name(files.paths[0].name)}) and their rows repeat the ids: read as "
@@ -1844,14 +1849,11 @@ def _date_from_names(
 
 
 def read_folder(
-    files: FolderFiles,
-    dialect: dict[str, Any],
-    text_columns: list[str],
-    date_from_name: str | None = None,
+    files: FolderFiles, dialect: dict[str, Any], text_columns: list[str]
 ) -> pd.DataFrame:
     """Every file of the folder as one table; the files must share their columns and
-    be written alike (the catalog reads each with the first one's load_args);
-    `date_from_name`: a column holding the date each file's name holds."""
+    be written alike (the catalog reads each with the first one's load_args). Its
+    `attrs["file_rows"]`: the rows of each file, in the files' order."""
     frames = []
     for file in files.paths:
         if not is_typed(file) and (
@@ -1861,15 +1863,15 @@ def read_folder(
                 f"--table: '{file.name}' is not written as '{files.paths[0].name}': {problem}"
             )
         frame = read_table(file, text_columns, dialect)
-        if date_from_name:
-            frame = frame.assign(**{date_from_name: date_in_name(file.name)})
         if frames and list(frame.columns) != list(frames[0].columns):
             raise DraftError(
                 f"--table: '{file.name}' has other columns than '{files.paths[0].name}' "
                 f"({list(frame.columns)[:12]} against {list(frames[0].columns)[:12]})"
             )
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    table.attrs["file_rows"] = [len(frame) for frame in frames]
+    return table
 
 
 # --------------------------------------------------------------------------- order logs
