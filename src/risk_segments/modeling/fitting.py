@@ -167,6 +167,20 @@ def decision_thresholds(
     return thresholds
 
 
+def name_features_without_values(train: pd.DataFrame, features: list[str]) -> None:
+    """Say, once, which features have no value in the training rows: the model learns
+    nothing from them (numpy and scikit-learn said it in warnings of their own)."""
+    if empty := [c for c in features if train[c].isna().all()]:
+        logger.warning(
+            "%d feature(s) have no value in the %d training rows, so the model learns "
+            "nothing from them: %s (a history look-back longer than the training "
+            "dates reach? shorten derived.history.lags_months, or drop the column)",
+            len(empty),
+            len(train),
+            empty,
+        )
+
+
 def fit_risk_model(
     train: pd.DataFrame,
     y_train: np.ndarray,

@@ -19,7 +19,11 @@ import pandas as pd
 
 from risk_segments.modeling.baseline import fit_logistic_baseline, logistic_scores
 from risk_segments.modeling.features import numeric_features
-from risk_segments.modeling.fitting import augment_missing_block, fit_risk_model
+from risk_segments.modeling.fitting import (
+    augment_missing_block,
+    fit_risk_model,
+    name_features_without_values,
+)
 from risk_segments.modeling.metrics import (
     best_f1_threshold,
     bootstrap_count,
@@ -64,15 +68,7 @@ def train_risk_model(
     spec = feature_spec(
         train, categorical_features(schema), numeric_features(schema, derived)
     )
-    if empty := [c for c in spec["features"] if labeled_train[c].isna().all()]:
-        logger.warning(
-            "%d feature(s) have no value in the %d training rows, so the model learns "
-            "nothing from them: %s (a history look-back longer than the training "
-            "dates reach? shorten derived.history.lags_months, or drop the column)",
-            len(empty),
-            len(labeled_train),
-            empty,
-        )
+    name_features_without_values(labeled_train, spec["features"])
     risk_model = fit_risk_model(
         train,
         labels_of(train, schema),
