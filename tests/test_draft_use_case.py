@@ -1782,6 +1782,30 @@ def test_a_salesforce_footer_is_no_entity(tmp_path):
     assert _entry_rows(draft, "y", path)["customerID"].iloc[-1] == "Acme Corp"
 
 
+def test_exports_appended_with_their_headers_read_as_one_table(tmp_path):
+    """`cat jan.csv feb.csv > all.csv` repeats the header inside the file: read as a
+    row it was an entity named customerID, the label had a third value 'Churn' and
+    every column of numbers was text. The lines are left out, the numbers are numbers,
+    and rows named by their lines keep their own."""
+    table = churn_table(300, seed=19)
+    path = tmp_path / "appended.csv"
+    text = table.iloc[:120].to_csv(index=False) + table.iloc[120:].to_csv(index=False)
+    path.write_text(text + table.iloc[:0].to_csv(index=False))  # and a header alone
+    draft = draft_tabular("x", path, tmp_path, None, "Churn", "Yes")
+    assert "(300 rows," in draft.parameters
+    assert any(
+        "2 row(s) repeating the header" in n and "[122, 303]" in n
+        for n in draft.summary
+    )
+    assert "    tenure: [0, null]" in draft.parameters  # a number, not a category
+    read = _entry_rows(draft, "x", path)
+    assert len(read) == 300 and read["tenure"].dtype.kind in "if"
+    assert read["tenure"].tolist() == table["tenure"].tolist()
+    by_line = read.set_index(read["line"].astype(int))["MonthlyCharges"]
+    assert by_line[121] == table["MonthlyCharges"].iloc[119]
+    assert by_line[123] == table["MonthlyCharges"].iloc[120]  # below the header
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -176,17 +176,27 @@ def read_table(
             return json_records(path, json_load_args(path, text_columns))
         except (ValueError, DatasetError) as err:
             raise DraftError(f"--table: '{path}' is not readable JSON: {err}") from err
-    from risk_segments.datasets.csv_table_dataset import table_rows
+    from risk_segments.datasets.csv_table_dataset import (
+        table_rows,
+        without_repeated_headers,
+    )
+
+    def read(args: dict[str, Any]) -> pd.DataFrame:
+        # blank lines as empty rows, as the catalog entry reads them (file lines kept)
+        return pd.read_csv(path, skip_blank_lines=False, **args)
 
     try:
         args = csv_load_args(text_columns, dialect)
-        # blank lines as empty rows, as the catalog entry reads them (file lines kept)
-        read = pd.read_csv(path, skip_blank_lines=False, **args)
-        table, left_out = table_rows(read, args)
+        rows = without_repeated_headers(read(args), read, args)
+        table, left_out = table_rows(rows, args)
+        if header_lines := rows.attrs.get("header_lines"):
+            left_out = {"header": header_lines, **left_out}
         table.attrs["left_out"] = left_out  # said by the draft, as the runs log them
         return table
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
+    except DatasetError as err:
+        raise DraftError(f"--table: '{path}': {err}") from err
 
 
 OTHER_WORKBOOKS = (".xls", ".ods")  # formats openpyxl does not read

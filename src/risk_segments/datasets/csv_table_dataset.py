@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,12 +96,83 @@ def table_rows(
     if not gone.any():
         return rows, {}
     start = first_row_line(read_args)
-    lines = {
-        why: [int(i) + start for i in np.flatnonzero(mask)]
+    lines = {  # the index holds the rows' positions in the file (repeated headers out)
+        why: [int(i) + start for i in rows.index[mask]]
         for why, mask in (("empty", empty), *closing.items())
         if mask.any()
     }
     return rows.loc[~gone], lines
+
+
+def without_repeated_headers(
+    rows: pd.DataFrame,
+    read: Callable[[dict[str, Any]], pd.DataFrame],
+    read_args: dict[str, Any],
+) -> pd.DataFrame:
+    """The rows without lines that repeat the header (files appended to one another
+    with their headers, `cat jan.csv feb.csv`, or an export run twice into one file):
+    read as rows they were an entity named `customer_id` and turned every column of
+    numbers to text. The file is read again (`read`) with those lines skipped, so the
+    columns get their types; the index keeps each row's position in the file, and
+    `attrs["header_lines"]` the file lines left out."""
+    repeats = header_repeats(rows, read_args)
+    if not repeats.size:
+        return rows
+    start = first_row_line(read_args)
+    skip = [
+        *range(read_args.get("skiprows") or 0),
+        *(int(p) + start - 1 for p in repeats),
+    ]
+    again = read({**read_args, "skiprows": skip})
+    kept = np.setdiff1d(np.arange(len(rows)), repeats)
+    if len(again) != len(kept) or header_repeats(again, read_args).size:
+        raise DatasetError(
+            f"lines {[int(p) + start for p in repeats[:5]]} repeat the header, and "
+            "skipping them did not leave the other rows (a field over several lines?): "
+            "remove those lines from the file"
+        )
+    again.index = pd.Index(kept)
+    again.attrs["header_lines"] = [int(p) + start for p in repeats]
+    return again
+
+
+def header_repeats(rows: pd.DataFrame, read_args: dict[str, Any]) -> np.ndarray:
+    """Positions of the rows that repeat the header: in every column the column's
+    name (a blank where the header has none, `Unnamed: 3`), in at least half of them."""
+    if read_args.get("header", "infer") is None or len(rows.columns) < 2:
+        return np.array([], dtype=np.int64)
+    names = [str(c).strip() for c in rows.columns]
+    first = next(  # a column of numbers cannot hold its name; a blank one has none
+        (
+            i
+            for i, c in enumerate(rows.columns)
+            if not _numeric(rows[c]) and not str(c).startswith("Unnamed: ")
+        ),
+        None,
+    )
+    if first is None:
+        return np.array([], dtype=np.int64)
+    column = rows.iloc[:, first]
+    found = np.flatnonzero((column == rows.columns[first]) | (column == names[first]))
+    return np.array([p for p in found if _repeats(rows.iloc[p], names)], dtype=np.int64)
+
+
+def _numeric(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+
+
+def _repeats(row: pd.Series, names: list[str]) -> bool:
+    """Whether a row holds the header: each field its column's name (pandas' `x.1`
+    for a second `x`) or blank, and at least half of them named."""
+    named = 0
+    for value, name in zip(row.tolist(), names, strict=True):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            continue
+        text = str(value).strip()
+        if text not in (name, re.sub(r"\.\d+$", "", name)):
+            return False
+        named += 1
+    return named >= max(2, len(names) / 2)
 
 
 def _closing_line(values: pd.Series) -> str | None:
@@ -132,6 +204,7 @@ def _words_alone(values: pd.Series) -> bool:
 
 
 LEFT_OUT = {
+    "header": "repeating the header (files appended with their headers)",
     "empty": "with every field empty",
     "summary": "that sum the table (Total, Sum, ...: no entity)",
     "note": "below the table with one field of words (Exported from ..., Source: ...: no entity)",
@@ -189,14 +262,14 @@ class CSVTableDataset(CSVDataset):
                     f"'{path}': {problem}; set the entry's load_args to how the file "
                     "is written (or draft it again with `kedro draft-use-case`)"
                 )
-        rows = super().load()
+        rows = without_repeated_headers(super().load(), self._read, self._load_args)
         if self._line_column:
             if self._line_column in rows.columns:
                 raise DatasetError(
                     f"'{self._get_load_path()}' has a column '{self._line_column}' of "
                     "its own: give the entry's line_column another name"
                 )
-            rows.insert(0, self._line_column, self._lines(len(rows)))
+            rows.insert(0, self._line_column, self._lines(rows.index))
         if self._date_from_name:
             rows = with_name_date(
                 rows, str(self._get_load_path()), self._date_from_name
@@ -204,9 +277,11 @@ class CSVTableDataset(CSVDataset):
         if self._relative_months:
             rows = by_months_before(rows, str(self._get_load_path()))
         kept, left_out = table_rows(rows, self._load_args, self._line_column)
+        if header_lines := rows.attrs.get("header_lines"):
+            left_out = {"header": header_lines, **left_out}
         for why, lines in left_out.items():
             logger.log(  # an empty row holds nothing; a sum or a note looked like data
-                logging.INFO if why == "empty" else logging.WARNING,
+                logging.INFO if why in ("empty", "header") else logging.WARNING,
                 "%s: %d row(s) %s left out (file lines %s)",
                 self._get_load_path(),
                 len(lines),
@@ -215,13 +290,22 @@ class CSVTableDataset(CSVDataset):
             )
         return kept
 
-    def _lines(self, n_rows: int) -> np.ndarray:
+    def _lines(self, positions: pd.Index) -> np.ndarray:
         """Each row's line in the file: after the skipped lines and the header."""
         try:
             first = first_row_line(self._load_args)
         except ValueError as err:
             raise DatasetError(f"line_column: {err}") from err
-        return np.arange(first, first + n_rows, dtype=np.int64)
+        return first + positions.to_numpy(dtype=np.int64)
+
+    def _read(self, load_args: dict[str, Any]) -> pd.DataFrame:
+        """The file read with other load_args (lines that repeat the header skipped)."""
+        kept = self._load_args
+        self._load_args = load_args
+        try:
+            return super().load()
+        finally:
+            self._load_args = kept
 
 
 def with_name_date(rows: pd.DataFrame, path: str, column: str) -> pd.DataFrame:
