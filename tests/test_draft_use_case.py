@@ -1935,6 +1935,46 @@ def test_a_log_in_several_currencies_is_converted_before_it_is_summed(tmp_path):
     )
 
 
+def test_amounts_written_with_their_currency_code_are_read_in_it(tmp_path):
+    """A payments export writes `USD 28.65` or `28.65 EUR` in the amount column: the
+    draft stopped with "non-numeric values". Read with their code, each in its
+    currency; a log without `currency:` stops, so USD and EUR are never one money."""
+    import yaml
+
+    from risk_segments.drafting import draft_order_log
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = order_log(150, seed=7)
+    euro = np.arange(len(log)) % 4 == 0
+    log["Total (EUR)"] = np.where(
+        euro,
+        log["Total (EUR)"].map(lambda a: f"{a:.2f} EUR"),
+        log["Total (EUR)"].map(lambda a: f"USD {a:,.2f}"),
+    )
+    path = _write(log, tmp_path / "orders.csv")
+    draft = draft_order_log("log", path, tmp_path, ORDER_LOG_COLUMNS, horizon_days=90)
+    view = yaml.safe_load(draft.parameters)["log"]["customer_view"]
+    assert view["currency"] == {
+        "column": "Total (EUR)",
+        "rates": {"USD": 1.0, "EUR": None},
+    }
+    table = pd.read_csv(path, dtype=str)
+    with pytest.raises(InvalidInputError, match=r"without a rate.*'EUR'"):
+        columns_to_transactions(table, view)
+    view["currency"]["rates"]["EUR"] = 1.1
+    got = columns_to_transactions(table, view).set_index("order_id")["amount"]
+    amounts = order_log(150, seed=7)["Total (EUR)"].round(2) * np.where(euro, 1.1, 1.0)
+    expected = amounts.groupby(log["Basket"]).sum()
+    assert got.sort_index().to_numpy() == pytest.approx(
+        expected.sort_index().to_numpy()
+    )
+    with pytest.raises(InvalidInputError, match=r"'Total \(EUR\)' writes a currency"):
+        columns_to_transactions(table, {**view, "currency": None})
+    brazil = table.assign(**{"Total (EUR)": "R$ 12,50"})  # a currency no rate names
+    with pytest.raises(InvalidInputError, match=r"without a rate.*'R\$'"):
+        columns_to_transactions(brazil, {**view, "decimal": ","})
+
+
 def test_a_one_currency_log_stops_on_a_currency_the_draft_never_saw(tmp_path):
     import yaml
 

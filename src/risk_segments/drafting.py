@@ -51,6 +51,7 @@ from risk_segments.schema import (
     MAGNITUDE,
     SHEET_ERRORS,
     InvalidInputError,
+    amount_codes,
     as_text,
     date_format_of,
     days_before,
@@ -2043,7 +2044,8 @@ def draft_order_log(
         if column:
             require_column(table, column, option[role], headerless="names" in dialect)
     marks = number_marks(dialect)
-    amounts = numbers_from_text(table[columns[money_role(columns)]], **marks)
+    codes, money = amount_codes(table[columns[money_role(columns)]])
+    amounts = numbers_from_text(money, **marks)
     if money_role(columns) == "unit_price":
         amounts = amounts * numbers_from_text(table[columns["quantity"]], **marks)
     id_case, id_note = _customer_case(table[columns["customer"]])
@@ -2068,7 +2070,11 @@ def draft_order_log(
     guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     exclude = did_not_happen(table, {v for v in columns.values() if v})
-    currency = currency_column(table, {v for v in columns.values() if v} | set(exclude))
+    currency = (  # the amounts' own codes (USD 28.65), or a column of codes
+        (columns[money_role(columns)], codes.value_counts())
+        if codes.notna().any()
+        else currency_column(table, {v for v in columns.values() if v} | set(exclude))
+    )
     options = {
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v},
@@ -2081,8 +2087,19 @@ def draft_order_log(
         **({"order_ids": "per_customer"} if per_customer else {}),
         **({"amount_per": "order"} if per_order else {}),
     }
-    try:
-        transactions = columns_to_transactions(table, options)
+    try:  # (the rates are the user's to give: 1.0 reads the draft's log)
+        transactions = columns_to_transactions(
+            table,
+            {
+                **options,
+                "currency": {
+                    "column": currency[0],
+                    "rates": dict.fromkeys(currency[1].index, 1.0),
+                },
+            }
+            if currency
+            else options,
+        )
     except InvalidInputError as err:
         raise DraftError(str(err)) from err
     start, end = transactions["order_time"].min(), transactions["order_time"].max()

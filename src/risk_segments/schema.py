@@ -538,6 +538,26 @@ UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
 )
 
 
+# an amount written with its currency's code, as payment and ERP exports write it:
+# USD 28.65, 28.65 EUR, R$ 1.234,56, US$ 12 (a code or a lettered dollar, upper case)
+_CODED_AMOUNT = re.compile(
+    r"^(?:(?P<pre>[A-Z]{3}|[A-Z]{1,3}\$)\s*(?P<a>[^A-Za-z]*\d[^A-Za-z]*)"
+    r"|(?P<b>[^A-Za-z]*\d[^A-Za-z]*?)\s*(?P<post>[A-Z]{3}))$"
+)
+
+
+def amount_codes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(the currency each amount is written with, upper case, missing where none;
+    the amounts without it): `USD 28.65` -> ("USD", "28.65"), `R$ 1.234,56` ->
+    ("R$", "1.234,56"). A column of numbers has none."""
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.Series(pd.NA, index=values.index, dtype="string"), values
+    text = values.astype("string").str.strip()
+    parts = text.str.extract(_CODED_AMOUNT)
+    codes = parts["pre"].fillna(parts["post"]).astype("string")
+    return codes, parts["a"].fillna(parts["b"]).fillna(text).astype("string")
+
+
 # negatives as accounting exports write them: (1,234.50) and 1234.50-
 SPACES = " \u00a0\u202f\u2009"  # a space, no-break, narrow no-break, thin
 # Swiss exports group digits so: 1'234.50 (or typeset, 1’234.50)

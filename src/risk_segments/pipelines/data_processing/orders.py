@@ -34,6 +34,7 @@ import pandas as pd
 
 from risk_segments.schema import (
     InvalidInputError,
+    amount_codes,
     date_format_of,
     id_text,
     numbers_from_text,
@@ -268,6 +269,7 @@ def columns_to_transactions(
     raw = _rows_that_happened(raw, exclude, mapping.get("order_id"), source)
     if "order_id" in mapping:
         raw = _order_fields_on_every_line(raw, mapping, source)
+    raw, codes = _currencies(raw, mapping[money_role(mapping)], options, source)
     guests = options.get("missing_customers", "error") == "exclude"
     _empty_keys(raw, mapping, source, skip_customer=guests)
     if guests:
@@ -293,10 +295,8 @@ def columns_to_transactions(
         out["items"] = _numbers(raw, mapping["quantity"], source, options).astype(float)
     if money_role(mapping) == "unit_price":  # a line's amount: price times quantity
         out["amount"] = out["amount"] * out["items"]
-    if options.get("currency"):
-        out["amount"] = _in_one_currency(
-            out["amount"], raw, options["currency"], source
-        )
+    if codes is not None:
+        out["amount"] = _in_one_currency(out["amount"], codes, options, source)
     if options.get("amount_per", "line") == "order" and "order_id" in mapping:
         out = _one_total_per_order(out, source)
     grouped = bool(out["order_id"].duplicated().any())
@@ -351,28 +351,55 @@ def _one_total_per_order(out: pd.DataFrame, source: str) -> pd.DataFrame:
     return out.assign(amount=out["amount"].where(first, 0.0))
 
 
+def _currencies(
+    raw: pd.DataFrame, money: str, options: Mapping[str, Any], source: str
+) -> tuple[pd.DataFrame, pd.Series | None]:
+    """The log with its amounts' currency codes dropped from the amount column, and
+    each row's currency (None without `currency:`): from `currency.column`, which may
+    be the amount column itself (`USD 28.65`, `28.65 EUR`, as payment exports write
+    them). Codes in the amounts without it stop the run: summed as they stand, USD
+    and EUR would be one money."""
+    spec = dict(options.get("currency") or {})
+    codes, bare = amount_codes(raw[money])
+    written = codes.notna()
+    if written.any() and spec.get("column") != money:
+        counts = dict(codes[written].value_counts().head(5))
+        raise InvalidInputError(
+            f"{source}: column '{money}' writes a currency with its amounts ({counts}, "
+            f"lines {_line_numbers(written)}); set customer_view.currency: {{column: "
+            f"'{money}', rates: {{{next(iter(counts))}: 1.0}}}} so that each is read "
+            "in its currency (a nightly file in another one then stops the run)"
+        )
+    if written.any():
+        raw = raw.assign(**{money: bare})
+    if not spec:
+        return raw, None
+    if spec.get("column") != money:
+        _require(raw, (spec.get("column"),), source)
+        codes = raw[spec["column"]].astype("string").str.strip()
+    return raw, codes.str.upper()
+
+
 def _in_one_currency(
-    amounts: pd.Series, raw: pd.DataFrame, spec: Mapping[str, Any], source: str
+    amounts: pd.Series, codes: pd.Series, options: Mapping[str, Any], source: str
 ) -> pd.Series:
     """`currency: {column, rates}`: each amount times its currency's rate (what one
     unit is worth in the currency the rates are written in), so that a log in several
     currencies sums to one. A currency without a rate stops the run, naming it: a
     nightly file with a currency the draft never saw is not summed as it stands."""
-    column, rates = spec.get("column"), dict(spec.get("rates") or {})
-    _require(raw, (column,), source)
+    rates = dict(options["currency"].get("rates") or {})
     bad = {k: v for k, v in rates.items() if v is not None and not _positive(v)}
     if bad:
         raise InvalidInputError(
             f"{source}: customer_view.currency.rates must be positive numbers, not {bad}"
         )
-    codes = raw[column].astype("string").str.strip().str.upper()
     known = {
         str(k).strip().upper(): float(v) for k, v in rates.items() if v is not None
     }
-    rate = codes.map(known).astype(float)
+    rate = codes.reindex(amounts.index).map(known).astype(float)
     unrated = rate.isna() & (amounts.fillna(0) != 0)
     if unrated.any():
-        counts = codes[unrated].fillna("(blank)").value_counts()
+        counts = codes.reindex(amounts.index)[unrated].fillna("(blank)").value_counts()
         raise InvalidInputError(
             f"{source}: {int(unrated.sum())} amount(s) in currencies without a rate in "
             f"customer_view.currency.rates: {dict(counts.head(8))} (lines "
