@@ -2075,18 +2075,32 @@ def test_numbers_written_with_a_unit_are_numbers(tmp_path):
     table["Monthly usage"] = [f"{u} GB" for u in usage]
     table["Contract length"] = np.resize(["1 month", "12 months", "24 Months"], 300)
     table["Code"] = [f"{1000 + i}A" for i in range(300)]  # an id with a letter: no unit
+    # a currency's code before the amount, as payment exports write it
+    table["Fee"] = [f"USD {v:.2f}" for v in table["MonthlyCharges"]]
+    table["Group"] = [f"GRP {i % 7}" for i in range(300)]  # a code, not a currency
     path = _write(table, tmp_path / "usage.csv")
     draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
     schema = yaml_block(draft.parameters)["x"]["schema"]
-    assert schema["units"] == {"Monthly usage": "gb", "Contract length": "month"}
-    assert "Code" not in schema["numeric"]
+    assert schema["units"] == {
+        "Monthly usage": "gb",
+        "Contract length": "month",
+        "Fee": "usd",
+    }
+    assert "Code" not in schema["numeric"] and "Group" in schema["categorical"]
     assert "numbers in GB (the unit dropped)" in draft.parameters
+    assert "numbers in USD (the unit dropped)" in draft.parameters
     read = _entry_rows(draft, "x", path)
     assert read["Monthly usage"].tolist() == pytest.approx(usage.tolist())
     assert read["Contract length"].tolist()[:3] == [1, 12, 24]
+    assert read["Fee"].tolist() == pytest.approx(table["MonthlyCharges"].round(2))
     table.loc[4, "Monthly usage"] = "2 TB"
     _write(table, path)
     with pytest.raises(InvalidInputError, match=r"Monthly usage.*2 TB"):
+        _entry_rows(draft, "x", path)
+    table.loc[4, "Monthly usage"] = "2 GB"
+    table.loc[5, "Fee"] = "EUR 12.00"  # another currency: not read as dollars
+    _write(table, path)
+    with pytest.raises(InvalidInputError, match=r"Fee.*EUR 12.00"):
         _entry_rows(draft, "x", path)
 
 

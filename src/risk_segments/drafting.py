@@ -47,6 +47,7 @@ from risk_segments.dialect import (
 from risk_segments.modeling.btyd import BTYD_RANGES
 from risk_segments.modeling.segmentation import MAX_LEVELS
 from risk_segments.schema import (
+    COMMON_CURRENCIES,
     DURATION,
     MAGNITUDE,
     SHEET_ERRORS,
@@ -837,7 +838,9 @@ def _with_unit(
     elif unit == MAGNITUDE:
         written = "numbers with K/M/B suffixes (1.2K read as 1,200)"
     else:
-        last = text.str.extract(r"([^\W\d_]+)\.?\s*$")[0].value_counts().index[0]
+        # the unit as written most often, after the numbers or before them (USD 28.65)
+        words = text.str.extract(r"([^\W\d_]+)\.?\s*$|^([^\W\d_]+\$?)")
+        last = words[0].fillna(words[1]).value_counts().index[0]
         written = f"numbers in {last} (the unit dropped)"
     return ColumnChoice(
         name,
@@ -2289,10 +2292,6 @@ def did_not_happen(
 
 
 CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
-COMMON_CURRENCIES = frozenset(
-    "EUR USD GBP JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN TRY BRL MXN ARS "
-    "CLP COP INR CNY HKD SGD KRW TWD THB IDR MYR PHP VND ZAR AED SAR ILS EGP NGN KES".split()
-)
 
 
 def currency_column(

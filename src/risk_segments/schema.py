@@ -625,19 +625,37 @@ UNIT_SAMPLE = 2000
 
 
 def _unit_of(text: pd.Series) -> str | None:
-    found = text.str.strip().str.extract(_UNIT_VALUE)
-    if found["number"].isna().any():
+    text = text.str.strip()
+    found = text.str.extract(_UNIT_VALUE)
+    before = text.str.extract(_CURRENCY_BEFORE)  # USD 28.65, R$ 12,50
+    if (found["number"].isna() & ~before["pre"].isin(CURRENCY_PREFIXES)).any():
         return None
-    stems = found["word"].fillna(found["tight"]).map(unit_stem).unique()
+    words = found["word"].fillna(found["tight"]).fillna(before["pre"])
+    stems = words.map(unit_stem).unique()
     return str(stems[0]) if len(stems) == 1 else None
 
 
 def without_unit(values: pd.Series, unit: str) -> pd.Series:
-    """The values with their unit dropped ("8.3 GB" -> "8.3"); a value in another
-    unit ("2 TB" where the unit is GB) stays as it is, for the schema check to name."""
+    """The values with their unit dropped ("8.3 GB" -> "8.3", "USD 28.65" -> "28.65");
+    a value in another unit ("2 TB" where the unit is GB) stays as it is, for the
+    schema check to name."""
     text = values.astype("string").str.strip()
-    pattern = rf"^(.*?\d)\s*{re.escape(unit)}s?\.?$"
-    return text.str.replace(pattern, r"\1", regex=True, case=False)
+    after = rf"^(.*?\d)\s*{re.escape(unit)}s?\.?$"
+    before = rf"^{re.escape(unit)}\s*([-+]?[\d.,'\s]*\d)$"
+    text = text.str.replace(after, r"\1", regex=True, case=False)
+    return text.str.replace(before, r"\1", regex=True, case=False)
+
+
+# a currency's code before an amount, as a unit of a column of numbers: the common ISO
+# codes and lettered dollars only (a code such as `GRP 12` stays text)
+COMMON_CURRENCIES = frozenset(
+    "EUR USD GBP JPY CHF CAD AUD NZD SEK NOK DKK PLN CZK HUF RON BGN TRY BRL MXN ARS "
+    "CLP COP INR CNY HKD SGD KRW TWD THB IDR MYR PHP VND ZAR AED SAR ILS EGP NGN KES".split()
+)
+CURRENCY_PREFIXES = COMMON_CURRENCIES | {"US$", "R$", "A$", "C$", "HK$", "S$", "NZ$"}
+_CURRENCY_BEFORE = re.compile(
+    r"^(?P<pre>[A-Z]{3}|[A-Z]{1,2}\$)\s*(?P<number>[-+]?[\d.,'\s]*\d)$"
+)
 
 
 # units the draft writes for numbers in two shapes that no unit word names:
