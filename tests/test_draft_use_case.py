@@ -1806,6 +1806,27 @@ def test_exports_appended_with_their_headers_read_as_one_table(tmp_path):
     assert by_line[123] == table["MonthlyCharges"].iloc[120]  # below the header
 
 
+def test_a_file_cut_short_in_a_row_stops_its_load(tmp_path):
+    """A nightly extract read while it is still being written ends mid-row: pandas
+    read `C-9,64,15.4` as a row whose fee was 15.4 (of 15.43) and whose other fields
+    were missing, and it was scored. A whole file without a last line end still reads."""
+    from kedro.io import DatasetError
+
+    table = churn_table(300, seed=20)
+    path = tmp_path / "t.csv"
+    text = table.to_csv(index=False)
+    path.write_text(text.rstrip("\n"))  # whole, no line end after the last row
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    assert len(_entry_rows(draft, "x", path)) == 300
+    last = text.rstrip("\n").rsplit("\n", 1)[1]
+    cut = last.split(",")[:3]
+    path.write_text(text.rstrip("\n")[: -len(last)] + ",".join(cut))
+    with pytest.raises(DatasetError, match=r"ends in the middle of a row.*holds 3 of"):
+        _entry_rows(draft, "x", path)
+    with pytest.raises(DraftError, match=r"ends in the middle of a row"):
+        draft_tabular("y", path, tmp_path, "customerID", "Churn", "Yes")
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -450,6 +450,40 @@ def header_below(
     return 0
 
 
+TAIL_BYTES = 1 << 16  # the end of a file read to see whether its last row is whole
+
+
+def cut_short(path: Path, read_args: dict[str, Any], width: int) -> str:
+    """What shows that a CSV ends in the middle of a row ('' if nothing): its last
+    line has no line end and fewer fields than the header's `width`, as a file still
+    being written (or copied while it was) ends. pandas reads such a row with its
+    last fields missing, and a number cut short (`21.` of `21.8`) as a number. Plain
+    files only; a last line holding a quote is not judged (it may end a field that
+    spans lines)."""
+    encoding = str(read_args.get("encoding") or "utf-8")
+    compressed = path.suffix.lower() in (*_DECOMPRESS, ".zip")
+    if compressed or "16" in encoding or not path.is_file():
+        return ""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - TAIL_BYTES))
+        tail = handle.read()
+    if not tail.strip() or tail.endswith((b"\n", b"\r")):
+        return ""
+    last = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
+    sep = str(read_args.get("sep", ","))
+    if str(read_args.get("quotechar", '"')) in last:
+        return ""
+    fields = last.split(sep) if len(sep) == 1 else re.split(sep, last.strip())
+    if len(fields) >= width:
+        return ""
+    return (
+        f"it ends in the middle of a row: its last line has no line end and holds "
+        f"{len(fields)} of the header's {width} fields ({last[:60]!r}), as a file "
+        "still being written or cut short does; read it once it is whole"
+    )
+
+
 def first_row_line(read_args: dict[str, Any]) -> int:
     """The file line of the first row `read_csv` returns with these arguments: after
     the `skiprows` lines and the header line (none with `header: null`)."""

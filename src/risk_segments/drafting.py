@@ -29,6 +29,7 @@ from risk_segments.dialect import (
     PLAIN_NUMBER,
     FileShapeError,
     csv_dialect,
+    cut_short,
     date_in_name,
     dialect_mismatch,
     first_row_line,
@@ -190,6 +191,8 @@ def read_table(
     try:
         args = csv_load_args(text_columns, dialect)
         rows = without_repeated_headers(read(args), read, args)
+        if problem := cut_short(path, args, rows.shape[1]):
+            raise DraftError(f"--table: '{path}': {problem}")
         table, left_out = table_rows(rows, args)
         if header_lines := rows.attrs.get("header_lines"):
             left_out = {"header": header_lines, **left_out}

@@ -24,6 +24,7 @@ from kedro.io import DatasetError
 from kedro_datasets.pandas import CSVDataset
 
 from risk_segments.dialect import (
+    cut_short,
     date_in_name,
     dialect_mismatch,
     first_row_line,
@@ -263,6 +264,10 @@ class CSVTableDataset(CSVDataset):
                     "is written (or draft it again with `kedro draft-use-case`)"
                 )
         rows = without_repeated_headers(super().load(), self._read, self._load_args)
+        if self._protocol == "file":
+            path = Path(str(self._get_load_path()))
+            if problem := cut_short(path, self._load_args, rows.shape[1]):
+                raise DatasetError(f"'{path}': {problem}")
         if self._line_column:
             if self._line_column in rows.columns:
                 raise DatasetError(
