@@ -72,3 +72,43 @@ def test_every_setting_the_project_writes_is_known(where, block):
     grows with the code, so a new setting cannot be taken for a misspelling."""
     for path in SETTINGS_AT:
         assert _keys_at(block, path) <= known_settings(path, DEFAULTS), (where, path)
+
+
+def test_levels_written_as_numbers_match_the_values_they_name():
+    """`SeniorCitizen: [0, 1]` written by hand: the column's values read as '0' and
+    '1', so the schema check failed 'isin([0, 1])' on every row (e.g. 0, 1), and the
+    nightly batch counted none of the levels training saw."""
+    import pandas as pd
+
+    from risk_segments.modeling.scoring import validate_chunk
+    from risk_segments.schema import validate_table
+
+    block = {
+        "kind": "tabular",
+        "schema": {
+            "id_column": "id",
+            "date_column": "d",
+            "date_in_table": False,
+            "label_column": "y",
+            "positive_label": "Yes",
+            "categorical": {"senior": [0, 1.0], "flag": [True, False], "plan": None},
+            "numeric": {"x": [0, None]},
+        },
+    }
+    schema = with_defaults({"t": block}, DEFAULTS)["t"]["schema"]
+    assert schema["categorical"]["senior"] == ["0", "1"]
+    assert schema["categorical"]["flag"] == ["true", "false"]
+    rows = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(40)],
+            "senior": [0, 1] * 20,
+            "flag": [True, False] * 20,
+            "plan": ["a", "b"] * 20,
+            "x": range(40),
+            "y": ["Yes", "No"] * 20,
+        }
+    )
+    validated = validate_table(rows, schema, "t.raw_table")
+    assert validated["senior"].tolist()[:2] == ["0", "1"]
+    read = validate_chunk(rows, schema)
+    assert read["senior"].isin(schema["categorical"]["senior"]).all()

@@ -753,6 +753,17 @@ def _stripped(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index, name=values.name).fillna(np.nan)
 
 
+def level_text(level: Any) -> Any:
+    """A categorical level as `as_text` reads the column's values: `1` and `1.0` are
+    '1', `true` is 'true', text without surrounding blanks. A level written `[0, 1]` in
+    the parameters matched no value ('0', '1'), and the schema check named them all."""
+    if isinstance(level, bool):
+        return "true" if level else "false"
+    if isinstance(level, int | float):
+        return str(int(level)) if float(level).is_integer() else str(level)
+    return level.strip() if isinstance(level, str) else level
+
+
 def as_text(values: pd.Series) -> pd.Series:
     """Categorical values as text: integer codes (1, 1.0) read as '1', booleans as
     'true'/'false', surrounding blanks dropped; blank cells are missing."""

@@ -22,6 +22,8 @@ from typing import Any
 
 from kedro.config import OmegaConfigLoader
 
+from risk_segments.schema import level_text
+
 KINDS = ("tabular", "segments", "order_log")
 # the defaults a kind starts from, in order: a segments table is read as a tabular one
 KIND_DEFAULTS = {"tabular": ("tabular",), "segments": ("tabular", "segments")}
@@ -195,6 +197,11 @@ def with_defaults(
             "as_of": out["as_of"],
             "namespace": name,
         }
+        if block["schema"].get("categorical"):  # levels as the values read: '1', not 1
+            block["schema"]["categorical"] = {
+                column: None if levels is None else [level_text(v) for v in levels]
+                for column, levels in block["schema"]["categorical"].items()
+            }
         if kind == "order_log":
             block["customer_view"] = {
                 **block.get("customer_view", {}),
