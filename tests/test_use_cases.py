@@ -112,3 +112,7 @@ def test_levels_written_as_numbers_match_the_values_they_name():
     assert validated["senior"].tolist()[:2] == ["0", "1"]
     read = validate_chunk(rows, schema)
     assert read["senior"].isin(schema["categorical"]["senior"]).all()
+    # `[Yes, No]` unquoted is [true, false] to YAML: the check says so
+    schema["categorical"]["flag"] = ["true", "false"]
+    with pytest.raises(ValueError, match=r"flag.*YAML reads as true/false: quote"):
+        validate_table(rows.assign(flag=["Yes", "No"] * 20), schema, "t.raw_table")

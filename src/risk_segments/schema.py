@@ -162,8 +162,24 @@ def _describe_failures(failures: pd.DataFrame) -> list[Problem]:
     for (column, check), group in failures.groupby(["column", "check"], sort=False):
         examples = tuple(group["failure_case"].dropna().astype(str).unique()[:5])
         rows = int(group["index"].notna().sum())
-        problems.append(Problem(str(column), f"failed '{check}'", rows, examples))
+        what = f"failed '{check}'{_unquoted_words(str(check), examples)}"
+        problems.append(Problem(str(column), what, rows, examples))
     return problems
+
+
+YAML_BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def _unquoted_words(check: str, examples: tuple[str, ...]) -> str:
+    """A hint for levels `[Yes, No]` written unquoted: YAML reads them as booleans."""
+    if "'true'" in check and any(
+        e.strip().lower() in YAML_BOOLEAN_WORDS for e in examples
+    ):
+        return (
+            " (the parameters list Yes/No or On/Off unquoted, which YAML reads as "
+            'true/false: quote them, "Yes")'
+        )
+    return ""
 
 
 def _key_problems(table: pd.DataFrame, schema: dict[str, Any]) -> list[Problem]:
