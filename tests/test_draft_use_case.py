@@ -383,7 +383,7 @@ def test_a_european_export_is_drafted_with_its_numbers_and_dates(tmp_path):
         "    tenure: [0, null]" in schema and "    MonthlyCharges: [0, null]" in schema
     )
     assert "    TotalCharges: [0, null]" in schema
-    assert 'city: ["D\\u00fcsseldorf", "K\\u00f6ln", "M\\u00fcnchen"]' in schema
+    assert 'city: ["Düsseldorf", "Köln", "München"]' in schema  # as written
     # a date among the features: its age at the snapshot, in days
     assert "    signup: [null, null]   # dates (%d/%m/%Y): days before" in schema
     assert "    date_features:" in schema and '      signup: "%d/%m/%Y"' in schema
@@ -594,8 +594,12 @@ def test_the_draft_loads_as_configuration_with_text_levels(tmp_path, monkeypatch
     """YAML reads Yes/No as booleans unless quoted: the levels must stay text."""
     project = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "conf", project / "conf", ignore=_no_local)
-    path = _write(churn_table(800, seed=4, n_unlabeled=50), project / "t.csv")
+    table = churn_table(800, seed=4, n_unlabeled=50)
+    table["Région"] = np.resize(["Île-de-France", "Bretagne"], 800)  # names as written
+    table["日数"] = np.arange(800) % 37
+    path = _write(table, project / "t.csv")
     draft = draft_tabular(ENTITY, path, project, "customerID", "Churn")
+    assert '"Région": [Bretagne, "Île-de-France"]' in draft.parameters
     write_draft(draft, project / "conf" / "base", ENTITY)
     monkeypatch.chdir(project)
     # the loader made here must not stay the active one after the test
@@ -604,6 +608,8 @@ def test_the_draft_loads_as_configuration_with_text_levels(tmp_path, monkeypatch
     assert declared(params)[ENTITY] == "tabular"
     schema = params[ENTITY]["schema"]
     assert schema["categorical"]["Partner"] == ["No", "Yes"]
+    assert schema["categorical"]["Région"] == ["Bretagne", "Île-de-France"]
+    assert schema["numeric"]["日数"] == [0, None]
     assert schema["positive_label"] == "Yes"
     assert schema["date_in_table"] is False and schema["as_of"]
     # defaults filled in for everything the draft did not write

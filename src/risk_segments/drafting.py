@@ -936,7 +936,18 @@ def single_column_auc(
 
 def q(value: Any) -> str:
     """A YAML scalar: JSON quoting is valid YAML and keeps '0', 'Yes', 'null' as text."""
-    return json.dumps(value)
+    return yaml_json(value)
+
+
+def yaml_json(value: Any) -> str:
+    """`value` as JSON, which is YAML, with its letters as written (`"Région"`, not
+    `"R\\u00e9gion"`); only characters YAML does not print stay escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# C1 controls, line and paragraph separators, the byte-order mark, lone surrogates
+_UNPRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff]")
 
 
 def key(name: str) -> str:
@@ -955,14 +966,14 @@ def _plain(item: Any) -> str:
         and item.lower() not in YAML_WORDS
     ):
         return item
-    return json.dumps(item)
+    return yaml_json(item)
 
 
 def flow_list(
     items: list[Any], indent: int, width: int = 92, quote: bool = False
 ) -> str:
     """`[a, b, c]`, wrapped under `indent` spaces; `quote` quotes every item (levels)."""
-    parts = [json.dumps(i) if quote else _plain(i) for i in items]
+    parts = [yaml_json(i) if quote else _plain(i) for i in items]
     lines, line = [], "["
     for i, part in enumerate(parts):
         piece = part + (", " if i < len(parts) - 1 else "]")
@@ -1379,7 +1390,7 @@ def draft_tabular(
         ),
         *(
             [
-                f"    number_marks: {json.dumps(marks)}   # numbers written as text "
+                f"    number_marks: {yaml_json(marks)}   # numbers written as text "
                 "(with a currency or % sign) are read with the file's marks"
             ]
             if marks
@@ -1704,7 +1715,7 @@ def _catalog_lines(
             else '  sheet: "*"   # every sheet, as one table (they share their columns)'
             if every_sheet
             else f"  sheet: {q(sheets[0])}   # the workbook's first sheet (of {len(sheets)})",
-            *([f"  text_columns: {json.dumps(text_columns)}"] if text_columns else []),
+            *([f"  text_columns: {yaml_json(text_columns)}"] if text_columns else []),
         ]
     elif is_parquet(sample):
         reading = ["  type: pandas.ParquetDataset"]
@@ -1712,7 +1723,7 @@ def _catalog_lines(
         args = json_load_args(sample, text_columns)
         reading = [
             "  type: risk_segments.datasets.JSONTableDataset   # pandas.JSONDataset with nested objects as columns (plan.price)",
-            f"  load_args: {json.dumps(args)}",
+            f"  load_args: {yaml_json(args)}",
         ]
     else:
         args = csv_load_args(text_columns, dialect)
@@ -1722,7 +1733,7 @@ def _catalog_lines(
             )
         reading = [
             "  type: risk_segments.datasets.CSVTableDataset   # pandas.CSVDataset that checks the file is still written as load_args read it",
-            f"  load_args: {json.dumps(args)}",
+            f"  load_args: {yaml_json(args)}",
             *(
                 [
                     f"  date_from_name: {q(date_from_name)}   # the snapshot date, "
@@ -2166,7 +2177,7 @@ def draft_order_log(
         if exclude
         else '    exclude_values: {}   # e.g. {"Status": ["cancelled", "refunded"]}: rows with these values are left out and counted',
         *[
-            f"      {q(column)}: {json.dumps(values)}   # {rows:,} rows: orders that did not happen? edit if wrong"
+            f"      {q(column)}: {yaml_json(values)}   # {rows:,} rows: orders that did not happen? edit if wrong"
             for column, (values, rows) in exclude.items()
         ],
         f"    missing_customers: {options['missing_customers']}"
@@ -2345,6 +2356,6 @@ def write_draft(draft: Draft, conf: Path, name: str) -> list[Path]:
     written = []
     for kind, text in (("parameters", draft.parameters), ("catalog", draft.catalog)):
         path = conf / f"{kind}_{name}.yml"
-        path.write_text(text.rstrip() + "\n")
+        path.write_text(text.rstrip() + "\n", encoding="utf-8")
         written.append(path)
     return written
