@@ -167,3 +167,40 @@ def test_spark_assigns_segments_like_pandas_without_a_model(
         out[engine] = frame.set_index(schema["id_column"])["segment"].sort_index()
     pd.testing.assert_series_equal(out["spark"], out["pandas"], check_dtype=False)
     assert sizes["spark"] == sizes["pandas"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda t: t.assign(push_click_rate=np.nan),
+            r"feature\(s\) \['push_click_rate'\] arrive with no value at all",
+        ),
+        (
+            lambda t: t.assign(device_type=t["device_type"].str.upper()),
+            r"'device_type' arrives with none of the levels training saw",
+        ),
+    ],
+)
+def test_spark_stops_on_a_feature_empty_or_recoded_like_pandas(
+    trained_dev_catalog, dev_params, spark, change, message
+):
+    """The Spark engine scored such a night without a word (its checks were the
+    pandas engine's only): it now counts them before scoring and stops the same way."""
+    from risk_segments.schema import InvalidInputError
+
+    rows = change(trained_dev_catalog.load("customer_churn.model_input").head(300))
+    for data in (rows, spark.createDataFrame(rows)):
+        with pytest.raises(InvalidInputError, match=message):
+            score_with(trained_dev_catalog, dev_params, "customer_churn", data, 1000)
+    # a few rows of a new level are scored, as by pandas
+    few = trained_dev_catalog.load("customer_churn.model_input").head(300)
+    few.loc[few.index[:3], "device_type"] = "IOS"
+    got, report = score_with(
+        trained_dev_catalog,
+        dev_params,
+        "customer_churn",
+        spark.createDataFrame(few),
+        1000,
+    )
+    assert len(got) == 300 and report["empty_features"] == []

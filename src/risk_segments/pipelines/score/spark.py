@@ -28,6 +28,7 @@ from risk_segments.modeling.monitoring import SCORE_COLUMN, SEGMENT_COLUMN, drif
 from risk_segments.modeling.risk_model import RiskModel
 from risk_segments.modeling.scoring import (
     check_columns,
+    check_features_present,
     check_ids_present,
     check_not_empty,
     check_unique_keys,
@@ -38,7 +39,12 @@ from risk_segments.modeling.scoring import (
     segment_rows,
 )
 from risk_segments.modeling.segmentation import SegmentationModel
-from risk_segments.schema import InvalidInputError, as_of_date
+from risk_segments.schema import (
+    MISSING_TOKENS,
+    InvalidInputError,
+    as_of_date,
+    level_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +114,69 @@ def check_spark_input(
                 F.col(date_col).cast("timestamp") < F.lit(since.to_pydatetime())
             ).count(),
         )
+    used = (
+        risk_model.spec["features"] if risk_model else segmentation_model.input_columns
+    )
+    non_empty, known = _feature_counts(score_input, schema, set(used))
+    summary["empty_features"] = check_features_present(
+        non_empty, risk_model, score, schema, segmentation_model, known
+    )
     return summary
+
+
+def _feature_counts(
+    rows: SparkDataFrame, schema: dict[str, Any], used: set[str]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """What the pandas batch counts as it scores (`score_chunk`), as one aggregation
+    before scoring: per feature the model uses, the rows with a value (blanks, the
+    usual NA tokens and its `missing_codes` are none), and per listed categorical
+    those among the levels training saw, values read as `as_text` reads them (1.0 is
+    '1', text without surrounding blanks). A feature empty or recoded tonight stops
+    the run before any row is scored, as in the pandas batch."""
+    kinds = dict(rows.dtypes)
+    codes = schema.get("missing_codes") or {}
+    columns = [
+        c
+        for c in (*schema["categorical"], *schema["numeric"])
+        if c in used and c in kinds
+    ]
+    sums, named = [], []
+    for name in columns:
+        text = _as_text(F.col(name), kinds[name])
+        none = [
+            *MISSING_TOKENS,
+            *(str(level_text(v)).lower() for v in codes.get(name) or []),
+        ]
+        present = text.isNotNull() & ~F.lower(text).isin(none)
+        sums.append(F.sum(present.cast("long")))
+        named.append(("non_empty", name))
+        if levels := schema["categorical"].get(name):
+            sums.append(
+                F.sum((present & text.isin([str(v) for v in levels])).cast("long"))
+            )
+            named.append(("known", name))
+    counts: dict[str, dict[str, int]] = {"non_empty": {}, "known": {}}
+    if not sums:
+        return counts["non_empty"], counts["known"]
+    for (kind, name), value in zip(named, rows.agg(*sums).first(), strict=True):
+        counts[kind][name] = int(value or 0)
+    return counts["non_empty"], counts["known"]
+
+
+def _as_text(column: Any, kind: str) -> Any:
+    """A Spark column as `schema.as_text` reads a categorical: booleans 'true' /
+    'false', whole numbers without a decimal part, text stripped (blank is none)."""
+    if kind == "boolean":
+        return F.when(column, F.lit("true")).when(~column, F.lit("false"))
+    if kind in ("tinyint", "smallint", "int", "bigint"):
+        return column.cast("string")
+    if kind in ("float", "double") or kind.startswith("decimal"):
+        whole = column == F.floor(column)
+        return F.when(whole, column.cast("long").cast("string")).otherwise(
+            column.cast("double").cast("string")
+        )
+    text = F.trim(column.cast("string"))
+    return F.when(text != "", text)
 
 
 def _timestamps_or_iso_text(kind: str, schema: dict[str, Any]) -> None:
@@ -232,7 +300,7 @@ def score_rows_spark(
         "rows_out": int(rows_out),
         "partitions": partitions,
         "warnings": {},
-        "warnings_note": "input warnings are counted by the pandas engine only",
+        "warnings_note": "row-level input warnings are counted by the pandas engine only (a feature empty or recoded in every row stops both)",
         "psi": _spark_psi(scores, scoring_reference, score["psi_warning"], sizes),
         "seconds": time.perf_counter() - start,
         "as_of": schema.get("as_of"),
