@@ -1189,6 +1189,30 @@ def test_invoice_lines_with_a_unit_price_and_guest_rows_are_drafted(tmp_path):
     assert got.to_numpy() == pytest.approx(totals.sort_index().to_numpy())
 
 
+def test_product_lines_without_an_order_number_are_one_order_per_basket(tmp_path):
+    """A grocery's till lines (Ta-Feng's shape): one row per product, the customer
+    and the day, no order number. Every row was an order, so a basket of five
+    products was five purchases on one day, and frequency, the gaps between orders
+    and the buy-till-you-die fits counted products."""
+    from risk_segments.synthetic.user_tables import line_item_log
+
+    lines = line_item_log(400, seed=4)
+    lines = lines[(lines["CustomerID"] != "") & (lines["Quantity"] > 0)].copy()
+    lines["day"] = pd.to_datetime(lines["InvoiceDate"]).dt.strftime("%Y-%m-%d")
+    lines["amount"] = (lines["UnitPrice"] * lines["Quantity"]).round(2)
+    log = lines[["CustomerID", "day", "StockCode", "amount"]]
+    columns = {"customer": "CustomerID", "date": "day", "amount": "amount"}
+    draft, view, transactions = _drafted_log(log, tmp_path / "till.csv", columns)
+    assert view["order_from"] == "time"
+    baskets = log.groupby(["CustomerID", "day"])["amount"].sum()
+    assert len(log) > 2 * len(baskets) and len(transactions) == len(baskets)
+    assert transactions["amount"].sum() == pytest.approx(baskets.sum())
+    # one row per order already: nothing shares its customer and time
+    one = log.drop_duplicates(["CustomerID", "day"])
+    _, view, _ = _drafted_log(one, tmp_path / "orders.csv", columns)
+    assert "order_from" not in view
+
+
 @pytest.mark.parametrize(
     ("unit", "fmt"), [("s", "unix_seconds"), ("ms", "unix_milliseconds")]
 )

@@ -2083,6 +2083,10 @@ def draft_order_log(
             if per_order
             else amounts.groupby(order).sum()
         )
+    same_time = _rows_at_one_time(table, columns)
+    if same_time:  # without an order id: a customer's rows at one time, one order
+        basket = [table[columns["customer"]], table[columns["date"]].astype("string")]
+        amounts = amounts.groupby(basket, dropna=False).sum()
     negative = int((amounts < 0).sum())
     guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
@@ -2103,6 +2107,7 @@ def draft_order_log(
         **({"date_format": date_format} if date_format else {}),
         **({"order_ids": "per_customer"} if per_customer else {}),
         **({"amount_per": "order"} if per_order else {}),
+        **({"order_from": "time"} if same_time else {}),
     }
     try:  # (the rates are the user's to give: 1.0 reads the draft's log)
         transactions = columns_to_transactions(
@@ -2165,6 +2170,15 @@ def draft_order_log(
                 )
             ]
             if columns.get("order_id") and money_role(columns) == "amount"
+            else []
+        ),
+        *(
+            [
+                f"    order_from: time   # {same_time:,} rows share their customer and time "
+                "with another: the lines of one order, counted once (row: every row an "
+                "order of its own)"
+            ]
+            if same_time
             else []
         ),
         f"    negative_amounts: {options['negative_amounts']}"
@@ -2306,6 +2320,21 @@ def did_not_happen(
 
 
 CURRENCY_CODE = re.compile(r"^[A-Za-z]{3}$")
+
+
+SAME_TIME_SHARE = 0.01  # rows sharing customer and time: the lines of one order
+
+
+def _rows_at_one_time(table: pd.DataFrame, columns: dict[str, str | None]) -> int:
+    """Without an order id: the rows that share their customer and time with another
+    row, if they are at least SAME_TIME_SHARE of the log (a log of product lines, a
+    grocery's till rows; a log of dates only, where one day's orders are one, as
+    buy-till-you-die models count them), else 0."""
+    if columns.get("order_id"):
+        return 0
+    keys = table[[columns["customer"], columns["date"]]].astype("string")
+    shared = int(keys.duplicated(keep=False).sum())
+    return shared if shared >= SAME_TIME_SHARE * len(table) else 0
 
 
 def currency_column(

@@ -102,6 +102,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
             "future_rows",
             "missing_customers",
             "negative_amounts",
+            "order_from",
             "order_ids",
             "source",
             "source_name",

@@ -256,7 +256,8 @@ def columns_to_transactions(
     """Any order table -> the transaction log, through the column mapping in `options`.
 
     Rows sharing an order id are lines of one order: their amounts and quantities
-    are summed. Without an order id, every row is one order.
+    are summed. Without an order id, every row is one order, or (`order_from:
+    time`) a customer's rows at one time are.
     """
     source = str(options.get("source_name") or "raw orders")
     mapping = _mapping(options)
@@ -274,18 +275,13 @@ def columns_to_transactions(
     _empty_keys(raw, mapping, source, skip_customer=guests)
     if guests:
         raw = _without_customer_left_out(raw, mapping["customer"], source)
+    times = _times(raw, mapping["date"], source, options.get("date_format"))
     out = pd.DataFrame(
         {
             # 1001 and 1001.0 (a month whose export had a blank) are one customer
             "customer_id": id_text(raw[mapping["customer"]]).astype(object),
-            "order_id": (
-                id_text(raw[mapping["order_id"]]).astype(object)
-                if "order_id" in mapping
-                else pd.Series([f"row-{i}" for i in raw.index], index=raw.index)
-            ),
-            "order_time": _times(
-                raw, mapping["date"], source, options.get("date_format")
-            ),
+            "order_id": _order_keys(raw, mapping, times, options, source),
+            "order_time": times,
             "amount": _numbers(
                 raw, mapping[money_role(mapping)], source, options
             ).astype(float),
@@ -315,6 +311,35 @@ def columns_to_transactions(
         )
         out = out.loc[~negative].reset_index(drop=True)
     return check_transactions(out, source)
+
+
+ORDER_FROM = ("row", "time")
+
+
+def _order_keys(
+    raw: pd.DataFrame,
+    mapping: Mapping[str, str],
+    times: pd.Series,
+    options: Mapping[str, Any],
+    source: str,
+) -> pd.Series:
+    """Each row's order: its order id; without one, the row itself (`order_from:
+    row`), or (`order_from: time`) the customer's rows at one time, the lines of one
+    basket in a log of product lines without an order number (a grocery's till
+    lines: read as orders, each basket counted once per product bought)."""
+    if "order_id" in mapping:
+        return id_text(raw[mapping["order_id"]]).astype(object)
+    order_from = options.get("order_from", "row")
+    if order_from not in ORDER_FROM:
+        raise InvalidInputError(
+            f"{source}: customer_view.order_from is {order_from!r}; expected one of "
+            f"{list(ORDER_FROM)}"
+        )
+    if order_from == "row":
+        return pd.Series([f"row-{i}" for i in raw.index], index=raw.index, dtype=object)
+    customer = id_text(raw[mapping["customer"]]).astype("string")
+    stamp = times.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")
+    return (customer + " @ " + stamp).astype(object)
 
 
 def order_total_repeated(amounts: pd.Series, order: pd.Series) -> bool:
