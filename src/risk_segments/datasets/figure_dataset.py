@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import os
+import re
+import warnings
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,6 +22,11 @@ from kedro.io.core import DatasetError, Version, get_filepath_str
 from kedro_datasets._typing import ImagePreview
 from kedro_datasets.matplotlib import MatplotlibDataset
 from matplotlib.figure import Figure
+
+logger = logging.getLogger(__name__)
+
+# matplotlib's "Glyph 26085 (\\N{CJK UNIFIED IDEOGRAPH-65E5}) missing from font(s) ..."
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) \(.+?\) missing from")
 
 
 class FigureDataset(MatplotlibDataset):
@@ -75,13 +83,35 @@ class FigureDataset(MatplotlibDataset):
         )
 
     def save(self, data: Figure | dict[str, Figure]) -> None:
-        """One PNG, or a folder with one `<key>.png` per figure of a dict."""
+        """One PNG, or a folder with one `<key>.png` per figure of a dict. Characters
+        no installed font draws (a column named in Japanese, with only DejaVu Sans
+        installed) are said once, not in one matplotlib warning per glyph and figure."""
         if isinstance(data, dict):
             data = {
                 name if name.endswith(".png") else f"{name}.png": figure
                 for name, figure in data.items()
             }
-        super().save(data)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            super().save(data)
+        missing = []
+        for warning in caught:
+            glyph = _MISSING_GLYPH.search(str(warning.message))
+            if glyph is None:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+            elif chr(int(glyph.group(1))) not in missing:
+                missing.append(chr(int(glyph.group(1))))
+        if missing:
+            logger.warning(
+                "%s: %d character(s) of the labels no installed font draws (%s) show "
+                "as boxes; install a font that has them (Noto Sans CJK, for example): "
+                "the figures use it",
+                self._filepath,
+                len(missing),
+                ", ".join(missing[:10]),
+            )
 
     def load(self) -> bytes | dict[str, bytes]:
         """PNG bytes, or a dict of name -> PNG bytes for a folder."""

@@ -27,3 +27,24 @@ def test_the_preview_of_a_folder_holds_all_its_figures(tmp_path):
     rgb = sheet[..., :3].reshape(-1, 3)
     for color in ((1, 0, 0), (0, 0.5, 0), (0, 0, 1)):  # every figure is on the sheet
         assert (abs(rgb - color).max(axis=1) < 0.1).any(), color
+
+
+def test_characters_no_font_draws_are_said_once(tmp_path, caplog):
+    """A label in a script the installed fonts lack drew one matplotlib warning per
+    glyph and figure (21 in a run on a table with one Japanese column name)."""
+    import logging
+    import warnings
+
+    figures = {}
+    for name in ("a", "b"):
+        figure, ax = plt.subplots(figsize=(2, 2))
+        ax.set_title("\u0378\u0379 x")  # code points no font has
+        figures[name] = figure
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no matplotlib warning gets through
+        with caplog.at_level(logging.WARNING):
+            FigureDataset(filepath=str(tmp_path / "figures")).save(figures)
+    said = [
+        r.getMessage() for r in caplog.records if "no installed font" in r.getMessage()
+    ]
+    assert len(said) == 1 and "2 character(s)" in said[0]

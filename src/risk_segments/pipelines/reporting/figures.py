@@ -8,12 +8,37 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from matplotlib.figure import Figure
 from sklearn.metrics import precision_recall_curve, roc_curve
+
+# labels in other scripts (a column named in Japanese, Chinese, Korean): fonts that
+# draw them, where installed, after matplotlib's own (missing glyphs fall back)
+FALLBACK_FONTS = (
+    "Noto Sans CJK JP",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK KR",
+    "Hiragino Sans",
+    "Yu Gothic",
+    "Microsoft YaHei",
+    "Malgun Gothic",
+    "Arial Unicode MS",
+)
+
+
+def _with_fallback_fonts() -> None:
+    from matplotlib import font_manager  # noqa: PLC0415
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    if found := [name for name in FALLBACK_FONTS if name in installed]:
+        matplotlib.rcParams["font.family"] = ["sans-serif", *found]
+
+
+_with_fallback_fonts()
 
 SCORES = {
     "risk_score": ("CatBoost model", "#1f77b4", "-"),
