@@ -327,6 +327,43 @@ def check_unique_keys(
         )
 
 
+OLD_INPUT = ("error", "warn")
+
+
+def check_not_older(
+    newest: pd.Timestamp, score: dict[str, Any], schema: dict[str, Any], model: Any
+) -> bool:
+    """Whether the input's newest snapshot is older than the newest the artifacts were
+    trained on (`trained_to`): last month's extract scored again, or the wrong file.
+    A nightly batch that scores the newest snapshot stops on it unless
+    `score.on_old_input: warn` (a backfill of past months). Inputs of one snapshot
+    dated by the run (no date column) and sets trained before this check say nothing."""
+    trained_to = model.info.get("trained_to")
+    if score["rows"] != "newest_snapshot" or not trained_to:
+        return False
+    if newest.tzinfo is not None:  # dates read with their zone: compared in UTC
+        newest = newest.tz_convert("UTC").tz_localize(None)
+    if newest.normalize() >= pd.Timestamp(trained_to):
+        return False
+    action = score.get("on_old_input", "error")
+    if action not in OLD_INPUT:
+        raise InvalidInputError(
+            f"score.on_old_input is {action!r}; expected one of {list(OLD_INPUT)}"
+        )
+    message = (
+        f"{input_name(schema)}: its newest snapshot is {newest.date()}, older than the "
+        f"newest the artifacts were trained on ({trained_to}): last month's extract, "
+        "or another file?"
+    )
+    if action == "error":
+        raise InvalidInputError(
+            f"{message} Score the newest extract, or set score.on_old_input: warn "
+            "to score past months (a backfill)"
+        )
+    logger.warning("%s Scored anyway (score.on_old_input: warn)", message)
+    return True
+
+
 def preflight_summary(
     engine: str,
     rows_in: int,

@@ -380,3 +380,33 @@ def test_duplicated_keys_are_the_rows_dataframe_duplicated_finds():
     assert 0 < expected.sum() < len(frame)  # some keys repeat, most do not
     got = _duplicated(frame["id"].array, frame["date"].to_numpy())
     assert (got == expected).all()
+
+
+def test_an_input_older_than_the_training_data_stops_the_batch(
+    trained_dev_catalog, dev_params, raw
+):
+    """A panel scored by its newest snapshot, handed last month's extract (or another
+    file): its newest month is older than the newest the set was trained on, and it
+    was scored as tonight's. It stops, unless `on_old_input: warn` (a backfill)."""
+    import copy
+
+    from risk_segments.pipelines.score.nodes import check_score_input, select_artifacts
+
+    p = dev_params["seller_risk"]
+    date = p["schema"]["date_column"]
+    sellers = raw["seller_risk"]
+    dates = pd.to_datetime(sellers[date])
+    old = sellers.loc[dates < dates.max()]
+
+    def preflight(rows, **score):
+        chosen = trained_dev_catalog.load("seller_risk.artifact_set")
+        model, segments, _ = select_artifacts(copy.deepcopy(chosen), p["score"])
+        settings = {**p["score"], **score}
+        return check_score_input(
+            rows, model, segments, p["schema"], p["derived"], settings
+        )
+
+    assert preflight(sellers)["older_than_training"] is False
+    with pytest.raises(InvalidInputError, match=r"older than the newest the artifacts"):
+        preflight(old)
+    assert preflight(old, on_old_input="warn")["older_than_training"] is True

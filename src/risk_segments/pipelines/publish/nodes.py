@@ -82,6 +82,12 @@ def _manifest(
         "as_of": schema.get("as_of"),
         "params_hash": hashed,
         "training_data": data_fingerprint(model_input),
+        # the newest snapshot trained on: a nightly input older than it is stopped
+        "newest_snapshot": (
+            str(pd.Timestamp(model_input[schema["date_column"]].max()).date())
+            if schema.get("date_in_table", True) and len(model_input)
+            else None
+        ),
         "features": features,
         "segments": segmentation_model.n_segments,
     }

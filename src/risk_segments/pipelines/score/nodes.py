@@ -32,6 +32,7 @@ from risk_segments.modeling.scoring import (
     check_features_present,
     check_ids_present,
     check_not_empty,
+    check_not_older,
     check_unique_keys,
     history_window,
     input_name,
@@ -79,6 +80,7 @@ def _chosen_set(
     for model in (chosen.risk_model, chosen.segmentation_model):
         if model is not None:
             model.info.setdefault("run_id", chosen.run_id)
+            model.info.setdefault("trained_to", chosen.manifest.get("newest_snapshot"))
     return chosen
 
 
@@ -220,6 +222,9 @@ def check_score_input(
         score,
         risk_model,
         segmentation_model,
+    )
+    summary["older_than_training"] = check_not_older(
+        pd.Timestamp(newest), score, schema, risk_model or segmentation_model
     )
     summary["as_of"] = schema.get("as_of")
     summary["input_fingerprint"] = keys_fingerprint(

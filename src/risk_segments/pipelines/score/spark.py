@@ -31,6 +31,7 @@ from risk_segments.modeling.scoring import (
     check_features_present,
     check_ids_present,
     check_not_empty,
+    check_not_older,
     check_unique_keys,
     history_window,
     input_name,
@@ -104,6 +105,9 @@ def check_spark_input(
         score,
         risk_model,
         segmentation_model,
+    )
+    summary["older_than_training"] = check_not_older(
+        newest, score, schema, risk_model or segmentation_model
     )
     if score["rows"] == "newest_snapshot":
         history_window(
