@@ -472,7 +472,8 @@ def cut_short(path: Path, read_args: dict[str, Any], width: int) -> str:
         return ""
     last = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
     sep = str(read_args.get("sep", ","))
-    if str(read_args.get("quotechar", '"')) in last:
+    # blanks or a DOS end-of-file mark (Ctrl-Z) after the last line end: no row
+    if not last.strip(" \t\x1a") or str(read_args.get("quotechar", '"')) in last:
         return ""
     fields = last.split(sep) if len(sep) == 1 else re.split(sep, last.strip())
     if len(fields) >= width:

@@ -556,8 +556,9 @@ UNIT_SIGNS = re.compile(  # a currency symbol before or after a number, % after
 
 # an amount written with its currency's code, as payment and ERP exports write it:
 # USD 28.65, 28.65 EUR, R$ 1.234,56, US$ 12 (a code or a lettered dollar, upper case)
+CURRENCY_CODE = r"[A-Z]{3}|[A-Z]{1,3}\$"
 _CODED_AMOUNT = re.compile(
-    r"^(?:(?P<pre>[A-Z]{3}|[A-Z]{1,3}\$)\s*(?P<a>[^A-Za-z]*\d[^A-Za-z]*)"
+    rf"^(?:(?P<pre>{CURRENCY_CODE})\s*(?P<a>[^A-Za-z]*\d[^A-Za-z]*)"
     r"|(?P<b>[^A-Za-z]*\d[^A-Za-z]*?)\s*(?P<post>[A-Z]{3}))$"
 )
 
@@ -670,7 +671,7 @@ COMMON_CURRENCIES = frozenset(
 )
 CURRENCY_PREFIXES = COMMON_CURRENCIES | {"US$", "R$", "A$", "C$", "HK$", "S$", "NZ$"}
 _CURRENCY_BEFORE = re.compile(
-    r"^(?P<pre>[A-Z]{3}|[A-Z]{1,2}\$)\s*(?P<number>[-+]?[\d.,'\s]*\d)$"
+    rf"^(?P<pre>{CURRENCY_CODE})\s*(?P<number>[-+]?[\d.,'\s]*\d)$"
 )
 
 
