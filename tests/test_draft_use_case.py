@@ -615,6 +615,14 @@ def test_the_draft_loads_as_configuration_with_text_levels(tmp_path, monkeypatch
     # defaults filled in for everything the draft did not write
     assert params[ENTITY]["supervised"]["catboost"]["iterations"] > 0
     assert params[ENTITY]["segmentation"]["kmeans"]["k_min"] >= 2
+    # the nightly file: the drafted one, or the one the score run names (its name
+    # carrying its date), without an edit of the catalog
+    entry = f"{ENTITY}.score_input"
+    assert load_config_at(project)["catalog"][entry]["filepath"] == "t.csv"
+    tonight = {"score_file": {ENTITY: "exports/t_2026-12-07.csv"}}
+    catalog = load_config_at(project, runtime_params=tonight)["catalog"]
+    assert catalog[entry]["filepath"] == "exports/t_2026-12-07.csv"
+    assert catalog[f"{ENTITY}.raw_table"]["filepath"] == "t.csv"
 
 
 def test_a_table_without_an_outcome_loads_as_segments_only(tmp_path, monkeypatch):
@@ -650,12 +658,13 @@ def _no_local(folder: str, names: list[str]) -> list[str]:
     return ["local"] if folder.endswith("conf") else []
 
 
-def load_config_at(project: Path):
+def load_config_at(project: Path, runtime_params: dict | None = None):
     from risk_segments.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
 
     return CONFIG_LOADER_CLASS(
         conf_source=str(project / "conf"),
         env="base",
+        runtime_params=runtime_params,
         **{k: v for k, v in CONFIG_LOADER_ARGS.items() if k != "default_run_env"},
     )
 

@@ -155,6 +155,10 @@ def draft_use_case(**options: object) -> None:
     click.echo(
         f"next: kedro run --namespaces={name}   then: kedro run --pipeline=score --namespaces={name}"
     )
+    if f"{name}.score_input:" in draft.catalog and "runtime_params" in draft.catalog:
+        click.echo(
+            f"      (tonight's file: ... --namespaces={name} --params score_file.{name}=PATH)"
+        )
 
 
 def _one_or_list(values: object) -> str | list[str] | None:

@@ -1701,7 +1701,9 @@ def _catalog_lines(
     sample = files.paths[0] if files else path
     out = [
         f"# {name}: the table drafted from {path.name}. Point `{name}.score_input` at the",
-        "# rows to score each night (same columns; the label is not read: any value, or none).",
+        "# rows to score each night (same columns; the label is not read: any value, or none),",
+        "# or name tonight's file when you score: kedro run --pipeline=score "
+        f"--namespaces={name} --params {SCORE_FILE}.{name}=PATH",
     ]
     text_columns = ([text_column] if text_column else []) + list(text or [])
     if is_workbook(sample):
@@ -1765,7 +1767,9 @@ def _catalog_lines(
             out += [
                 f"{name}.{entry}:",
                 reading[0],
-                f"  filepath: {q(filepath)}",
+                f"  filepath: {tonight(name, filepath)}"
+                if entry == "score_input"
+                else f"  filepath: {q(filepath)}",
                 *reading[1:],
                 *(
                     [
@@ -1777,6 +1781,16 @@ def _catalog_lines(
             ]
         out += ["  metadata:", "    kedro-viz:", "      layer: raw", ""]
     return "\n".join(out)
+
+
+SCORE_FILE = "score_file"  # the runtime parameter naming tonight's file
+
+
+def tonight(name: str, filepath: str) -> str:
+    """A score input's file: the drafted table, or the file the score run names
+    (`--params score_file.<name>=exports/customers_2026-12-07.csv`: a nightly extract
+    whose name carries its date, without editing the catalog)."""
+    return f"${{runtime_params:{SCORE_FILE}.{name}, {q(filepath)}}}"
 
 
 @dataclass
