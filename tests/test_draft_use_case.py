@@ -1845,6 +1845,27 @@ def test_exports_appended_with_their_headers_read_as_one_table(tmp_path):
     assert by_line[123] == table["MonthlyCharges"].iloc[120]  # below the header
 
 
+def test_a_long_file_appended_with_its_header_reads_without_pandas_warning(tmp_path):
+    """pandas reads a long file in blocks, and a header line in one of them made its
+    columns text there: "DtypeWarning: Columns (1, 2) have mixed types" in every run's
+    log. The second reading has the types, and the first one's warning is not passed on."""
+    from risk_segments.datasets import CSVTableDataset
+
+    n = 300_000  # blocks of rows: the header line falls in the second
+    rows = pd.DataFrame({"id": [f"r{i}" for i in range(n)], "x": range(n)})
+    rows["y"] = rows["x"] * 0.5
+    path = tmp_path / "long.csv"
+    path.write_text(
+        rows.iloc[: n // 3].to_csv(index=False)
+        + rows.iloc[n // 3 :].to_csv(index=False)
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read = CSVTableDataset(filepath=str(path)).load()
+    assert len(read) == n and read["x"].dtype.kind == "i"
+    assert read["y"].iloc[-1] == (n - 1) / 2
+
+
 def test_a_file_cut_short_in_a_row_stops_its_load(tmp_path):
     """A nightly extract read while it is still being written ends mid-row: pandas
     read `C-9,64,15.4` as a row whose fee was 15.4 (of 15.43) and whose other fields

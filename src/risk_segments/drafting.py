@@ -190,7 +190,7 @@ def read_table(
 
     try:
         args = csv_load_args(text_columns, dialect)
-        rows = without_repeated_headers(read(args), read, args)
+        rows = without_repeated_headers(read, args)
         if problem := cut_short(path, args, rows.shape[1]):
             raise DraftError(f"--table: '{path}': {problem}")
         table, left_out = table_rows(rows, args)

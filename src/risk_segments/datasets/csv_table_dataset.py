@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -106,18 +107,24 @@ def table_rows(
 
 
 def without_repeated_headers(
-    rows: pd.DataFrame,
-    read: Callable[[dict[str, Any]], pd.DataFrame],
-    read_args: dict[str, Any],
+    read: Callable[[dict[str, Any]], pd.DataFrame], read_args: dict[str, Any]
 ) -> pd.DataFrame:
-    """The rows without lines that repeat the header (files appended to one another
-    with their headers, `cat jan.csv feb.csv`, or an export run twice into one file):
-    read as rows they were an entity named `customer_id` and turned every column of
-    numbers to text. The file is read again (`read`) with those lines skipped, so the
-    columns get their types; the index keeps each row's position in the file, and
-    `attrs["header_lines"]` the file lines left out."""
+    """The file's rows (`read` with `read_args`) without lines that repeat the header
+    (files appended to one another with their headers, `cat jan.csv feb.csv`, or an
+    export run twice into one file): read as rows they were an entity named
+    `customer_id` and turned every column of numbers to text. The file is then read
+    again with those lines skipped, so the columns get their types (pandas' warning of
+    mixed types in the first reading is not passed on); the index keeps each row's
+    position in the file, and `attrs["header_lines"]` the file lines left out."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = read(read_args)
     repeats = header_repeats(rows, read_args)
     if not repeats.size:
+        for warning in caught:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
         return rows
     start = first_row_line(read_args)
     skip = [
@@ -263,7 +270,7 @@ class CSVTableDataset(CSVDataset):
                     f"'{path}': {problem}; set the entry's load_args to how the file "
                     "is written (or draft it again with `kedro draft-use-case`)"
                 )
-        rows = without_repeated_headers(super().load(), self._read, self._load_args)
+        rows = without_repeated_headers(self._read, self._load_args)
         if self._protocol == "file":
             path = Path(str(self._get_load_path()))
             if problem := cut_short(path, self._load_args, rows.shape[1]):
@@ -304,7 +311,8 @@ class CSVTableDataset(CSVDataset):
         return first + positions.to_numpy(dtype=np.int64)
 
     def _read(self, load_args: dict[str, Any]) -> pd.DataFrame:
-        """The file read with other load_args (lines that repeat the header skipped)."""
+        """The file read with these load_args (the entry's, or with lines that repeat
+        the header skipped)."""
         kept = self._load_args
         self._load_args = load_args
         try:
