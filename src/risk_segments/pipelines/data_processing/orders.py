@@ -316,6 +316,18 @@ def columns_to_transactions(
 ORDER_FROM = ("row", "time")
 
 
+def _choice(
+    options: Mapping[str, Any], key: str, choices: tuple[str, ...], source: str
+) -> str:
+    """`customer_view.<key>`: one of `choices`, the first by default."""
+    value = options.get(key, choices[0])
+    if value not in choices:
+        raise InvalidInputError(
+            f"{source}: customer_view.{key} must be one of {list(choices)}, not {value!r}"
+        )
+    return str(value)
+
+
 def _order_keys(
     raw: pd.DataFrame,
     mapping: Mapping[str, str],
@@ -329,13 +341,7 @@ def _order_keys(
     lines: read as orders, each basket counted once per product bought)."""
     if "order_id" in mapping:
         return id_text(raw[mapping["order_id"]]).astype(object)
-    order_from = options.get("order_from", "row")
-    if order_from not in ORDER_FROM:
-        raise InvalidInputError(
-            f"{source}: customer_view.order_from is {order_from!r}; expected one of "
-            f"{list(ORDER_FROM)}"
-        )
-    if order_from == "row":
+    if _choice(options, "order_from", ORDER_FROM, source) == "row":
         return pd.Series([f"row-{i}" for i in raw.index], index=raw.index, dtype=object)
     customer = id_text(raw[mapping["customer"]]).astype("string")
     stamp = times.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")
@@ -450,13 +456,7 @@ def customers_as_spelled(
     """`customer_ids: ignore_case`: ids that differ only in case are one customer
     (`Anna@Example.com` and `anna@example.com`), read lower-cased; `exact` (the
     default) keeps case."""
-    how = options.get("customer_ids", "exact")
-    if how not in CUSTOMER_ID_CASES:
-        raise InvalidInputError(
-            f"{source}: customer_view.customer_ids must be one of {list(CUSTOMER_ID_CASES)}, "
-            f"not {how!r}"
-        )
-    if how == "exact":
+    if _choice(options, "customer_ids", CUSTOMER_ID_CASES, source) == "exact":
         return raw
     out = raw.copy(deep=False)
     out[column] = raw[column].astype("string").str.strip().str.lower()
