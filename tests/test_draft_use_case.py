@@ -1222,6 +1222,23 @@ def test_product_lines_without_an_order_number_are_one_order_per_basket(tmp_path
     assert "order_from" not in view
 
 
+def test_a_log_of_events_without_an_amount_counts_its_rows(tmp_path):
+    """A visits or events log (customer, time; Retailrocket's shape) has no amount:
+    the draft refused it without --amount. Each row counts 1, so spend is the number
+    of events; an amount mapped beside count_rows is a contradiction, said."""
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = order_log(150, seed=9)[["Client Ref", "Purchased At"]].drop_duplicates()
+    columns = {"customer": "Client Ref", "date": "Purchased At"}
+    draft, view, transactions = _drafted_log(log, tmp_path / "visits.csv", columns)
+    assert view["count_rows"] is True and view["columns"]["amount"] is None
+    assert "amount: null   # not given: count_rows below" in draft.parameters
+    assert len(transactions) == len(log) and (transactions["amount"] == 1).all()
+    mapped = {**view, "columns": {**view["columns"], "amount": "Purchased At"}}
+    with pytest.raises(InvalidInputError, match=r"count_rows counts each row as 1"):
+        columns_to_transactions(pd.read_csv(tmp_path / "visits.csv", dtype=str), mapped)
+
+
 @pytest.mark.parametrize(
     ("unit", "fmt"), [("s", "unix_seconds"), ("ms", "unix_milliseconds")]
 )

@@ -106,7 +106,7 @@ def draft_use_case(**options: object) -> None:
         check_name(name, conf, bool(options["force"]))
         if options["kind"] == "order_log":
             _require(options, "customer", "date")
-            if bool(options["amount"]) == bool(options["unit_price"]):
+            if options["amount"] and options["unit_price"]:
                 raise DraftError("order_log: give --amount, or --unit-price, not both")
             if options["unit_price"]:
                 _require(options, "quantity")

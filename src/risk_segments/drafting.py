@@ -2038,6 +2038,7 @@ def draft_order_log(
 ) -> Draft:
     """Map an order log's columns, check them, and write a repeat-purchase use case."""
     from risk_segments.pipelines.data_processing.orders import (  # noqa: PLC0415
+        ROW_COUNT,
         blank_cells,
         columns_to_transactions,
         customers_as_spelled,
@@ -2074,6 +2075,12 @@ def draft_order_log(
     for role, column in columns.items():
         if column:
             require_column(table, column, option[role], headerless="names" in dialect)
+    count_rows = not (columns.get("amount") or columns.get("unit_price"))
+    if count_rows:  # events without an amount (visits, logins): each row counts 1
+        table, columns = (
+            table.assign(**{ROW_COUNT: 1.0}),
+            {**columns, "amount": ROW_COUNT},
+        )
     marks = number_marks(dialect)
     codes, money = amount_codes(table[columns[money_role(columns)]])
     amounts = numbers_from_text(money, **marks)
@@ -2112,7 +2119,8 @@ def draft_order_log(
     )
     options = {
         "source_name": f"{name}.raw_orders",
-        "columns": {k: v for k, v in columns.items() if v},
+        "columns": {k: v for k, v in columns.items() if v and v != ROW_COUNT},
+        **({"count_rows": True} if count_rows else {}),
         "exclude_values": {c: values for c, (values, _) in exclude.items()},
         "negative_amounts": "exclude" if negative else "error",
         "missing_customers": "exclude" if guests else "error",
@@ -2156,6 +2164,8 @@ def draft_order_log(
         + ("" if columns.get(role) else "   # not given")
         for role in ("customer", "date", money_role(columns), "quantity", "order_id")
     ]
+    if count_rows:  # the amount a log of events has not: its rows are counted
+        mapping[2] = "      amount: null   # not given: count_rows below"
     lines = [
         f"# {name}: drafted by `kedro draft-use-case` from {path.name} on {today()}.",
         f"# {len(table):,} rows: {len(transactions):,} orders by {transactions['customer_id'].nunique():,} customers,",
@@ -2184,6 +2194,14 @@ def draft_order_log(
                 )
             ]
             if columns.get("order_id") and money_role(columns) == "amount"
+            else []
+        ),
+        *(
+            [
+                "    count_rows: true   # no amount: each row counts 1 (a log of visits or "
+                "events); spend, order values and expected spend are counts of rows"
+            ]
+            if count_rows
             else []
         ),
         *(

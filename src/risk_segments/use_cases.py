@@ -93,6 +93,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
         {
             "amount_per",
             "columns",
+            "count_rows",
             "currency",
             "customer_ids",
             "date_format",

@@ -178,11 +178,21 @@ def check_transactions(
     return transactions
 
 
+ROW_COUNT = "(each row counts 1)"  # the amount of a log without one (count_rows)
+
+
 def _mapping(options: Mapping[str, Any]) -> dict[str, str]:
     columns = {role: name for role, name in (options.get("columns") or {}).items()}
     unknown = sorted(set(columns) - set(MAPPED_ROLES))
     missing = [r for r in ("customer", "date") if not columns.get(r)]
     money = [r for r in ("amount", "unit_price") if columns.get(r)]
+    if options.get("count_rows"):  # events without an amount: each row counts 1
+        if money:
+            raise InvalidInputError(
+                f"customer_view.count_rows counts each row as 1, and columns map "
+                f"{money[0]} '{columns[money[0]]}': map no amount, or drop count_rows"
+            )
+        columns["amount"], money = ROW_COUNT, ["amount"]
     if len(money) != 1:
         missing.append("amount (or unit_price with quantity), exactly one")
     elif money == ["unit_price"] and not columns.get("quantity"):
@@ -262,6 +272,8 @@ def columns_to_transactions(
     source = str(options.get("source_name") or "raw orders")
     mapping = _mapping(options)
     raw = one_table(raw).reset_index(drop=True)
+    if options.get("count_rows"):  # a log of events (visits, logins) without amounts
+        raw = raw.assign(**{ROW_COUNT: 1.0})
     exclude = dict(options.get("exclude_values") or {})
     _require(raw, (*mapping.values(), *exclude), source)
     raw = customers_as_spelled(raw, mapping["customer"], options, source)
