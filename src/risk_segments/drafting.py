@@ -29,7 +29,6 @@ from risk_segments.dialect import (
     PLAIN_NUMBER,
     FileShapeError,
     csv_dialect,
-    cut_short,
     date_in_name,
     dialect_mismatch,
     first_row_line,
@@ -179,10 +178,7 @@ def read_table(
             return json_records(path, json_load_args(path, text_columns))
         except (ValueError, DatasetError) as err:
             raise DraftError(f"--table: '{path}' is not readable JSON: {err}") from err
-    from risk_segments.datasets.csv_table_dataset import (
-        table_rows,
-        without_repeated_headers,
-    )
+    from risk_segments.datasets.csv_table_dataset import table_rows, whole_rows
 
     def read(args: dict[str, Any]) -> pd.DataFrame:
         # blank lines as empty rows, as the catalog entry reads them (file lines kept)
@@ -190,18 +186,13 @@ def read_table(
 
     try:
         args = csv_load_args(text_columns, dialect)
-        rows = without_repeated_headers(read, args)
-        if problem := cut_short(path, args, rows.shape[1]):
-            raise DraftError(f"--table: '{path}': {problem}")
-        table, left_out = table_rows(rows, args)
-        if header_lines := rows.attrs.get("header_lines"):
-            left_out = {"header": header_lines, **left_out}
+        table, left_out = table_rows(whole_rows(read, args, path), args)
         table.attrs["left_out"] = left_out  # said by the draft, as the runs log them
         return table
     except (UnicodeDecodeError, pd.errors.ParserError) as err:
         raise DraftError(f"--table: '{path}' is not a readable CSV: {err}") from err
-    except DatasetError as err:
-        raise DraftError(f"--table: '{path}': {err}") from err
+    except DatasetError as err:  # named with its path
+        raise DraftError(f"--table: {err}") from err
 
 
 OTHER_WORKBOOKS = (".xls", ".ods")  # formats openpyxl does not read

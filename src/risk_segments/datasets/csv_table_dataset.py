@@ -60,11 +60,21 @@ def table_rows(
     rows: pd.DataFrame, read_args: dict[str, Any], added: str | None = None
 ) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     """The rows of the table itself, and the file lines of the rows left out, by why:
+    "header", lines that repeat the header (`without_repeated_headers` skipped them),
     "empty", every field empty (`,,,,` lines, as spreadsheets save the empty rows below
     a table), and "summary" and "note", up to 3 closing lines whose first filled field
     is a word such as Total or Sum (a report's sum line, not an entity) or that hold
     one field of words (`Exported from CRM on 30/06/2024`). `added`: a column the
     file does not have (the line column)."""
+    kept, left_out = _closing_rows(rows, read_args, added)
+    if header_lines := rows.attrs.get("header_lines"):
+        left_out = {"header": header_lines, **left_out}
+    return kept, left_out
+
+
+def _closing_rows(
+    rows: pd.DataFrame, read_args: dict[str, Any], added: str | None
+) -> tuple[pd.DataFrame, dict[str, list[int]]]:
     filled = rows.notna()  # a mask, not a copy of the table
     if added in rows.columns:
         filled = filled.drop(columns=[added])
@@ -104,6 +114,23 @@ def table_rows(
         if mask.any()
     }
     return rows.loc[~gone], lines
+
+
+def whole_rows(
+    read: Callable[[dict[str, Any]], pd.DataFrame],
+    read_args: dict[str, Any],
+    path: Path | None,
+) -> pd.DataFrame:
+    """The file's rows as `without_repeated_headers` reads them; a local file (`path`,
+    named in the errors) that ends in the middle of a row stops (`dialect.cut_short`)."""
+    where = f"'{path}': " if path is not None else ""
+    try:
+        rows = without_repeated_headers(read, read_args)
+    except DatasetError as err:
+        raise DatasetError(f"{where}{err}") from err
+    if path is not None and (problem := cut_short(path, read_args, rows.shape[1])):
+        raise DatasetError(f"{where}{problem}")
+    return rows
 
 
 def without_repeated_headers(
@@ -261,6 +288,7 @@ class CSVTableDataset(CSVDataset):
         self._load_args.setdefault("skip_blank_lines", False)
 
     def load(self) -> pd.DataFrame:
+        path = None
         if self._protocol == "file":
             path = Path(str(self._get_load_path()))
             if path.exists() and (problem := not_a_csv(path)):
@@ -270,11 +298,7 @@ class CSVTableDataset(CSVDataset):
                     f"'{path}': {problem}; set the entry's load_args to how the file "
                     "is written (or draft it again with `kedro draft-use-case`)"
                 )
-        rows = without_repeated_headers(self._read, self._load_args)
-        if self._protocol == "file":
-            path = Path(str(self._get_load_path()))
-            if problem := cut_short(path, self._load_args, rows.shape[1]):
-                raise DatasetError(f"'{path}': {problem}")
+        rows = whole_rows(self._read, self._load_args, path)
         if self._line_column:
             if self._line_column in rows.columns:
                 raise DatasetError(
@@ -289,8 +313,6 @@ class CSVTableDataset(CSVDataset):
         if self._relative_months:
             rows = by_months_before(rows, str(self._get_load_path()))
         kept, left_out = table_rows(rows, self._load_args, self._line_column)
-        if header_lines := rows.attrs.get("header_lines"):
-            left_out = {"header": header_lines, **left_out}
         for why, lines in left_out.items():
             logger.log(  # an empty row holds nothing; a sum or a note looked like data
                 logging.INFO if why in ("empty", "header") else logging.WARNING,

@@ -370,10 +370,13 @@ def preflight_summary(
     rows_to_score: int,
     newest: pd.Timestamp,
     score: dict[str, Any],
+    schema: dict[str, Any],
     risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
 ) -> dict[str, Any]:
-    """What the run will score and with which artifacts (logged, and kept in the summary)."""
+    """What the run will score and with which artifacts (logged, and kept in the
+    summary); an input older than the artifacts' training data stops it
+    (`check_not_older`)."""
     preflight = {
         "engine": engine,
         "run_id": (risk_model or segmentation_model).info.get("run_id", "unpublished"),
@@ -396,6 +399,9 @@ def preflight_summary(
         preflight["newest_snapshot"],
         preflight["model_version"],
         preflight["segmentation_version"],
+    )
+    preflight["older_than_training"] = check_not_older(
+        newest, score, schema, risk_model or segmentation_model
     )
     return preflight
 

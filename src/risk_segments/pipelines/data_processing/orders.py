@@ -288,11 +288,12 @@ def columns_to_transactions(
     if guests:
         raw = _without_customer_left_out(raw, mapping["customer"], source)
     times = _times(raw, mapping["date"], source, options.get("date_format"))
+    # 1001 and 1001.0 (a month whose export had a blank) are one customer
+    customers = id_text(raw[mapping["customer"]]).astype(object)
     out = pd.DataFrame(
         {
-            # 1001 and 1001.0 (a month whose export had a blank) are one customer
-            "customer_id": id_text(raw[mapping["customer"]]).astype(object),
-            "order_id": _order_keys(raw, mapping, times, options, source),
+            "customer_id": customers,
+            "order_id": _order_keys(raw, mapping, customers, times, options, source),
             "order_time": times,
             "amount": _numbers(
                 raw, mapping[money_role(mapping)], source, options
@@ -305,7 +306,9 @@ def columns_to_transactions(
         out["amount"] = out["amount"] * out["items"]
     if codes is not None:
         out["amount"] = _in_one_currency(out["amount"], codes, options, source)
-    if options.get("amount_per", "line") == "order" and "order_id" in mapping:
+    if _choice(options, "amount_per", AMOUNT_PER, source) == "order" and (
+        "order_id" in mapping
+    ):
         out = _one_total_per_order(out, source)
     grouped = bool(out["order_id"].duplicated().any())
     if grouped:  # a discount or return line nets within its order
@@ -326,6 +329,7 @@ def columns_to_transactions(
 
 
 ORDER_FROM = ("row", "time")
+AMOUNT_PER = ("line", "order")
 
 
 def _choice(
@@ -343,6 +347,7 @@ def _choice(
 def _order_keys(
     raw: pd.DataFrame,
     mapping: Mapping[str, str],
+    customers: pd.Series,
     times: pd.Series,
     options: Mapping[str, Any],
     source: str,
@@ -355,9 +360,8 @@ def _order_keys(
         return id_text(raw[mapping["order_id"]]).astype(object)
     if _choice(options, "order_from", ORDER_FROM, source) == "row":
         return pd.Series([f"row-{i}" for i in raw.index], index=raw.index, dtype=object)
-    customer = id_text(raw[mapping["customer"]]).astype("string")
     stamp = times.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")
-    return (customer + " @ " + stamp).astype(object)
+    return (customers.astype("string") + " @ " + stamp).astype(object)
 
 
 def order_total_repeated(amounts: pd.Series, order: pd.Series) -> bool:

@@ -32,7 +32,6 @@ from risk_segments.modeling.scoring import (
     check_features_present,
     check_ids_present,
     check_not_empty,
-    check_not_older,
     check_unique_keys,
     history_window,
     input_name,
@@ -220,11 +219,9 @@ def check_score_input(
         int(to_score.sum()),
         pd.Timestamp(newest),
         score,
+        schema,
         risk_model,
         segmentation_model,
-    )
-    summary["older_than_training"] = check_not_older(
-        pd.Timestamp(newest), score, schema, risk_model or segmentation_model
     )
     summary["as_of"] = schema.get("as_of")
     summary["input_fingerprint"] = keys_fingerprint(

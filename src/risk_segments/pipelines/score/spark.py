@@ -31,7 +31,6 @@ from risk_segments.modeling.scoring import (
     check_features_present,
     check_ids_present,
     check_not_empty,
-    check_not_older,
     check_unique_keys,
     history_window,
     input_name,
@@ -103,11 +102,9 @@ def check_spark_input(
         int(to_score),
         newest,
         score,
+        schema,
         risk_model,
         segmentation_model,
-    )
-    summary["older_than_training"] = check_not_older(
-        newest, score, schema, risk_model or segmentation_model
     )
     if score["rows"] == "newest_snapshot":
         history_window(
