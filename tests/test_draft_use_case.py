@@ -1360,6 +1360,9 @@ def test_an_order_total_written_on_every_line_is_counted_once(tmp_path):
     nightly.loc[nightly.index[order.duplicated(keep=False)][0], "Total"] = "1.00"
     with pytest.raises(InvalidInputError, match=r"amount_per is order.*1 order\(s\)"):
         columns_to_transactions(nightly.astype(str), view)
+    # a misspelt value was read as `line` without a word: each total summed per line
+    with pytest.raises(InvalidInputError, match=r"amount_per must be one of"):
+        columns_to_transactions(lines.astype(str), {**view, "amount_per": "orders"})
 
 
 @pytest.mark.parametrize(
