@@ -1907,6 +1907,27 @@ def test_a_file_cut_short_in_a_row_stops_its_load(tmp_path):
         draft_tabular("y", path, tmp_path, "customerID", "Churn", "Yes")
 
 
+def test_a_dos_end_of_file_mark_is_no_row(tmp_path):
+    """DOS-era and some Windows tools end a file with Ctrl-Z after its last line: pandas
+    read the mark as one more row (an entity named by it, scored) and the number
+    column in front of it as text. The mark is no row; marks inside the rows stop."""
+    from kedro.io import DatasetError
+
+    table = churn_table(300, seed=21)
+    table = table[["tenure", *table.columns.drop("tenure")]]  # numbers first
+    path = tmp_path / "dos.csv"
+    text = table.to_csv(index=False, lineterminator="\r\n")
+    path.write_text(text + "\x1a", newline="")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn", "Yes")
+    assert "tenure: [0, null]" in draft.parameters  # a number, not text
+    read = _entry_rows(draft, "x", path)
+    assert len(read) == 300 and read["tenure"].dtype.kind in "if"
+    assert read["customerID"].tolist() == table["customerID"].tolist()
+    path.write_text(text.replace("\r\n", "\x1a\r\n", 1) + "\x1a", newline="")
+    with pytest.raises(DatasetError, match=r"Ctrl-Z\) and holds 1 more"):
+        _entry_rows(draft, "x", path)
+
+
 def test_rows_are_named_by_line_only_in_one_file_of_one_snapshot(tmp_path):
     table = churn_table(300, seed=6).assign(month="2024-06-30")
     table.to_parquet(tmp_path / "t.parquet")

@@ -485,6 +485,31 @@ def cut_short(path: Path, read_args: dict[str, Any], width: int) -> str:
     )
 
 
+EOF_MARK = "\x1a"  # DOS's end-of-file mark (Ctrl-Z), after the last line of old exports
+
+
+def eof_marks(path: Path, read_args: dict[str, Any]) -> int:
+    """0 unless a plain file ends with a DOS end-of-file mark (Ctrl-Z after its last
+    line end, as DOS-era and some Windows tools write); then the number of marks in
+    the whole file. pandas reads the mark as a last row (an entity named by it) and
+    every column of numbers in front of it as text."""
+    encoding = str(read_args.get("encoding") or "utf-8")
+    compressed = path.suffix.lower() in (*_DECOMPRESS, ".zip")
+    if compressed or "16" in encoding or not path.is_file():
+        return 0
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - TAIL_BYTES))
+        last = handle.read().rsplit(b"\n", 1)[-1]
+        if last.strip(b" \t\r") != EOF_MARK.encode():
+            return 0
+        handle.seek(0)
+        return sum(
+            block.count(EOF_MARK.encode())
+            for block in iter(lambda: handle.read(1 << 24), b"")
+        )
+
+
 def first_row_line(read_args: dict[str, Any]) -> int:
     """The file line of the first row `read_csv` returns with these arguments: after
     the `skiprows` lines and the header line (none with `header: null`)."""

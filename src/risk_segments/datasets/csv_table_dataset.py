@@ -25,9 +25,11 @@ from kedro.io import DatasetError
 from kedro_datasets.pandas import CSVDataset
 
 from risk_segments.dialect import (
+    EOF_MARK,
     cut_short,
     date_in_name,
     dialect_mismatch,
+    eof_marks,
     first_row_line,
     not_a_csv,
     relative_month_names,
@@ -122,8 +124,18 @@ def whole_rows(
     path: Path | None,
 ) -> pd.DataFrame:
     """The file's rows as `without_repeated_headers` reads them; a local file (`path`,
-    named in the errors) that ends in the middle of a row stops (`dialect.cut_short`)."""
+    named in the errors) that ends in the middle of a row stops (`dialect.cut_short`); a
+    DOS end-of-file mark after its last line is no row (`dialect.eof_marks`)."""
     where = f"'{path}': " if path is not None else ""
+    if path is not None and (marks := eof_marks(path, read_args)):
+        if marks > 1 or read_args.get("comment") not in (None, EOF_MARK):
+            raise DatasetError(
+                f"{where}it ends with a DOS end-of-file mark (Ctrl-Z) and holds "
+                f"{marks - 1} more among its rows (or load_args set a comment): "
+                "remove the marks from the file"
+            )
+        logger.info("%s: the DOS end-of-file mark (Ctrl-Z) ends it: no row", path)
+        read_args = {**read_args, "comment": EOF_MARK}  # the mark's line is no row
     try:
         rows = without_repeated_headers(read, read_args)
     except DatasetError as err:
