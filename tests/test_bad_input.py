@@ -432,7 +432,8 @@ def _log(rows):
         ),
         (
             [["a", "2024-01-01", "3", "x"], ["b", "2024-01-02", None, None]],
-            r"1 short line\(s\), fewer fields than the header's 4 \(lines \[3\]",
+            r"1 line\(s\) whose last fields are empty or missing \(lines \[3\]; "
+            r"e\.g\. 2 of the header's 4",
         ),
         (
             [["a", "2024-01-01", None, "x"]],

@@ -1239,6 +1239,42 @@ def test_a_log_of_events_without_an_amount_counts_its_rows(tmp_path):
         columns_to_transactions(pd.read_csv(tmp_path / "visits.csv", dtype=str), mapped)
 
 
+def test_a_log_of_events_of_which_some_are_orders_leaves_the_others_out(tmp_path):
+    """Web analytics and Retailrocket log views and carts beside purchases, the amount
+    and order id on purchases only: every row needed an amount, and the run stopped
+    on "short lines". The event type that only rows without an amount hold is left
+    out (drafted as exclude_values, said); a run without it names that column."""
+    from risk_segments.pipelines.data_processing.orders import (
+        columns_to_transactions,
+        rows_no_order,
+    )
+
+    log = order_log(150, seed=10).assign(Event="purchase")
+    views = log.assign(Event="View")[["Client Ref", "Purchased At", "Store", "Event"]]
+    events = pd.concat([views.iloc[::2], log, views.iloc[1::3]], ignore_index=True)
+    draft, view, transactions = _drafted_log(
+        events, tmp_path / "events.csv", ORDER_LOG_COLUMNS
+    )
+    assert view["exclude_values"] == {"Event": ["View"]}
+    assert any("events that are no orders" in note for note in draft.summary)
+    alone = columns_to_transactions(log.astype(str), {**view, "exclude_values": {}})
+    assert len(transactions) == len(alone) == log["Basket"].nunique()
+    assert transactions["amount"].sum() == pytest.approx(alone["amount"].sum())
+    with pytest.raises(
+        InvalidInputError, match=r"exclude_values: \{'Event': \['View'\]"
+    ):
+        columns_to_transactions(
+            pd.read_csv(tmp_path / "events.csv", dtype=str),
+            {**view, "exclude_values": {}},
+        )
+    # an export with the amount on an order's first line only: lines, not events
+    later = log.assign(**{"Total (EUR)": log["Total (EUR)"].astype(object)})
+    later.loc[later["Basket"].duplicated(), "Total (EUR)"] = None
+    later.loc[later["Basket"].duplicated(), "Event"] = "line"
+    assert later["Total (EUR)"].isna().any()
+    assert rows_no_order(later.astype("string"), ORDER_LOG_COLUMNS) is None
+
+
 @pytest.mark.parametrize(
     ("unit", "fmt"), [("s", "unix_seconds"), ("ms", "unix_milliseconds")]
 )

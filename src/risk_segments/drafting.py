@@ -2036,6 +2036,7 @@ def draft_order_log(
         money_role,
         order_ids_per_customer,
         order_total_repeated,
+        rows_no_order,
     )
 
     files = folder_files(path) if path.is_dir() else None
@@ -2103,6 +2104,12 @@ def draft_order_log(
     guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     exclude = did_not_happen(table, {v for v in columns.values() if v})
+    events = rows_no_order(table, {r: c for r, c in columns.items() if c})
+    no_orders = (  # a log of events of which some are orders: the others left out
+        {events[0]: (events[1], events[2])}
+        if events and events[0] not in exclude
+        else {}
+    )
     currency = (  # the amounts' own codes (USD 28.65), or a column of codes
         (columns[money_role(columns)], codes.value_counts())
         if codes.notna().any()
@@ -2112,7 +2119,9 @@ def draft_order_log(
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v and v != ROW_COUNT},
         **({"count_rows": True} if count_rows else {}),
-        "exclude_values": {c: values for c, (values, _) in exclude.items()},
+        "exclude_values": {
+            c: values for c, (values, _) in (exclude | no_orders).items()
+        },
         "negative_amounts": "exclude" if negative else "error",
         "missing_customers": "exclude" if guests else "error",
         **({"customer_ids": id_case} if id_case else {}),
@@ -2211,11 +2220,16 @@ def draft_order_log(
             else "   # a negative amount stops the run"
         ),
         "    exclude_values:   # rows (and their orders) with these values are left out and counted"
-        if exclude
+        if exclude or no_orders
         else '    exclude_values: {}   # e.g. {"Status": ["cancelled", "refunded"]}: rows with these values are left out and counted',
         *[
             f"      {q(column)}: {yaml_json(values)}   # {rows:,} rows: orders that did not happen? edit if wrong"
             for column, (values, rows) in exclude.items()
+        ],
+        *[
+            f"      {q(column)}: {yaml_json(values)}   # the {rows:,} rows without an "
+            "amount, and no row with one: events that are no orders? edit if wrong"
+            for column, (values, rows) in no_orders.items()
         ],
         f"    missing_customers: {options['missing_customers']}"
         + (
@@ -2294,6 +2308,12 @@ def draft_order_log(
         summary.append(
             f"{rows:,} rows with {values} in '{column}' will be left out and counted "
             "(exclude_values; edit it if those orders did happen)"
+        )
+    for column, (values, rows) in no_orders.items():
+        summary.append(
+            f"the {rows:,} rows without an amount have {values} in '{column}', no row "
+            "with an amount has: left out and counted as events that are no orders "
+            "(exclude_values; edit it if they are orders)"
         )
     if guests:
         summary.append(

@@ -228,6 +228,39 @@ def blank_cells(values: pd.Series) -> pd.Series:
     return (text.isna() | (text == "")).astype(bool)
 
 
+EVENT_LEVELS = (
+    20  # a column of event types (view, cart, purchase) has at most this many
+)
+
+
+def rows_no_order(
+    raw: pd.DataFrame, mapping: dict[str, str]
+) -> tuple[str, list[str], int] | None:
+    """A log of events of which only some are orders (view, addtocart, transaction, as
+    web analytics and Retailrocket export them): the column of few values whose values
+    on the rows without an amount (and without an order id of an order that has one)
+    are held by none of the rows with an amount -> (column, those values, their rows).
+    `exclude_values` leaves such rows out; None when no column sets them apart."""
+    blank = blank_cells(raw[mapping[money_role(mapping)]]).to_numpy()
+    if not blank.any() or blank.all():
+        return None
+    if "order_id" in mapping:  # lines of a priced order (an amount on its first line)
+        order = raw[mapping["order_id"]].astype("string").str.strip()
+        blank = blank & ~order.isin(order[~blank].dropna()).to_numpy(dtype=bool)
+        if not blank.any():
+            return None
+    for column in raw.columns:
+        if column in mapping.values() or pd.api.types.is_numeric_dtype(raw[column]):
+            continue
+        shown = raw[column].astype("string").str.strip()
+        text = shown.str.lower()  # exclude_values compares case aside
+        if text[blank].isna().any() or text.nunique() > EVENT_LEVELS:
+            continue
+        if set(text[blank]).isdisjoint(set(text[~blank].dropna())):
+            return str(column), sorted(set(shown[blank])), int(blank.sum())
+    return None
+
+
 def _empty_keys(
     raw: pd.DataFrame, mapping: dict[str, str], source: str, skip_customer: bool
 ) -> None:
@@ -242,22 +275,31 @@ def _empty_keys(
     if short.any():
         fields = raw.loc[short].notna().sum(axis=1)
         problems.append(
-            f"{int(short.sum())} short line(s), fewer fields than the header's "
-            f"{raw.shape[1]} (lines {_line_numbers(short)}; e.g. {int(fields.iloc[0])} fields)"
+            f"{int(short.sum())} line(s) whose last fields are empty or missing (lines "
+            f"{_line_numbers(short)}; e.g. {int(fields.iloc[0])} of the header's "
+            f"{raw.shape[1]} fields filled: a line cut short, or a row that is no order)"
         )
-        raw = raw.loc[~short]
+    rest = raw.loc[~short]  # a short line is said once, above
     for role in roles:
-        empty = blank_cells(raw[mapping[role]])
+        empty = blank_cells(rest[mapping[role]])
         if empty.any():
             problems.append(
                 f"column '{mapping[role]}' ({role}): {int(empty.sum())} empty value(s) "
                 f"(lines {_line_numbers(empty)})"
             )
-    if problems:
-        raise InvalidInputError(
-            f"{source} has rows without a customer, date or amount:\n  - "
-            + "\n  - ".join(problems)
+    if not problems:
+        return
+    if events := rows_no_order(raw, mapping):
+        column, values, rows = events
+        problems.append(
+            f"the {rows:,} rows without an amount have {values} in '{column}', which "
+            f"no row with an amount has: if they are no orders (views, carts), "
+            f"exclude_values: {{{column!r}: {values}}} leaves them out"
         )
+    raise InvalidInputError(
+        f"{source} has rows without a customer, date or amount:\n  - "
+        + "\n  - ".join(problems)
+    )
 
 
 def columns_to_transactions(
