@@ -93,3 +93,19 @@ def test_tables_metrics_and_plots_have_previews(graph, viz_api, namespace):
             f"{namespace}.{dataset}: {details.get('preview_type')}"
         )
         assert details.get("preview"), f"{namespace}.{dataset} has an empty preview"
+
+
+def test_a_use_case_name_no_pipeline_has_gets_the_names_there_are(tmp_path):
+    """`kedro run --namespaces=customer_chrun` (a typo, or a use case not drafted yet)
+    ended in Kedro's traceback of `Pipeline.filter`; it says which names there are."""
+    from tests.helpers import copy_project
+
+    project = copy_project(tmp_path)
+    done = kedro_cli(project, "run", "--pipeline=score", "--namespaces=customer_chrun")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "no use case named customer_chrun ('customer_chrun': did you mean " in (
+        done.stderr
+    )
+    assert "the use cases are customer_churn, repeat_purchase, seller_risk" in (
+        done.stderr
+    )

@@ -1,15 +1,53 @@
-"""Project commands of the Kedro CLI: `kedro draft-use-case`."""
+"""Project commands of the Kedro CLI: `kedro draft-use-case`, and `kedro run` with a
+plain answer to a use case name no pipeline has."""
 
 from __future__ import annotations
 
+import difflib
+import re
 from pathlib import Path
 
 import click
+from kedro.framework.cli.project import run as kedro_run
 
 
 @click.group(name="risk_segments")
 def cli() -> None:
     """Project commands."""
+
+
+@cli.command("run", params=list(kedro_run.params), help=kedro_run.help)
+@click.pass_context
+def run(ctx: click.Context, **options: object) -> object:
+    """Kedro's own `run`; `--namespaces` with a name no use case has (a typo, a use
+    case not drafted yet) gets the names there are instead of Kedro's traceback."""
+    try:
+        return ctx.invoke(kedro_run, **options)
+    except ValueError as err:
+        unknown = re.search(r"following namespaces: \[(.*)\]", str(err))
+        if unknown is None:
+            raise
+        raise click.ClickException(
+            _no_such_use_case(unknown.group(1), options)
+        ) from err
+
+
+def _no_such_use_case(unknown: str, options: dict) -> str:
+    """What to say of `--namespaces` names no node of the run's pipeline has."""
+    from kedro.framework.project import pipelines  # noqa: PLC0415 (registered by now)
+
+    chosen = options.get("pipeline") or "__default__"
+    known = sorted(
+        {n.namespace.split(".")[0] for n in pipelines[chosen].nodes if n.namespace}
+    )
+    names = [n.strip(" '\"") for n in unknown.split(",")]
+    close = {n: difflib.get_close_matches(n, known, n=1) for n in names}
+    hints = "".join(f" ('{n}': did you mean '{m[0]}'?)" for n, m in close.items() if m)
+    return (
+        f"--namespaces: no use case named {', '.join(names)}{hints}; the use cases "
+        f"are {', '.join(known)} (conf/base/parameters_*.yml; a new one: kedro "
+        "draft-use-case)"
+    )
 
 
 @cli.command("draft-use-case")
