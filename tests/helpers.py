@@ -45,6 +45,7 @@ def in_memory_catalog(config: OmegaConfigLoader) -> DataCatalog:
     for namespace in declared(config["parameters"]):  # the factory's default: no truth
         if f"{namespace}.truth" not in catalog_conf:
             catalog[f"{namespace}.truth"] = NoTruthDataset()
+        catalog[f"{namespace}.previous_score_status"] = MemoryDataset({})  # none yet
     for name, value in config["parameters"].items():
         catalog[f"params:{name}"] = MemoryDataset(value)
         if isinstance(value, dict):

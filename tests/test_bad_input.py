@@ -267,6 +267,77 @@ def test_a_failed_score_run_leaves_a_failure_record(tmp_path):
     assert record["status"] == "failed" and "missing column" in record["error"]
 
 
+def test_a_batch_far_smaller_than_the_last_complete_run_stops(
+    trained_dev_catalog, dev_params, raw
+):
+    """An extract cut short (a job that timed out, one page of an API export) was
+    scored right and left every other customer without a score, in silence. Fewer rows
+    than `min_rows_share` of the last complete run's stop, before anything is scored,
+    also after a failed run (its record carries the last complete one's); the first
+    run, and `min_rows_share: null`, compare with nothing."""
+    import copy
+
+    from risk_segments.pipelines.score.nodes import check_score_input, select_artifacts
+
+    p = dev_params[CHURN]
+    table = raw[CHURN]
+    chosen = trained_dev_catalog.load(f"{CHURN}.artifact_set")
+    model, segments, _ = select_artifacts(copy.deepcopy(chosen), p["score"])
+
+    def preflight(rows, previous, **score):
+        settings = {**p["score"], **score}
+        return check_score_input(
+            rows, model, segments, p["schema"], p["derived"], settings, previous
+        )
+
+    last = {"status": "complete", "rows_out": len(table), "finished": "2026-12-07"}
+    assert preflight(table, last)["rows_last_complete_run"] == len(table)
+    cut = table.iloc[: len(table) // 3]
+    with pytest.raises(InvalidInputError, match=r"33% of the [\d,]+ the last complete"):
+        preflight(cut, last)
+    failed = {"status": "failed", "last_complete": last}
+    with pytest.raises(InvalidInputError, match=r"min_rows_share=0"):
+        preflight(cut, failed)
+    assert preflight(cut, {})["rows_last_complete_run"] is None
+    assert preflight(cut, last, min_rows_share=None)["rows_last_complete_run"] == (
+        len(table)
+    )
+
+
+def test_a_failed_run_carries_the_last_complete_runs_record(tmp_path):
+    """The next run checks its rows against the last complete run: a failed run's
+    record keeps that run's, however many runs failed since."""
+    from risk_segments.datasets import LastStatusDataset
+
+    class Node:
+        namespace, tags = CHURN, {"score", CHURN}
+
+    class Pipeline:
+        nodes = [Node()]
+
+    path = tmp_path / "score_status.json"
+
+    class Catalog:
+        def load(self, name):
+            assert name == f"{CHURN}.previous_score_status"
+            return LastStatusDataset(filepath=str(path)).load()
+
+        def save(self, name, data):
+            path.write_text(json.dumps(data))
+
+    def fail():
+        ScoreStatusHook().on_pipeline_error(ValueError("x"), Pipeline(), Catalog())
+        return json.loads(path.read_text())
+
+    assert "last_complete" not in fail()  # no run before: nothing to carry
+    path.write_text(json.dumps({"status": "complete", "rows_out": 120}))
+    assert fail()["last_complete"]["rows_out"] == 120
+    assert fail()["last_complete"]["rows_out"] == 120  # and after a second failure
+    path.write_text("{not json")
+    with pytest.raises(DatasetError, match=r"score_status\.json' is not the JSON"):
+        LastStatusDataset(filepath=str(path)).load()
+
+
 # --------------------------------------------------------------------------- artifacts
 
 

@@ -74,8 +74,25 @@ class ScoreStatusHook:
                 "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "error": f"{type(error).__name__}: {error}"[:4000],
                 "note": "the scores on disk are from an earlier run (or none)",
+                **_last_complete(catalog, namespace),
             }
             try:
                 catalog.save(f"{namespace}.score_status", record)
             except Exception as err:  # noqa: BLE001 - never hide the run's own error
                 logger.warning("could not write %s.score_status: %s", namespace, err)
+
+
+def _last_complete(catalog: Any, namespace: str) -> dict[str, Any]:
+    """The last complete run's record, carried by a failed run's (the next run checks
+    its rows against it: `scoring.check_volume`); {} if there was none."""
+    try:
+        previous = catalog.load(f"{namespace}.previous_score_status")
+    except Exception:  # noqa: BLE001 - no record (or none readable): nothing to carry
+        return {}
+    if previous.get("status") == "complete":
+        return {"last_complete": previous}
+    return (
+        {"last_complete": previous["last_complete"]}
+        if previous.get("last_complete")
+        else {}
+    )

@@ -19,6 +19,7 @@ _WHERE = {
     "ExcelTableDataset": "excel_table_dataset",
     "FigureDataset": "figure_dataset",
     "JSONTableDataset": "json_table_dataset",
+    "LastStatusDataset": "last_status_dataset",
     "NoTruthDataset": "synthetic_dataset",
     "ParquetChunks": "chunked_parquet_dataset",
     "SegmentationModelDataset": "segmentation_model_dataset",

@@ -364,6 +364,34 @@ def check_not_older(
     return True
 
 
+def check_volume(
+    rows: int, previous: dict[str, Any] | None, score: dict[str, Any], schema: dict
+) -> int | None:
+    """The rows the last complete score run scored (None before the first); stops when
+    tonight's are fewer than `score.min_rows_share` of them: an extract cut short (a
+    job that timed out, a page of an API export), a filter upstream, the wrong file.
+    Such a batch scored its rows right and left the others without a score, in
+    silence. `min_rows_share: null` for inputs that hold only the rows that changed."""
+    previous = previous or {}
+    last = (
+        previous
+        if previous.get("status") == "complete"
+        else previous.get("last_complete") or {}
+    )
+    before, share = last.get("rows_out"), score.get("min_rows_share")
+    if share is None or not before or rows >= float(share) * before:
+        return before
+    name = input_name(schema)
+    raise InvalidInputError(
+        f"{name}: {rows:,} rows to score, {rows / before:.0%} of the {before:,} the last "
+        f"complete run scored (finished {last.get('finished', 'at an unknown time')}): "
+        f"an extract cut short, a filter upstream, or another file? score.min_rows_share "
+        f"({share}) stops a run below that share of the last one; for one run: "
+        f'--params "{name.split(".")[0]}.score.min_rows_share=0"; null turns the '
+        "check off (inputs that hold only the rows that changed)"
+    )
+
+
 def preflight_summary(
     engine: str,
     rows_in: int,
@@ -373,10 +401,11 @@ def preflight_summary(
     schema: dict[str, Any],
     risk_model: RiskModel | None,
     segmentation_model: SegmentationModel,
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What the run will score and with which artifacts (logged, and kept in the
-    summary); an input older than the artifacts' training data stops it
-    (`check_not_older`)."""
+    summary); an input older than the artifacts' training data (`check_not_older`)
+    or far smaller than the last complete run's (`check_volume`) stops it."""
     preflight = {
         "engine": engine,
         "run_id": (risk_model or segmentation_model).info.get("run_id", "unpublished"),
@@ -402,6 +431,9 @@ def preflight_summary(
     )
     preflight["older_than_training"] = check_not_older(
         newest, score, schema, risk_model or segmentation_model
+    )
+    preflight["rows_last_complete_run"] = check_volume(
+        rows_to_score, previous, score, schema
     )
     return preflight
 

@@ -106,10 +106,11 @@ def check_segment_input(
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
     score: dict[str, Any],
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`check_score_input` for a segments use case (no risk model)."""
     return check_score_input(
-        score_input, None, segmentation_model, schema, derived, score
+        score_input, None, segmentation_model, schema, derived, score, previous
     )
 
 
@@ -189,17 +190,25 @@ def check_score_input(
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
     score: dict[str, Any],
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Stop before scoring if the artifacts, the columns or the keys (ids, dates,
-    duplicates) cannot be trusted, with counts over the whole input; say what will be
-    scored. Every row's values are checked as it is scored (`_stream`): the scores
-    file is only moved into place once every chunk has passed."""
+    duplicates) cannot be trusted, with counts over the whole input, or if it holds
+    far fewer rows than the last complete run scored (`previous`, its status record);
+    say what will be scored. Every row's values are checked as it is scored
+    (`_stream`): the scores file is only moved into place once every chunk has passed."""
     check_artifacts(risk_model, segmentation_model, schema, derived)
     if is_spark_frame(score_input):
         from .spark import check_spark_input  # noqa: PLC0415 - pyspark is an optional extra
 
         return check_spark_input(
-            score_input, risk_model, segmentation_model, schema, derived, score
+            score_input,
+            risk_model,
+            segmentation_model,
+            schema,
+            derived,
+            score,
+            previous,
         )
     source = ParquetChunks.of(score_input, score["chunk_size"])
     check_not_empty(source.n_rows, schema)
@@ -222,6 +231,7 @@ def check_score_input(
         schema,
         risk_model,
         segmentation_model,
+        previous,
     )
     summary["as_of"] = schema.get("as_of")
     summary["input_fingerprint"] = keys_fingerprint(

@@ -56,6 +56,7 @@ def check_spark_input(
     schema: dict[str, Any],
     derived: dict[str, Any] | None,
     score: dict[str, Any],
+    previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The pandas pre-flight checks, as Spark aggregations (nothing is collected)."""
     id_col, date_col = schema["id_column"], schema["date_column"]
@@ -105,6 +106,7 @@ def check_spark_input(
         schema,
         risk_model,
         segmentation_model,
+        previous,
     )
     if score["rows"] == "newest_snapshot":
         history_window(
