@@ -1239,14 +1239,14 @@ def test_a_log_of_events_without_an_amount_counts_its_rows(tmp_path):
         columns_to_transactions(pd.read_csv(tmp_path / "visits.csv", dtype=str), mapped)
 
 
-def test_a_log_of_events_of_which_some_are_orders_leaves_the_others_out(tmp_path):
+def test_a_log_of_events_of_which_some_are_orders_keeps_the_orders(tmp_path):
     """Web analytics and Retailrocket log views and carts beside purchases, the amount
     and order id on purchases only: every row needed an amount, and the run stopped
-    on "short lines". The event type that only rows without an amount hold is left
-    out (drafted as exclude_values, said); a run without it names that column."""
+    on "short lines". The event type only rows with an amount hold is kept (drafted as
+    keep_values, said); a run without it names that column."""
     from risk_segments.pipelines.data_processing.orders import (
         columns_to_transactions,
-        rows_no_order,
+        order_events,
     )
 
     log = order_log(150, seed=10).assign(Event="purchase")
@@ -1255,24 +1255,54 @@ def test_a_log_of_events_of_which_some_are_orders_leaves_the_others_out(tmp_path
     draft, view, transactions = _drafted_log(
         events, tmp_path / "events.csv", ORDER_LOG_COLUMNS
     )
-    assert view["exclude_values"] == {"Event": ["View"]}
-    assert any("events that are no orders" in note for note in draft.summary)
-    alone = columns_to_transactions(log.astype(str), {**view, "exclude_values": {}})
+    assert view["keep_values"] == {"Event": ["purchase"]}
+    assert any("a log of events: only rows with" in note for note in draft.summary)
+    alone = columns_to_transactions(log.astype(str), {**view, "keep_values": {}})
     assert len(transactions) == len(alone) == log["Basket"].nunique()
     assert transactions["amount"].sum() == pytest.approx(alone["amount"].sum())
     with pytest.raises(
-        InvalidInputError, match=r"exclude_values: \{'Event': \['View'\]"
+        InvalidInputError, match=r"keep_values: \{'Event': \['purchase'\]"
     ):
         columns_to_transactions(
             pd.read_csv(tmp_path / "events.csv", dtype=str),
-            {**view, "exclude_values": {}},
+            {**view, "keep_values": {}},
         )
     # an export with the amount on an order's first line only: lines, not events
     later = log.assign(**{"Total (EUR)": log["Total (EUR)"].astype(object)})
     later.loc[later["Basket"].duplicated(), "Total (EUR)"] = None
     later.loc[later["Basket"].duplicated(), "Event"] = "line"
     assert later["Total (EUR)"].isna().any()
-    assert rows_no_order(later.astype("string"), ORDER_LOG_COLUMNS) is None
+    assert order_events(later.astype("string"), ORDER_LOG_COLUMNS) is None
+
+
+def test_a_log_of_events_with_a_price_on_every_event_counts_purchases_only(tmp_path):
+    """REES46's shape (event_type view / cart / remove_from_cart / purchase, the
+    product's price on every event): every view was an order at that price, in
+    silence. The purchases are kept by their event word; a nightly file's new event
+    type (wishlist) is no order either."""
+    from risk_segments.pipelines.data_processing.orders import columns_to_transactions
+
+    log = order_log(150, seed=11).assign(event_type="purchase")
+    rng = np.random.default_rng(11)
+    other = log.assign(
+        event_type=rng.choice(["view", "cart", "remove_from_cart"], len(log))
+    )
+    events = pd.concat([other, log], ignore_index=True).sample(frac=1, random_state=1)
+    draft, view, transactions = _drafted_log(
+        events, tmp_path / "rees.csv", ORDER_LOG_COLUMNS
+    )
+    assert view["keep_values"] == {"event_type": ["purchase"]}
+    alone = columns_to_transactions(log.astype(str), {**view, "keep_values": {}})
+    assert len(transactions) == len(alone)
+    assert transactions["amount"].sum() == pytest.approx(alone["amount"].sum())
+    night = pd.concat([events, other.assign(event_type="wishlist")]).astype(str)
+    again = columns_to_transactions(night, view)
+    assert again["amount"].sum() == pytest.approx(alone["amount"].sum())
+    shop = order_log(150, seed=11).assign(
+        Channel=lambda t: np.where(t.index % 2, "online", "sale")
+    )  # "sale" beside no browsing word: no events, every row an order
+    draft, view, _ = _drafted_log(shop, tmp_path / "shop.csv", ORDER_LOG_COLUMNS)
+    assert "keep_values" not in view
 
 
 @pytest.mark.parametrize(

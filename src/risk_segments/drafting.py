@@ -2034,9 +2034,9 @@ def draft_order_log(
         columns_to_transactions,
         customers_as_spelled,
         money_role,
+        order_events,
         order_ids_per_customer,
         order_total_repeated,
-        rows_no_order,
     )
 
     files = folder_files(path) if path.is_dir() else None
@@ -2073,6 +2073,10 @@ def draft_order_log(
             table.assign(**{ROW_COUNT: 1.0}),
             {**columns, "amount": ROW_COUNT},
         )
+    events = order_events(table, {r: c for r, c in columns.items() if c})
+    if events:  # a log of events: the draft reads its orders as the run will
+        kept = table[events[0]].astype("string").str.strip().str.lower()
+        table = table.loc[kept.isin({v.lower() for v in events[1]}).to_numpy()]
     marks = number_marks(dialect)
     codes, money = amount_codes(table[columns[money_role(columns)]])
     amounts = numbers_from_text(money, **marks)
@@ -2104,12 +2108,6 @@ def draft_order_log(
     guests = int(blank_cells(table[columns["customer"]]).sum())
     date_format, date_note = _date_format(table, columns["date"], "--date")
     exclude = did_not_happen(table, {v for v in columns.values() if v})
-    events = rows_no_order(table, {r: c for r, c in columns.items() if c})
-    no_orders = (  # a log of events of which some are orders: the others left out
-        {events[0]: (events[1], events[2])}
-        if events and events[0] not in exclude
-        else {}
-    )
     currency = (  # the amounts' own codes (USD 28.65), or a column of codes
         (columns[money_role(columns)], codes.value_counts())
         if codes.notna().any()
@@ -2119,9 +2117,8 @@ def draft_order_log(
         "source_name": f"{name}.raw_orders",
         "columns": {k: v for k, v in columns.items() if v and v != ROW_COUNT},
         **({"count_rows": True} if count_rows else {}),
-        "exclude_values": {
-            c: values for c, (values, _) in (exclude | no_orders).items()
-        },
+        "exclude_values": {c: values for c, (values, _) in exclude.items()},
+        **({"keep_values": {events[0]: events[1]}} if events else {}),
         "negative_amounts": "exclude" if negative else "error",
         "missing_customers": "exclude" if guests else "error",
         **({"customer_ids": id_case} if id_case else {}),
@@ -2158,6 +2155,7 @@ def draft_order_log(
         - {v for v in columns.values() if v}
         - set(exclude)
         - ({currency[0]} if currency else set())
+        - ({events[0]} if events else set())
     )
     mapping = [
         f"      {role}: {q(columns[role]) if columns.get(role) else 'null'}"
@@ -2220,17 +2218,22 @@ def draft_order_log(
             else "   # a negative amount stops the run"
         ),
         "    exclude_values:   # rows (and their orders) with these values are left out and counted"
-        if exclude or no_orders
+        if exclude
         else '    exclude_values: {}   # e.g. {"Status": ["cancelled", "refunded"]}: rows with these values are left out and counted',
         *[
             f"      {q(column)}: {yaml_json(values)}   # {rows:,} rows: orders that did not happen? edit if wrong"
             for column, (values, rows) in exclude.items()
         ],
-        *[
-            f"      {q(column)}: {yaml_json(values)}   # the {rows:,} rows without an "
-            "amount, and no row with one: events that are no orders? edit if wrong"
-            for column, (values, rows) in no_orders.items()
-        ],
+        *(
+            [
+                "    keep_values:   # a log of events: only rows with these values are "
+                "orders, any other event is left out and counted",
+                f"      {q(events[0])}: {yaml_json(events[1])}   # the other "
+                f"{events[2]:,} rows are other events (views, carts?): edit if wrong",
+            ]
+            if events
+            else []
+        ),
         f"    missing_customers: {options['missing_customers']}"
         + (
             f"   # {guests:,} rows without a customer (guest checkouts?) are left out and counted"
@@ -2309,11 +2312,12 @@ def draft_order_log(
             f"{rows:,} rows with {values} in '{column}' will be left out and counted "
             "(exclude_values; edit it if those orders did happen)"
         )
-    for column, (values, rows) in no_orders.items():
+    if events:
         summary.append(
-            f"the {rows:,} rows without an amount have {values} in '{column}', no row "
-            "with an amount has: left out and counted as events that are no orders "
-            "(exclude_values; edit it if they are orders)"
+            f"a log of events: only rows with {events[1]} in '{events[0]}' are orders; "
+            f"the other {events[2]:,} rows (views, carts?) and any other event type a "
+            "nightly file brings will be left out and counted (keep_values; edit it if "
+            "they are orders)"
         )
     if guests:
         summary.append(

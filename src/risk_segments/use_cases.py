@@ -101,6 +101,7 @@ SETTINGS_AT: dict[tuple[str, ...], frozenset[str]] = {
             "exclude_values",
             "first_cutoff",
             "future_rows",
+            "keep_values",
             "missing_customers",
             "negative_amounts",
             "order_from",

@@ -26,6 +26,7 @@ optional order attributes (`items`, `delivery_delay_days`, `late_delivery`,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -233,31 +234,46 @@ EVENT_LEVELS = (
 )
 
 
-def rows_no_order(
+PURCHASE_EVENT = re.compile(  # an event type that is an order: "purchase", "transaction",
+    # "Order Completed" (Segment), "checkout_completed", "ecommerce_purchase" (GA)
+    r"\b(?:purchase[ds]?|transactions?|buy|bought|sale|orders? (?:completed|placed|paid)"
+    r"|(?:completed|placed|paid) orders?|checkout (?:completed|complete))\b"
+)
+BROWSE_EVENT = re.compile(  # an event type that is no order: views, carts, clicks
+    r"\b(?:views?|viewed|page ?views?|clicks?|clicked|carts?|addtocart|wishlists?"
+    r"|searche?s?|sessions?|visits?|impressions?|add|added|remove|removed|logins?)\b"
+)
+
+
+def order_events(
     raw: pd.DataFrame, mapping: dict[str, str]
 ) -> tuple[str, list[str], int] | None:
-    """A log of events of which only some are orders (view, addtocart, transaction, as
-    web analytics and Retailrocket export them): the column of few values whose values
-    on the rows without an amount (and without an order id of an order that has one)
-    are held by none of the rows with an amount -> (column, those values, their rows).
-    `exclude_values` leaves such rows out; None when no column sets them apart."""
+    """A log of events of which only some are orders (views and carts beside purchases,
+    as web analytics, Retailrocket and REES46 export them) -> (the event column, the
+    values that are orders, the rows of other events), or None. The column is one of
+    few values where either the rows without an amount hold values no row with an
+    amount holds (an amount on purchases only), or some values read as purchases
+    ("purchase", "transaction", "Order Completed") and others as browsing ("view",
+    "cart", "page_view"): a price on every event. `keep_values` keeps the orders."""
     blank = blank_cells(raw[mapping[money_role(mapping)]]).to_numpy()
-    if not blank.any() or blank.all():
-        return None
-    if "order_id" in mapping:  # lines of a priced order (an amount on its first line)
+    if "order_id" in mapping and blank.any():  # lines of a priced order, not events
         order = raw[mapping["order_id"]].astype("string").str.strip()
         blank = blank & ~order.isin(order[~blank].dropna()).to_numpy(dtype=bool)
-        if not blank.any():
-            return None
     for column in raw.columns:
         if column in mapping.values() or pd.api.types.is_numeric_dtype(raw[column]):
             continue
         shown = raw[column].astype("string").str.strip()
-        text = shown.str.lower()  # exclude_values compares case aside
-        if text[blank].isna().any() or text.nunique() > EVENT_LEVELS:
+        text = shown.str.lower()  # keep_values compares case aside
+        if text.isna().any() or not 2 <= text.nunique() <= EVENT_LEVELS:
             continue
-        if set(text[blank]).isdisjoint(set(text[~blank].dropna())):
-            return str(column), sorted(set(shown[blank])), int(blank.sum())
+        if blank.any() and not blank.all():
+            if set(text[blank]).isdisjoint(set(text[~blank])):
+                return str(column), sorted(set(shown[~blank])), int(blank.sum())
+            continue
+        words = text.str.replace(r"[_\-]+", " ", regex=True)
+        bought = words.str.contains(PURCHASE_EVENT).to_numpy(dtype=bool)
+        if bought.any() and words[~bought].str.contains(BROWSE_EVENT).any():
+            return str(column), sorted(set(shown[bought])), int((~bought).sum())
     return None
 
 
@@ -289,12 +305,12 @@ def _empty_keys(
             )
     if not problems:
         return
-    if events := rows_no_order(raw, mapping):
+    if events := order_events(raw, mapping):
         column, values, rows = events
         problems.append(
-            f"the {rows:,} rows without an amount have {values} in '{column}', which "
-            f"no row with an amount has: if they are no orders (views, carts), "
-            f"exclude_values: {{{column!r}: {values}}} leaves them out"
+            f"'{column}' holds {values} on the rows with an amount and other values on "
+            f"the {rows:,} rows without one: if those are no orders (views, carts), "
+            f"keep_values: {{{column!r}: {values}}} keeps the orders alone"
         )
     raise InvalidInputError(
         f"{source} has rows without a customer, date or amount:\n  - "
@@ -317,7 +333,9 @@ def columns_to_transactions(
     if options.get("count_rows"):  # a log of events (visits, logins) without amounts
         raw = raw.assign(**{ROW_COUNT: 1.0})
     exclude = dict(options.get("exclude_values") or {})
-    _require(raw, (*mapping.values(), *exclude), source)
+    keep = dict(options.get("keep_values") or {})
+    _require(raw, (*mapping.values(), *exclude, *keep), source)
+    raw = _orders_among_events(raw, keep, source)
     raw = customers_as_spelled(raw, mapping["customer"], options, source)
     if "order_id" in mapping and options.get("order_ids") == "per_customer":
         raw = order_ids_per_customer(raw, mapping)
@@ -519,6 +537,30 @@ def customers_as_spelled(
     out = raw.copy(deep=False)
     out[column] = raw[column].astype("string").str.strip().str.lower()
     return out
+
+
+def _orders_among_events(
+    raw: pd.DataFrame, keep: Mapping[str, Any], source: str
+) -> pd.DataFrame:
+    """Only the rows whose value in a column is one of `keep_values[column]` (case and
+    surrounding spaces aside): the purchases of a log of events. Every other event,
+    a type the log did not have when it was drafted too, is left out and counted."""
+    kept = np.ones(len(raw), dtype=bool)
+    for column, values in keep.items():
+        wanted = {str(v).strip().lower() for v in values or []}
+        text = raw[column].astype("string").str.strip().str.lower()
+        kept &= text.isin(wanted).fillna(False).to_numpy(dtype=bool)
+        others = text[~kept].value_counts()
+        if len(others):
+            logger.info(
+                "%s: %d rows of other events than %s in '%s' left out (keep_values): %s",
+                source,
+                int(others.sum()),
+                sorted(wanted),
+                column,
+                ", ".join(f"{v} {n:,}" for v, n in others.head(8).items()),
+            )
+    return raw.loc[kept]
 
 
 def _rows_that_happened(
