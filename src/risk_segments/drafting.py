@@ -2073,6 +2073,7 @@ def draft_order_log(
             table.assign(**{ROW_COUNT: 1.0}),
             {**columns, "amount": ROW_COUNT},
         )
+    rows_read = len(table)
     events = order_events(table, {r: c for r, c in columns.items() if c})
     if events:  # a log of events: the draft reads its orders as the run will
         kept = table[events[0]].astype("string").str.strip().str.lower()
@@ -2166,7 +2167,7 @@ def draft_order_log(
         mapping[2] = "      amount: null   # not given: count_rows below"
     lines = [
         f"# {name}: drafted by `kedro draft-use-case` from {path.name} on {today()}.",
-        f"# {len(table):,} rows: {len(transactions):,} orders by {transactions['customer_id'].nunique():,} customers,",
+        f"# {rows_read:,} rows: {len(transactions):,} orders by {transactions['customer_id'].nunique():,} customers,",
         f"# {start.date()} to {end.date()}. Edit any choice; anything not written here comes",
         "# from conf/base/use_case_defaults.yml. Run it: kedro run --namespaces="
         + name,
