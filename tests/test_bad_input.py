@@ -243,6 +243,48 @@ def test_a_refused_input_leaves_the_earlier_scores_intact(
     assert target.read_bytes() == before
 
 
+def test_an_order_log_changed_since_its_customer_view_stops_the_score_run(
+    trained_dev_catalog, tmp_path
+):
+    """An order log's score run reads the customer view data_processing built; with
+    tonight's orders appended to the log and the view not rebuilt, every customer was
+    scored as they were at training, in silence. It stops, saying what to run."""
+    from kedro.io import MemoryDataset
+
+    from risk_segments.pipelines.score import create_pipeline
+    from tests.helpers import run_in_memory
+
+    ns, catalog = "repeat_purchase", trained_dev_catalog
+    catalog[f"{ns}.scores"] = ChunkedParquetDataset(filepath=str(tmp_path / "s.pq"))
+    catalog[f"{ns}.score_input"] = MemoryDataset(catalog.load(f"{ns}.model_input"))
+    pipeline = create_pipeline().only_nodes_with_namespaces([ns])
+    run_in_memory(pipeline, catalog)  # the log the view was built from: scored
+    parts = {name: load() for name, load in catalog.load(f"{ns}.raw_orders").items()}
+    last = max(parts)  # tonight's orders appended to the newest file of the folder
+    parts[last] = pd.concat([parts[last], parts[last].tail(1)])
+    catalog[f"{ns}.raw_orders"] = MemoryDataset(parts, copy_mode="assign")
+    with pytest.raises(
+        Exception, match=r"\(built .* from [\d,]+ rows\).*Build tonight"
+    ):
+        run_in_memory(pipeline, catalog)
+
+
+def test_a_sources_fingerprint_follows_every_value_of_every_part():
+    from risk_segments.modeling.artifacts import source_fingerprint
+
+    jan = pd.DataFrame({"c": ["a", "b"], "amount": ["1.5", "2"]})
+    feb = pd.DataFrame({"c": ["a"], "amount": ["3"]})
+    folder = {"jan.csv": lambda: jan, "feb.csv": lambda: feb}  # as a folder loads
+    assert source_fingerprint(folder) == source_fingerprint(
+        {"jan.csv": jan, "feb.csv": feb}
+    )
+    changed = feb.assign(amount=["3.0"])
+    assert source_fingerprint({**folder, "feb.csv": changed}) != source_fingerprint(
+        folder
+    )
+    assert source_fingerprint(jan) != source_fingerprint(jan.iloc[::-1])
+
+
 def test_a_failed_score_run_leaves_a_failure_record(tmp_path):
     class Node:
         def __init__(self, namespace):
@@ -307,7 +349,7 @@ def test_a_batch_far_smaller_than_the_last_complete_run_stops(
 def test_a_failed_run_carries_the_last_complete_runs_record(tmp_path):
     """The next run checks its rows against the last complete run: a failed run's
     record keeps that run's, however many runs failed since."""
-    from risk_segments.datasets import LastStatusDataset
+    from risk_segments.datasets import JSONRecordDataset
 
     class Node:
         namespace, tags = CHURN, {"score", CHURN}
@@ -320,7 +362,7 @@ def test_a_failed_run_carries_the_last_complete_runs_record(tmp_path):
     class Catalog:
         def load(self, name):
             assert name == f"{CHURN}.previous_score_status"
-            return LastStatusDataset(filepath=str(path)).load()
+            return JSONRecordDataset(filepath=str(path)).load()
 
         def save(self, name, data):
             path.write_text(json.dumps(data))
@@ -335,7 +377,7 @@ def test_a_failed_run_carries_the_last_complete_runs_record(tmp_path):
     assert fail()["last_complete"]["rows_out"] == 120  # and after a second failure
     path.write_text("{not json")
     with pytest.raises(DatasetError, match=r"score_status\.json' is not the JSON"):
-        LastStatusDataset(filepath=str(path)).load()
+        JSONRecordDataset(filepath=str(path)).load()
 
 
 # --------------------------------------------------------------------------- artifacts

@@ -193,6 +193,11 @@ def draft_use_case(**options: object) -> None:
     click.echo(
         f"next: kedro run --namespaces={name}   then: kedro run --pipeline=score --namespaces={name}"
     )
+    if f"{name}.raw_orders:" in draft.catalog:  # the score run reads the customer view
+        click.echo(
+            f"      (nightly, on tonight's log: kedro run --pipeline=data_processing "
+            f"--namespaces={name}, then the score run)"
+        )
     if f"{name}.score_input:" in draft.catalog and "runtime_params" in draft.catalog:
         click.echo(
             f"      (tonight's file: ... --namespaces={name} --params score_file.{name}=PATH)"

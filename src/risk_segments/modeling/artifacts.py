@@ -79,6 +79,21 @@ def keys_fingerprint(ids: Any, dates: np.ndarray) -> str:
     return f"{len(stamps)}x2:{digest[:32]}"
 
 
+def source_fingerprint(source: Any) -> str:
+    """`data_fingerprint` of a raw source as the catalog loads it: one table, or a
+    folder's files (a mapping of tables or of their loaders) or several named tables,
+    part by part. A customer view built from a log is current while this is equal."""
+    if not isinstance(source, dict):
+        return data_fingerprint(pd.DataFrame(source))
+    parts = {
+        str(key): source_fingerprint(part() if callable(part) else part)
+        for key, part in source.items()
+    }
+    rows = sum(int(part.split("x")[0]) for part in parts.values())
+    text = json.dumps(parts, sort_keys=True)
+    return f"{rows}x{len(parts)} parts:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+
 def canonical(manifest: dict[str, Any]) -> bytes:
     """The manifest's bytes as signed: every key but the signature, sorted."""
     body = {k: v for k, v in manifest.items() if k != "signature"}

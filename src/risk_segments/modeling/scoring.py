@@ -28,6 +28,7 @@ from risk_segments.schema import (
     separator_hint,
 )
 
+from .artifacts import source_fingerprint
 from .features import (
     first_month_needed,
     model_features,
@@ -390,6 +391,35 @@ def check_volume(
         f'--params "{name.split(".")[0]}.score.min_rows_share=0"; null turns the '
         "check off (inputs that hold only the rows that changed)"
     )
+
+
+def check_view_current(
+    raw_orders: Any, built: dict[str, Any], schema: dict[str, Any]
+) -> None:
+    """An order log's score run reads the customer view the last data_processing run
+    built; a log changed since (tonight's orders appended, another export) would be
+    scored as the customers were then, in silence: it stops, saying how to build it."""
+    now = source_fingerprint(raw_orders)
+    if built.get("raw_orders") == now:
+        return
+    name = input_name(schema).split(".")[0]
+    then = (
+        f"built {built.get('built')} from {_size(built['raw_orders'])}"
+        if built.get("raw_orders")
+        else "no record of the log it was built from: built before this check"
+    )
+    raise InvalidInputError(
+        f"{name}.raw_orders ({_size(now)}) is not the order log the customer "
+        f"view the score run reads was built from ({then}): scored now, every customer "
+        "would be scored as they were then. Build tonight's view first: kedro run "
+        f"--pipeline=data_processing --namespaces={name}, then kedro run "
+        f"--pipeline=score --namespaces={name}"
+    )
+
+
+def _size(fingerprint: str) -> str:
+    """'53,205 rows' of a `source_fingerprint` ('53205x4:...', '69660x1 parts:...')."""
+    return f"{int(fingerprint.split('x', maxsplit=1)[0]):,} rows"
 
 
 def preflight_summary(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from risk_segments.modeling.artifacts import source_fingerprint
 from risk_segments.modeling.btyd import btyd_features
 from risk_segments.schema import InvalidInputError
 
@@ -40,6 +41,19 @@ def to_transactions(raw_orders: Any, options: dict[str, Any]) -> pd.DataFrame:
         transactions["order_time"].max().date(),
     )
     return transactions.sort_values(["order_time", "order_id"], ignore_index=True)
+
+
+def transactions_and_source(
+    raw_orders: Any, options: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """`to_transactions`, and what the customer view is built from (the raw log's
+    `source_fingerprint`, and when): the score run reads that view, and stops when
+    tonight's log is no longer the one it was built from."""
+    source = {
+        "raw_orders": source_fingerprint(raw_orders),
+        "built": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
+    }
+    return to_transactions(raw_orders, options), source
 
 
 def _not_after_as_of(

@@ -8,7 +8,7 @@ from risk_segments.namespaces import (
     tabular_namespaces,
 )
 
-from .customer_view import build_customer_view, to_transactions
+from .customer_view import build_customer_view, transactions_and_source
 from .nodes import add_history_features, build_model_input, validate_raw_table
 
 
@@ -45,9 +45,9 @@ def create_order_log_template() -> Pipeline:
         Pipeline(
             [
                 node(
-                    to_transactions,
+                    transactions_and_source,
                     inputs=["raw_orders", "params:customer_view"],
-                    outputs="transactions",
+                    outputs=["transactions", "orders_source"],
                     name="to_transactions",
                 ),
                 node(

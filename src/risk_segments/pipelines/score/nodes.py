@@ -33,6 +33,7 @@ from risk_segments.modeling.scoring import (
     check_ids_present,
     check_not_empty,
     check_unique_keys,
+    check_view_current,
     history_window,
     input_name,
     preflight_summary,
@@ -90,6 +91,19 @@ def select_artifacts(
     set, or the run named by `score.run_id` (`--params <ns>.score.run_id=...`)."""
     chosen = _chosen_set(artifact_set, score, with_model=True)
     return chosen.risk_model, chosen.segmentation_model, chosen.scoring_reference
+
+
+def select_artifacts_for_log(
+    artifact_set: ArtifactStore | ArtifactSet,
+    score: dict[str, Any],
+    raw_orders: Any,
+    orders_source: dict[str, Any],
+    schema: dict[str, Any],
+) -> tuple[RiskModel, SegmentationModel, dict[str, Any]]:
+    """`select_artifacts` for an order log, once its customer view (what the run
+    scores) is known to be built from tonight's log (`check_view_current`)."""
+    check_view_current(raw_orders, orders_source, schema)
+    return select_artifacts(artifact_set, score)
 
 
 def select_segment_artifacts(

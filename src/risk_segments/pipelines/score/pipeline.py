@@ -6,6 +6,7 @@ from kedro.pipeline import Node, Pipeline, node
 
 from risk_segments.namespaces import (
     labeled_namespaces,
+    order_log_namespaces,
     per_namespace,
     segments_namespaces,
 )
@@ -16,6 +17,7 @@ from .nodes import (
     check_segment_input,
     score_rows,
     select_artifacts,
+    select_artifacts_for_log,
     select_segment_artifacts,
     summarise_scoring,
 )
@@ -48,14 +50,18 @@ def _stream_node(function: Any, artifacts: list[str]) -> Node:
     )
 
 
-def create_template() -> Pipeline:
+# an order log scores the customer view built from its log: checked current first
+FOR_LOG = ["raw_orders", "orders_source", "params:schema"]
+
+
+def create_template(order_log: bool = False) -> Pipeline:
     """The un-namespaced nodes: one training run's artifacts + rows to score ->
     scores, summary, drift, and the run's status."""
     return Pipeline(
         [
             node(
-                select_artifacts,
-                ["artifact_set", "params:score"],
+                select_artifacts_for_log if order_log else select_artifacts,
+                ["artifact_set", "params:score", *(FOR_LOG if order_log else [])],
                 ["scoring_model", "scoring_segmentation", "scoring_reference_used"],
                 name="select_artifacts",
             ),
@@ -111,6 +117,10 @@ def create_segments_template() -> Pipeline:
 
 def create_pipeline(**kwargs) -> Pipeline:
     """One copy of the template per namespace (of its kind), tagged with it."""
-    return per_namespace(create_template, labeled_namespaces(), "score") + (
-        per_namespace(create_segments_template, segments_namespaces(), "score")
+    logs = order_log_namespaces()
+    tables = [ns for ns in labeled_namespaces() if ns not in logs]
+    return (
+        per_namespace(create_template, tables, "score")
+        + per_namespace(lambda: create_template(order_log=True), logs, "score")
+        + per_namespace(create_segments_template, segments_namespaces(), "score")
     )
