@@ -229,11 +229,8 @@ def blank_cells(values: pd.Series) -> pd.Series:
     return (text.isna() | (text == "")).astype(bool)
 
 
-EVENT_LEVELS = (
-    20  # a column of event types (view, cart, purchase) has at most this many
-)
-
-
+# a column of event types (view, cart, purchase) has at most this many values
+EVENT_LEVELS = 20
 PURCHASE_EVENT = re.compile(  # an event type that is an order: "purchase", "transaction",
     # "Order Completed" (Segment), "checkout_completed", "ecommerce_purchase" (GA)
     r"\b(?:purchase[ds]?|transactions?|buy|bought|sale|orders? (?:completed|placed|paid)"
