@@ -2037,6 +2037,7 @@ def draft_order_log(
         order_events,
         order_ids_per_customer,
         order_total_repeated,
+        orders_among_events,
     )
 
     files = folder_files(path) if path.is_dir() else None
@@ -2076,8 +2077,7 @@ def draft_order_log(
     rows_read = len(table)
     events = order_events(table, {r: c for r, c in columns.items() if c})
     if events:  # a log of events: the draft reads its orders as the run will
-        kept = table[events[0]].astype("string").str.strip().str.lower()
-        table = table.loc[kept.isin({v.lower() for v in events[1]}).to_numpy()]
+        table = orders_among_events(table, {events[0]: events[1]}, name)
     marks = number_marks(dialect)
     codes, money = amount_codes(table[columns[money_role(columns)]])
     amounts = numbers_from_text(money, **marks)

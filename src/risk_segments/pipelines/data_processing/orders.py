@@ -332,7 +332,7 @@ def columns_to_transactions(
     exclude = dict(options.get("exclude_values") or {})
     keep = dict(options.get("keep_values") or {})
     _require(raw, (*mapping.values(), *exclude, *keep), source)
-    raw = _orders_among_events(raw, keep, source)
+    raw = orders_among_events(raw, keep, source)
     raw = customers_as_spelled(raw, mapping["customer"], options, source)
     if "order_id" in mapping and options.get("order_ids") == "per_customer":
         raw = order_ids_per_customer(raw, mapping)
@@ -536,7 +536,7 @@ def customers_as_spelled(
     return out
 
 
-def _orders_among_events(
+def orders_among_events(
     raw: pd.DataFrame, keep: Mapping[str, Any], source: str
 ) -> pd.DataFrame:
     """Only the rows whose value in a column is one of `keep_values[column]` (case and
