@@ -499,6 +499,20 @@ def test_dates_no_format_reads_are_named(values):
         date_format_of(pd.Series(values))
 
 
+def test_dates_of_two_formats_name_the_ones_the_common_format_misses():
+    """An export whose dates are ISO but for a tenth written day-first: the message
+    showed three ISO values, which read fine, and none of the ones that did not."""
+    iso = [f"2024-03-{d:02d}T10:00:00+01:00" for d in range(1, 28)]
+    with pytest.raises(
+        ValueError, match=r"ISO 8601 reads 27 of the 30 .* e\.g\. \['24/02"
+    ):
+        date_format_of(
+            pd.Series(
+                [*iso, "24/02/2023 14:51", "25/02/2023 09:10", "26/02/2023 11:00"]
+            )
+        )
+
+
 def test_spreadsheet_day_numbers_are_read_as_their_dates():
     from risk_segments.schema import read_dates
 

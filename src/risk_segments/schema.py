@@ -439,6 +439,28 @@ def _named_format(unique: pd.Series) -> tuple[str, str] | None:
     return None
 
 
+def _unread_dates(unique: pd.Series, iso: pd.Series, formats: set[str]) -> str:
+    """Why no format reads a column's dates: the format that reads most of them, and
+    examples of the others (a column of two formats: 10% of an export day-first)."""
+    reads = {"ISO 8601": iso.notna().to_numpy()}
+    for fmt in sorted(formats):
+        parsed = pd.to_datetime(unique, format=fmt, errors="coerce", utc=True)
+        reads[fmt] = parsed.notna().to_numpy()
+    best = max(reads, key=lambda fmt: int(reads[fmt].sum()))
+    missed = unique[~reads[best]]
+    if len(missed) == len(unique):
+        return (
+            f"no date format reads every value (e.g. {unique.head(3).tolist()}); "
+            "write them as YYYY-MM-DD, or set date_format"
+        )
+    return (
+        f"no date format reads every value: {best} reads {len(unique) - len(missed):,} "
+        f"of the {len(unique):,} distinct values, the other {len(missed):,} are written "
+        f"otherwise, e.g. {missed.head(3).tolist()} (two formats in one column?); write "
+        "them as YYYY-MM-DD, or set date_format"
+    )
+
+
 def date_format_of(values: pd.Series) -> tuple[str | None, str]:
     """The strftime format that reads every date of a column, and a note saying how
     it was chosen. None: the values are dates already, or ISO 8601 (2024-03-15).
@@ -475,10 +497,7 @@ def date_format_of(values: pd.Series) -> tuple[str | None, str]:
         if (parsed := _read_with(unique, fmt)) is not None:
             readable[fmt] = _one_clock(parsed).dt.to_period("M").nunique()
     if not readable:
-        raise ValueError(
-            f"no date format reads every value (e.g. {unique.head(3).tolist()}); "
-            "write them as YYYY-MM-DD, or set date_format"
-        )
+        raise ValueError(_unread_dates(unique, iso, candidates))
     best = max(sorted(readable), key=readable.get)
     if len(readable) == 1:
         return best, f"every value reads as {best}"
