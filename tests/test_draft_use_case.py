@@ -499,6 +499,21 @@ def test_dates_no_format_reads_are_named(values):
         date_format_of(pd.Series(values))
 
 
+def test_a_flag_set_only_where_the_outcome_happened_is_positive_where_filled(tmp_path):
+    """`fraud_flag` 1 where fraud was found and blank elsewhere, as many exports write a
+    flag: the draft stopped ("must hold two values; found 1: ['1.0']"). Filled is
+    positive, blank negative, as for a churn date, and the comment says so."""
+    table = churn_table(300, seed=22)
+    table["Churn"] = np.where(table["Churn"] == "Yes", "1", "")
+    path = _write(table, tmp_path / "flag.csv")
+    draft = draft_tabular("x", path, tmp_path, "customerID", "Churn")
+    assert "positive_when_filled: true   # Churn: '1' where the outcome happened" in (
+        draft.parameters
+    )
+    rows = _entry_rows(draft, "x", path)
+    assert len(rows) == 300
+
+
 def test_dates_of_two_formats_name_the_ones_the_common_format_misses():
     """An export whose dates are ISO but for a tenth written day-first: the message
     showed three ISO values, which read fine, and none of the ones that did not."""

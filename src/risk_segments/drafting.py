@@ -1482,7 +1482,8 @@ def _read_label(
     too few labels of a kind stop the draft."""
     labels = present_values(values)  # as the run reads them: blank is unlabeled
     unset = positive is None and negative is None and above is None
-    filled = unset and _dates_where_filled(labels)
+    flag = unset and _one_value_where_happened(labels)
+    filled = unset and (flag or _dates_where_filled(labels))
     counted = unset and not filled and _a_count(labels)
     if filled:  # a churn date: filled where the outcome happened, blank where not
         positive = FILLED
@@ -1528,8 +1529,11 @@ def _read_label(
             )
         )
     if filled:
+        one = labels.dropna().iloc[0]  # a flag as written: 1, not 1.0
+        one = int(one) if isinstance(one, float) and one.is_integer() else one
+        what = repr(str(one)) if flag else "a date"
         note = (
-            f"{label}: a date where the outcome happened, in {int(y.sum()):,} of "
+            f"{label}: {what} where the outcome happened, in {int(y.sum()):,} of "
             f"{len(y):,} rows ({y.mean():.1%}): positive; a blank is negative, so no row "
             "is unlabeled (if a blank can also mean not known yet, the table needs a "
             "column that says which rows are known)"
@@ -1553,6 +1557,13 @@ def _a_count(labels: pd.Series) -> bool:
         return False
     whole = bool((numbers >= 0).all() and (numbers == numbers.round()).all())
     return whole and numbers.nunique() > 2 and numbers.mode().iloc[0] == 0
+
+
+def _one_value_where_happened(labels: pd.Series) -> bool:
+    """A flag set only where the outcome happened (`fraud_flag` 1 or blank, `churned`
+    Y or blank, as many exports write a flag): one value, case aside, and blanks."""
+    present = labels.dropna().astype(str).str.strip().str.lower()
+    return 0 < len(present) < len(labels) and present.nunique() == 1
 
 
 def _dates_where_filled(labels: pd.Series) -> bool:
