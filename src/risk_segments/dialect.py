@@ -460,16 +460,10 @@ def cut_short(path: Path, read_args: dict[str, Any], width: int) -> str:
     last fields missing, and a number cut short (`21.` of `21.8`) as a number. Plain
     files only; a last line holding a quote is not judged (it may end a field that
     spans lines)."""
+    tail = _plain_tail(path, read_args)
+    if tail is None or not tail.strip() or tail.endswith((b"\n", b"\r")):
+        return ""
     encoding = str(read_args.get("encoding") or "utf-8")
-    compressed = path.suffix.lower() in (*_DECOMPRESS, ".zip")
-    if compressed or "16" in encoding or not path.is_file():
-        return ""
-    size = path.stat().st_size
-    with path.open("rb") as handle:
-        handle.seek(max(0, size - TAIL_BYTES))
-        tail = handle.read()
-    if not tail.strip() or tail.endswith((b"\n", b"\r")):
-        return ""
     last = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
     sep = str(read_args.get("sep", ","))
     # blanks or a DOS end-of-file mark (Ctrl-Z) after the last line end: no row
@@ -493,21 +487,26 @@ def eof_marks(path: Path, read_args: dict[str, Any]) -> int:
     line end, as DOS-era and some Windows tools write); then the number of marks in
     the whole file. pandas reads the mark as a last row (an entity named by it) and
     every column of numbers in front of it as text."""
-    encoding = str(read_args.get("encoding") or "utf-8")
-    compressed = path.suffix.lower() in (*_DECOMPRESS, ".zip")
-    if compressed or "16" in encoding or not path.is_file():
+    tail = _plain_tail(path, read_args)
+    if tail is None or tail.rsplit(b"\n", 1)[-1].strip(b" \t\r") != EOF_MARK.encode():
         return 0
-    size = path.stat().st_size
     with path.open("rb") as handle:
-        handle.seek(max(0, size - TAIL_BYTES))
-        last = handle.read().rsplit(b"\n", 1)[-1]
-        if last.strip(b" \t\r") != EOF_MARK.encode():
-            return 0
-        handle.seek(0)
         return sum(
             block.count(EOF_MARK.encode())
             for block in iter(lambda: handle.read(1 << 24), b"")
         )
+
+
+def _plain_tail(path: Path, read_args: dict[str, Any]) -> bytes | None:
+    """The last TAIL_BYTES of a plain local file, to judge how it ends; None for a
+    compressed or UTF-16 file (its bytes are not its lines), or no file."""
+    encoding = str(read_args.get("encoding") or "utf-8")
+    compressed = path.suffix.lower() in (*_DECOMPRESS, ".zip")
+    if compressed or "16" in encoding or not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - TAIL_BYTES))
+        return handle.read()
 
 
 def first_row_line(read_args: dict[str, Any]) -> int:

@@ -85,14 +85,11 @@ class ScoreStatusHook:
 def _last_complete(catalog: Any, namespace: str) -> dict[str, Any]:
     """The last complete run's record, carried by a failed run's (the next run checks
     its rows against it: `scoring.check_volume`); {} if there was none."""
+    from risk_segments.modeling.scoring import last_complete  # noqa: PLC0415 (a failed run only)
+
     try:
         previous = catalog.load(f"{namespace}.previous_score_status")
     except Exception:  # noqa: BLE001 - no record (or none readable): nothing to carry
         return {}
-    if previous.get("status") == "complete":
-        return {"last_complete": previous}
-    return (
-        {"last_complete": previous["last_complete"]}
-        if previous.get("last_complete")
-        else {}
-    )
+    last = last_complete(previous)
+    return {"last_complete": last} if last else {}

@@ -3,7 +3,7 @@
 The nightly batch reads the record the last score run left (`score_status.json`,
 through the `previous_score_status` entry) to compare tonight's rows with the last
 complete run's, and an order log's score run reads what its customer view was built
-from (`orders_fingerprint`). On the first night there is no record: this dataset
+from (`orders_source`). On the first night there is no record: this dataset
 loads `{}` instead of failing, and the reader decides what that means.
 """
 

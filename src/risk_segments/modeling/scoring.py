@@ -365,6 +365,15 @@ def check_not_older(
     return True
 
 
+def last_complete(record: dict[str, Any] | None) -> dict[str, Any]:
+    """The last complete score run's record from the status a run left: that record if
+    the run was complete, else the one a failed run carries (`last_complete`); {}."""
+    record = record or {}
+    if record.get("status") == "complete":
+        return record
+    return record.get("last_complete") or {}
+
+
 def check_volume(
     rows: int, previous: dict[str, Any] | None, score: dict[str, Any], schema: dict
 ) -> int | None:
@@ -373,12 +382,7 @@ def check_volume(
     job that timed out, a page of an API export), a filter upstream, the wrong file.
     Such a batch scored its rows right and left the others without a score, in
     silence. `min_rows_share: null` for inputs that hold only the rows that changed."""
-    previous = previous or {}
-    last = (
-        previous
-        if previous.get("status") == "complete"
-        else previous.get("last_complete") or {}
-    )
+    last = last_complete(previous)
     before, share = last.get("rows_out"), score.get("min_rows_share")
     if share is None or not before or rows >= float(share) * before:
         return before

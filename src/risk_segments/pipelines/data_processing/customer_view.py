@@ -48,7 +48,10 @@ def transactions_and_source(
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """`to_transactions`, and what the customer view is built from (the raw log's
     `source_fingerprint`, and when): the score run reads that view, and stops when
-    tonight's log is no longer the one it was built from."""
+    tonight's log is no longer the one it was built from. A folder's files are read
+    once, for both."""
+    if isinstance(raw_orders, dict):
+        raw_orders = {k: p() if callable(p) else p for k, p in raw_orders.items()}
     source = {
         "raw_orders": source_fingerprint(raw_orders),
         "built": pd.Timestamp.now("UTC").isoformat(timespec="seconds"),
